@@ -1,0 +1,221 @@
+"""Every frame that crosses a front door <-> worker channel.
+
+Each message is a frozen attrs class; on the wire it is a msgpack map whose `type` field is the
+class name (see codec.py). Streams are numbered by the front door; one channel carries many.
+
+Front door -> worker: Configure, AssignAccount, ReleaseAccount, Forward, Cancel, Credit,
+TokensPersisted, Ping, Shutdown.
+Worker -> front door: WorkerReady, ResponseHead, ResponseBody, ResponseEnd, Failover,
+AccountReport, TokensRefreshed, Pong.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import attrs
+
+from shunt.quota import AccountSnapshot
+
+Header: TypeAlias = tuple[bytes, bytes]
+
+
+@attrs.frozen
+class Credential:
+    """An account's OAuth token pair. Never logged: its repr hides the tokens."""
+
+    access_token: str = attrs.field(repr=False)
+    refresh_token: str = attrs.field(repr=False)
+    expires_at_ms: int = 0  # epoch milliseconds, as in credentials.json
+
+
+@attrs.frozen
+class Durations:
+    """Cooldown lengths of the SPEC §3 table, in seconds; configurable under [cooldowns]."""
+
+    rate_limited_s: float = 60.0  # 429 without retry-after
+    overloaded_s: float = 30.0  # 529
+    auth_failed_s: float = 300.0  # 401 whose refresh failed
+    forbidden_s: float = 1800.0  # 403
+    connect_failed_s: float = 15.0  # connection error / timeout before any byte
+    stream_failed_s: float = 0.0  # a stream cut midway counts as an error, no cooldown
+
+
+@attrs.frozen
+class Configure:
+    """First frame to a new worker: where the upstream is and how to behave."""
+
+    upstream_url: str
+    token_url: str
+    oauth_client_id: str
+    durations: Durations = Durations()
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 600.0
+    refresh_margin_s: float = 300.0  # refresh this long before expiry
+    heartbeat_interval_s: float = 1.0
+
+
+@attrs.frozen
+class AssignAccount:
+    """The worker now owns this account (start, hot-add, or credential replaced by a login)."""
+
+    name: str
+    credential: Credential | None  # None: the account is reauth_required
+
+
+@attrs.frozen
+class ReleaseAccount:
+    """Stop serving this account once its in-flight requests have finished."""
+
+    name: str
+
+
+@attrs.frozen
+class Forward:
+    """A pooled request to send upstream with `account`'s credential."""
+
+    stream_id: int
+    account: str
+    method: str
+    target: str  # path with query string, e.g. /v1/messages?beta=true
+    headers: list[Header]
+    body: bytes
+    window_bytes: int  # initial credit: bytes of body the worker may send before more Credit
+
+
+@attrs.frozen
+class Cancel:
+    """The client went away: cancel the upstream request of this stream."""
+
+    stream_id: int
+
+
+@attrs.frozen
+class Credit:
+    """The front door wrote `nbytes` of this stream to its client; the worker may send more."""
+
+    stream_id: int
+    nbytes: int
+
+
+@attrs.frozen
+class TokensPersisted:
+    """Answer to TokensRefreshed: the pair is on disk (ok) or could not be written."""
+
+    account: str
+    ok: bool
+    error: str = ""
+
+
+@attrs.frozen
+class Ping:
+    seq: int
+
+
+@attrs.frozen
+class Shutdown:
+    """Finish in-flight streams within `grace_s`, then exit."""
+
+    grace_s: float
+
+
+@attrs.frozen
+class WorkerReady:
+    pid: int
+
+
+@attrs.frozen
+class ResponseHead:
+    """The upstream answered and the answer goes to the client: no failover after this."""
+
+    stream_id: int
+    status: int
+    headers: list[Header]
+    account: str
+
+
+@attrs.frozen
+class ResponseBody:
+    stream_id: int
+    data: bytes
+
+
+@attrs.frozen
+class ResponseEnd:
+    """The stream is over. ok=False means it broke midway (an SSE error event was sent)."""
+
+    stream_id: int
+    ok: bool
+    error: str = ""
+
+
+@attrs.frozen
+class Failover:
+    """The account could not serve this request; nothing was sent; try the next account."""
+
+    stream_id: int
+    account: str
+    reason: str  # e.g. "429 rate limited (retry-after 12s)"
+    status: int = 0  # upstream status, 0 for a connection error
+
+
+@attrs.frozen
+class AccountReport:
+    """The account's state after a response or on any change."""
+
+    snapshot: AccountSnapshot
+
+
+@attrs.frozen
+class TokensRefreshed:
+    """A refreshed pair; the worker waits for TokensPersisted before using it."""
+
+    account: str
+    credential: Credential
+
+
+@attrs.frozen
+class Pong:
+    seq: int
+    in_flight: int = 0
+
+
+Message: TypeAlias = (
+    Configure
+    | AssignAccount
+    | ReleaseAccount
+    | Forward
+    | Cancel
+    | Credit
+    | TokensPersisted
+    | Ping
+    | Shutdown
+    | WorkerReady
+    | ResponseHead
+    | ResponseBody
+    | ResponseEnd
+    | Failover
+    | AccountReport
+    | TokensRefreshed
+    | Pong
+)
+
+MESSAGE_TYPES: tuple[type[Message], ...] = (
+    Configure,
+    AssignAccount,
+    ReleaseAccount,
+    Forward,
+    Cancel,
+    Credit,
+    TokensPersisted,
+    Ping,
+    Shutdown,
+    WorkerReady,
+    ResponseHead,
+    ResponseBody,
+    ResponseEnd,
+    Failover,
+    AccountReport,
+    TokensRefreshed,
+    Pong,
+)
