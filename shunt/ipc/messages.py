@@ -147,6 +147,9 @@ class ResponseEnd:
     stream_id: int
     ok: bool
     error: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model: str = ""
 
 
 @attrs.frozen

@@ -1,0 +1,180 @@
+"""The front door's request handler: local endpoints, pooled requests, pass-through."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Final
+
+import trio
+
+from shunt.config import Config
+from shunt.credentials import CredentialStore
+from shunt.errors import CredentialsError
+from shunt.frontdoor.link import WorkerLink
+from shunt.frontdoor.passthrough import Passthrough
+from shunt.frontdoor.pool import Pool
+from shunt.frontdoor.status import render_account, render_status
+from shunt.http.server import Request, Response, error_response
+from shunt.ipc.messages import AccountReport, Credential, TokensPersisted, TokensRefreshed
+from shunt.quota import AccountSnapshot, AccountState
+from shunt.supervisor import Supervisor
+
+logger = logging.getLogger(__name__)
+
+POOLED_PATHS: Final = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
+OPEN_PATHS: Final = frozenset({"/", "/health"})  # answered without the remote key
+JSON: Final = (b"content-type", b"application/json")
+
+
+class FrontDoor:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: CredentialStore,
+        credentials: dict[str, Credential],
+        pool: Pool,
+        passthrough: Passthrough,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.credentials = credentials
+        self.pool = pool
+        self.passthrough = passthrough
+        self.supervisor: Supervisor | None = None
+        self.started_at = time.time()
+        self.in_flight = 0
+        self.draining = False
+        self._write_lock = trio.Lock()
+        self._nursery: trio.Nursery | None = None
+        for account in config.accounts:
+            self.pool.table[account.name] = self.initial_snapshot(account.name)
+
+    def __repr__(self) -> str:
+        return f"<FrontDoor in_flight={self.in_flight} draining={self.draining} {self.pool!r}>"
+
+    def initial_snapshot(self, name: str) -> AccountSnapshot:
+        account = self.config.account(name)
+        if account is not None and not account.enabled:
+            return AccountSnapshot(name, AccountState.DISABLED, reason="disabled by the user")
+        if name not in self.credentials:
+            return AccountSnapshot(
+                name,
+                AccountState.REAUTH_REQUIRED,
+                reason=f"no credential: run `shunt login {name}`",
+            )
+        return AccountSnapshot(name)
+
+    def bind(self, nursery: trio.Nursery, supervisor: Supervisor) -> None:
+        self._nursery = nursery
+        self.supervisor = supervisor
+
+    # --- worker callbacks -----------------------------------------------------------------------
+    def credential_for(self, name: str) -> Credential | None:
+        return self.credentials.get(name)
+
+    def on_report(self, report: AccountReport) -> None:
+        snapshot = report.snapshot
+        current = self.pool.table.get(snapshot.name)
+        if current is not None and current.state is AccountState.DISABLED:
+            return
+        self.pool.update(snapshot)
+
+    def on_tokens(self, link: WorkerLink, message: TokensRefreshed) -> None:
+        assert self._nursery is not None
+        self._nursery.start_soon(self._persist_tokens, link, message)
+
+    async def _persist_tokens(self, link: WorkerLink, message: TokensRefreshed) -> None:
+        """The single writer of credentials.json: refreshed pairs are on disk before use."""
+        async with self._write_lock:
+            self.credentials[message.account] = message.credential
+            try:
+                await trio.to_thread.run_sync(self.store.put, message.account, message.credential)
+            except (CredentialsError, OSError) as exc:
+                logger.error("account %s: could not save the refreshed token: %s", message.account, exc)
+                link.send(TokensPersisted(message.account, ok=False, error=str(exc)))
+                return
+        link.send(TokensPersisted(message.account, ok=True))
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    async def handle(self, request: Request) -> Response:
+        path = request.path
+        if request.method == "HEAD" and path == "/":
+            return Response(200)  # Claude Code's connectivity check: at once, no credentials
+        if path not in OPEN_PATHS and not self._authorized(request):
+            return error_response(
+                401,
+                "authentication_error",
+                "this shunt requires its remote key: send it as x-api-key or a bearer token",
+            )
+        if path == "/health" and request.method == "GET":
+            return _json(200, {"status": "draining" if self.draining else "ok"})
+        if path == "/status" and request.method == "GET":
+            return _json(200, self.status())
+        if self.draining:
+            return error_response(
+                503, "overloaded_error", "shunt is shutting down", headers=[(b"connection", b"close")]
+            )
+        self.in_flight += 1
+        try:
+            if path in POOLED_PATHS and request.method == "POST":
+                response = await self.pool.handle(request)
+            else:
+                response = await self.passthrough.handle(request)
+        except BaseException:
+            self.in_flight -= 1
+            raise
+        if response.stream is None:
+            self.in_flight -= 1
+        else:
+            response.stream = self._counted(response.stream)
+        return response
+
+    async def _counted(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in stream:
+                yield chunk
+        finally:
+            self.in_flight -= 1
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _authorized(self, request: Request) -> bool:
+        key = self.config.server.remote_key
+        if not key:
+            return True
+        offered = request.header(b"x-api-key")
+        if offered is None:
+            auth = request.header(b"authorization") or b""
+            offered = auth[7:] if auth[:7].lower() == b"bearer " else b""
+        return hmac.compare_digest(offered, key.encode())
+
+    def status(self) -> dict[str, object]:
+        now = time.time()
+        allow = self.config.routing.allow_overage
+        accounts = []
+        for name, snapshot in sorted(self.pool.table.items()):
+            worker: dict[str, object] = {}
+            slot = self.supervisor.slot_for(name) if self.supervisor else None
+            if slot is not None:
+                worker = {"pid": slot.pid, "restarts": slot.restarts}
+            accounts.append(
+                render_account(snapshot, self.config.account(name), now, allow_overage=allow, worker=worker)
+            )
+        return render_status(
+            started_at=self.started_at,
+            now=now,
+            pinned=self.pool.pinned,
+            strategy=self.pool.policy.strategy,
+            accounts=accounts,
+            recent=list(self.pool.recent),
+        )
+
+
+def _json(status: int, payload: object) -> Response:
+    return Response(status, [JSON], json.dumps(payload).encode())

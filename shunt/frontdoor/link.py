@@ -1,0 +1,183 @@
+"""The front door's end of one worker channel: stream multiplexing and credit return."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import AsyncIterator, Callable
+from typing import Final
+
+import attrs
+import trio
+
+from shunt.ipc.channel import DEFAULT_WINDOW_BYTES, ChannelClosed, FrameChannel
+from shunt.ipc.messages import (
+    AccountReport,
+    Cancel,
+    Credit,
+    Failover,
+    Forward,
+    Header,
+    Message,
+    Pong,
+    ResponseBody,
+    ResponseEnd,
+    ResponseHead,
+    TokensRefreshed,
+    WorkerReady,
+)
+
+logger = logging.getLogger(__name__)
+
+# Return credit in batches: one Credit frame per this many bytes written to the client, not one
+# per chunk. Must stay well below the window so the worker never idles waiting for it.
+CREDIT_BATCH_BYTES: Final = DEFAULT_WINDOW_BYTES // 4
+
+
+@attrs.frozen
+class WorkerLost:
+    """Local signal (never on the wire): the worker died with this stream open."""
+
+    reason: str
+
+
+StreamEvent = ResponseHead | ResponseBody | ResponseEnd | Failover | WorkerLost
+
+
+class StreamHandle:
+    """One request in flight on a worker. Owned by the pooled-request code that opened it."""
+
+    def __init__(self, link: WorkerLink, stream_id: int, account: str) -> None:
+        self.link = link
+        self.stream_id = stream_id
+        self.account = account
+        self._send, self._receive = trio.open_memory_channel[StreamEvent](math.inf)
+        self.finished = False
+        self._uncredited = 0
+
+    def __repr__(self) -> str:
+        return f"<StreamHandle {self.account}#{self.stream_id} finished={self.finished}>"
+
+    def deliver(self, event: StreamEvent) -> None:
+        try:
+            self._send.send_nowait(event)
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass
+
+    async def next_event(self) -> StreamEvent:
+        event = await self._receive.receive()
+        if isinstance(event, ResponseEnd | Failover | WorkerLost):
+            self.finished = True
+            self.link.forget(self.stream_id)
+        return event
+
+    def written(self, nbytes: int) -> None:
+        """`nbytes` reached the client: give the worker credit for them (batched)."""
+        self._uncredited += nbytes
+        if self._uncredited >= CREDIT_BATCH_BYTES:
+            self.link.send(Credit(self.stream_id, self._uncredited))
+            self._uncredited = 0
+
+    def abandon(self) -> None:
+        """The client is gone or the handler gave up: cancel upstream if still running."""
+        if not self.finished:
+            self.finished = True
+            self.link.send(Cancel(self.stream_id))
+            self.link.forget(self.stream_id)
+        self._send.close()
+
+    async def body_events(self) -> AsyncIterator[ResponseBody | ResponseEnd | WorkerLost]:
+        while True:
+            event = await self.next_event()
+            if isinstance(event, ResponseBody | ResponseEnd | WorkerLost):
+                yield event
+                if not isinstance(event, ResponseBody):
+                    return
+            else:
+                logger.error("%r: unexpected %s after the head", self, type(event).__name__)
+
+
+class WorkerLink:
+    """Owns the FrameChannel of one worker process and routes its frames."""
+
+    def __init__(
+        self,
+        channel: FrameChannel,
+        *,
+        label: str,
+        on_report: Callable[[AccountReport], None],
+        on_tokens: Callable[[WorkerLink, TokensRefreshed], None],
+    ) -> None:
+        self.channel = channel
+        self.label = label
+        self.pid: int | None = None
+        self.ready = trio.Event()
+        self.last_pong: float = trio.current_time()
+        self.in_flight_reported = 0
+        self._on_report = on_report
+        self._on_tokens = on_tokens
+        self._streams: dict[int, StreamHandle] = {}
+        self._ids = itertools.count(1)
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return f"<WorkerLink {self.label} pid={self.pid} streams={len(self._streams)} closed={self.closed}>"
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._streams)
+
+    def send(self, message: Message) -> None:
+        self.channel.send_nowait(message)
+
+    def open_stream(
+        self, account: str, method: str, target: str, headers: list[Header], body: bytes
+    ) -> StreamHandle:
+        stream_id = next(self._ids)
+        handle = StreamHandle(self, stream_id, account)
+        if self.closed:
+            handle.deliver(WorkerLost(f"worker {self.label} is not running"))
+            return handle
+        self._streams[stream_id] = handle
+        self.send(Forward(stream_id, account, method, target, headers, body, DEFAULT_WINDOW_BYTES))
+        return handle
+
+    def forget(self, stream_id: int) -> None:
+        self._streams.pop(stream_id, None)
+
+    async def run(self) -> None:
+        """Read frames until the worker goes away, then fail every stream still open."""
+        reason = "worker process exited"
+        try:
+            async for message in self.channel.messages():
+                self._dispatch(message)
+        except ChannelClosed as exc:
+            reason = f"worker channel broke: {exc}"
+        finally:
+            self.closed = True
+            self.fail_all(reason)
+
+    def fail_all(self, reason: str) -> None:
+        streams, self._streams = self._streams, {}
+        for handle in streams.values():
+            handle.deliver(WorkerLost(reason))
+
+    def _dispatch(self, message: Message) -> None:
+        match message:
+            case ResponseHead() | ResponseBody() | ResponseEnd() | Failover():
+                handle = self._streams.get(message.stream_id)
+                if handle is not None:
+                    handle.deliver(message)
+            case AccountReport():
+                self._on_report(message)
+            case Pong():
+                self.last_pong = trio.current_time()
+                self.in_flight_reported = message.in_flight
+            case TokensRefreshed():
+                self._on_tokens(self, message)
+            case WorkerReady(pid=pid):
+                self.pid = pid
+                self.ready.set()
+            case _:
+                logger.error("%r: unexpected %s frame from worker", self, type(message).__name__)

@@ -1,0 +1,219 @@
+"""Pooled requests: pick an account, hand the request to its worker, fail over, stream back."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Final
+
+import attrs
+
+from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
+from shunt.http.server import Request, Response, StreamAborted, error_response
+from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
+from shunt.quota import AccountSnapshot
+from shunt.routing.conversation import conversation_key
+from shunt.routing.router import Decision, RoutingPolicy, choose
+from shunt.routing.sticky import StickyTable
+from workers.sse import error_event
+
+logger = logging.getLogger(__name__)
+request_log = logging.getLogger("shunt.requests")
+
+RECENT_REQUESTS: Final = 50
+MIN_RETRY_AFTER_S: Final = 1
+
+
+@attrs.define
+class RequestRecord:
+    """One line of the request log and of /status's recent requests."""
+
+    started: float
+    method: str
+    path: str
+    model: str
+    account: str = ""
+    route: str = ""
+    status: int = 0
+    failovers: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    duration_ms: float = 0.0
+    error: str = ""
+    skipped: list[tuple[str, str]] = attrs.Factory(list)
+
+
+class Pool:
+    """The routing table and the failover loop. Owns no processes: workers come from `links`."""
+
+    def __init__(
+        self,
+        *,
+        policy: RoutingPolicy,
+        sticky: StickyTable,
+        link_for: Callable[[str], WorkerLink | None],
+    ) -> None:
+        self.policy = policy
+        self.sticky = sticky
+        self._link_for = link_for
+        self.table: dict[str, AccountSnapshot] = {}
+        self.pinned: str | None = None
+        self.recent: deque[RequestRecord] = deque(maxlen=RECENT_REQUESTS)
+        self._turns = itertools.count()
+        self.failovers_total = 0
+
+    def __repr__(self) -> str:
+        return f"<Pool accounts={sorted(self.table)} pinned={self.pinned} strategy={self.policy.strategy}>"
+
+    def update(self, snapshot: AccountSnapshot) -> None:
+        if snapshot.name in self.table:
+            self.table[snapshot.name] = snapshot
+
+    def decide(self, key: str | None, tried: frozenset[str]) -> Decision:
+        now = time.time()
+        sticky = self.sticky.get(key, now) if key is not None else None
+        return choose(
+            list(self.table.values()),
+            now=now,
+            policy=self.policy,
+            pinned=self.pinned,
+            sticky=sticky,
+            tried=tried,
+            turn=next(self._turns),
+        )
+
+    async def handle(self, request: Request) -> Response:
+        body = _parse_json(request.body)
+        model = body.get("model") if body is not None else None
+        record = RequestRecord(
+            started=time.time(),
+            method=request.method,
+            path=request.path,
+            model=model if isinstance(model, str) else "",
+        )
+        key = conversation_key(request.headers, body)
+        reasons: dict[str, str] = {}
+        tried: set[str] = set()
+        while True:
+            decision = self.decide(key, frozenset(tried))
+            account = decision.account
+            if account is None:
+                return self._no_account(record, decision, reasons)
+            link = self._link_for(account)
+            if link is None:
+                tried.add(account)
+                reasons[account] = "its worker is not running"
+                continue
+            handle = link.open_stream(account, request.method, request.target, request.headers, request.body)
+            try:
+                first = await handle.next_event()
+            except BaseException:
+                handle.abandon()
+                raise
+            if isinstance(first, ResponseHead):
+                if key is not None:
+                    self.sticky.record(key, account, time.time())
+                record.account = account
+                record.failovers = len(tried)
+                record.route = decision.route + (f"; failovers={len(tried)}" if tried else "")
+                record.status = first.status
+                record.skipped = sorted(reasons.items())
+                return self._respond(first, handle, record)
+            handle.abandon()
+            tried.add(account)
+            self.failovers_total += 1
+            if isinstance(first, Failover | WorkerLost):
+                reasons[account] = first.reason
+            else:
+                reasons[account] = f"worker sent {type(first).__name__} before a response head"
+            logger.info("request failed over from %s: %s", account, reasons[account])
+
+    def _respond(self, head: ResponseHead, handle: StreamHandle, record: RequestRecord) -> Response:
+        headers = [
+            *head.headers,
+            (b"x-shunt-account", head.account.encode()),
+            (b"x-shunt-route", record.route.encode()),
+        ]
+        is_sse = any(
+            key == b"content-type" and value.startswith(b"text/event-stream") for key, value in head.headers
+        )
+        return Response(head.status, headers, stream=self._body(handle, record, is_sse=is_sse))
+
+    async def _body(self, handle: StreamHandle, record: RequestRecord, *, is_sse: bool) -> AsyncIterator[bytes]:
+        try:
+            async for event in handle.body_events():
+                if isinstance(event, ResponseBody):
+                    yield event.data
+                    handle.written(len(event.data))
+                elif isinstance(event, ResponseEnd):
+                    record.input_tokens = event.input_tokens
+                    record.output_tokens = event.output_tokens
+                    if not event.ok:
+                        record.error = event.error
+                        if not is_sse:
+                            raise StreamAborted(event.error)
+                elif isinstance(event, WorkerLost):
+                    record.error = event.reason
+                    if not is_sse:
+                        raise StreamAborted(event.reason)
+                    yield error_event("api_error", f"shunt: {event.reason}; the response is incomplete")
+        finally:
+            handle.abandon()
+            self._finish(record)
+
+    def _no_account(self, record: RequestRecord, decision: Decision, reasons: Mapping[str, str]) -> Response:
+        now = time.time()
+        why = dict(decision.skipped)
+        why.update(reasons)
+        retry_after = MIN_RETRY_AFTER_S
+        if decision.retry_at is not None:
+            retry_after = max(MIN_RETRY_AFTER_S, math.ceil(decision.retry_at - now))
+        if not why:
+            message = "no account is configured: add one with `shunt add NAME` or `shunt import`"
+        else:
+            details = "; ".join(f"{name}: {text}" for name, text in sorted(why.items()))
+            message = f"no account can take this request right now ({details})"
+        record.status = 503
+        record.failovers = len(reasons)
+        record.error = message
+        record.skipped = sorted(why.items())
+        self._finish(record)
+        return error_response(
+            503,
+            "overloaded_error",
+            message,
+            headers=[(b"retry-after", str(retry_after).encode()), (b"x-shunt-route", b"none")],
+        )
+
+    def _finish(self, record: RequestRecord) -> None:
+        record.duration_ms = (time.time() - record.started) * 1000
+        self.recent.append(record)
+        request_log.info(
+            "%s %s account=%s model=%s status=%d in=%d out=%d %.0fms failovers=%d%s",
+            record.method,
+            record.path,
+            record.account or "-",
+            record.model or "-",
+            record.status,
+            record.input_tokens,
+            record.output_tokens,
+            record.duration_ms,
+            record.failovers,
+            f" error={record.error!r}" if record.error else "",
+        )
+
+
+def _parse_json(body: bytes) -> dict[str, object] | None:
+    """The body as a JSON object, or None: invalid JSON is still forwarded, just not sticky."""
+    if not body:
+        return None
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None

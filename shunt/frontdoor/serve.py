@@ -1,0 +1,157 @@
+"""`shunt serve`: the front door's root nursery (signals, listeners, supervisor)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import time
+from contextlib import suppress
+from typing import Final
+
+import httpx
+import trio
+
+from shunt.config import Config, validate_bind
+from shunt.credentials import CredentialStore
+from shunt.frontdoor.app import FrontDoor
+from shunt.frontdoor.link import WorkerLink
+from shunt.frontdoor.passthrough import Passthrough
+from shunt.frontdoor.pool import Pool
+from shunt.http.server import ServerLimits, serve_http
+from shunt.ipc.messages import Configure
+from shunt.paths import Paths, write_atomically
+from shunt.routing.router import RoutingPolicy
+from shunt.routing.sticky import StickyTable
+from shunt.supervisor import Supervisor
+
+logger = logging.getLogger(__name__)
+
+PASSTHROUGH_TIMEOUT_S: Final = 600.0
+
+
+def worker_settings(config: Config) -> Configure:
+    return Configure(
+        upstream_url=config.server.upstream_url,
+        token_url=config.oauth.token_url,
+        oauth_client_id=config.oauth.client_id,
+        durations=config.cooldowns,
+    )
+
+
+async def serve(
+    config: Config,
+    paths: Paths,
+    *,
+    workers: int | None,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run until SIGTERM/SIGINT, then drain in-flight requests for drain_timeout_s."""
+    validate_bind(config.server)
+    store = CredentialStore(paths.credentials_file)
+    credentials = store.load()
+    server = config.server
+    routing = config.routing
+    pool_link = _LinkLookup()
+    pool = Pool(
+        policy=RoutingPolicy(
+            strategy=routing.strategy,
+            allow_overage=routing.allow_overage,
+            expiry_soon_s=routing.expiry_soon_s,
+        ),
+        sticky=StickyTable(ttl_s=routing.sticky_ttl_s),
+        link_for=pool_link,
+    )
+    async with httpx.AsyncClient(
+        base_url=server.upstream_url,
+        timeout=httpx.Timeout(PASSTHROUGH_TIMEOUT_S, connect=10.0),
+        trust_env=False,
+    ) as client:
+        front = FrontDoor(
+            config=config,
+            store=store,
+            credentials=credentials,
+            pool=pool,
+            passthrough=Passthrough(client),
+        )
+        supervisor = Supervisor(
+            configure=worker_settings(config),
+            credential_for=front.credential_for,
+            on_report=front.on_report,
+            on_tokens=front.on_tokens,
+            workers=workers,
+            log_level=server.log_level,
+        )
+        pool_link.supervisor = supervisor
+        async with trio.open_nursery() as nursery:
+            front.bind(nursery, supervisor)
+            enabled = [account.name for account in config.enabled_accounts()]
+            await nursery.start(supervisor.run, enabled)
+            limits = ServerLimits(
+                max_body_bytes=server.max_body_bytes,
+                max_header_bytes=server.max_header_bytes,
+                header_timeout_s=server.header_timeout_s,
+                body_timeout_s=server.body_timeout_s,
+            )
+            listener_scope = trio.CancelScope()
+
+            async def run_listener(task_status: trio.TaskStatus[int]) -> None:
+                with listener_scope:
+                    await serve_http(
+                        front.handle, host=server.host, port=server.port, limits=limits, task_status=task_status
+                    )
+
+            port: int = await nursery.start(run_listener)
+            _write_state(paths, server.host, port)
+            logger.info(
+                "shunt listening on http://%s:%d with %d account(s), strategy %s",
+                server.host,
+                port,
+                len(enabled),
+                routing.strategy,
+            )
+            task_status.started(port)
+            try:
+                await _wait_for_stop_signal()
+                logger.info("stop requested: draining for up to %.0fs", server.drain_timeout_s)
+                front.draining = True
+                with trio.move_on_after(server.drain_timeout_s):
+                    while front.in_flight > 0:
+                        await trio.sleep(0.05)
+                if front.in_flight:
+                    logger.warning("drain deadline passed with %d request(s) in flight", front.in_flight)
+                listener_scope.cancel()
+                await supervisor.shutdown(grace_s=1.0)
+            finally:
+                with suppress(FileNotFoundError):
+                    paths.server_state_file.unlink()
+                nursery.cancel_scope.cancel()
+
+
+class _LinkLookup:
+    """Late binding: the pool is built before the supervisor that owns the links."""
+
+    supervisor: Supervisor | None = None
+
+    def __call__(self, account: str) -> WorkerLink | None:
+        return self.supervisor.link_for(account) if self.supervisor else None
+
+
+async def _wait_for_stop_signal() -> None:
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            logger.info("received %s", signal.Signals(signum).name)
+            return
+
+
+def _write_state(paths: Paths, host: str, port: int) -> None:
+    state = {
+        "pid": os.getpid(),
+        "host": host,
+        "port": port,
+        "url": f"http://{host}:{port}",
+        "started_at": time.time(),
+    }
+    write_atomically(paths.server_state_file, json.dumps(state).encode(), mode=0o600)
+

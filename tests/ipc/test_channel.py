@@ -1,0 +1,90 @@
+"""The trio channel over a real socket pair: batching writer, garbage tolerance, credit."""
+
+import struct
+
+import trio
+import trio.testing
+
+from shunt.ipc.channel import ChannelClosed, FrameChannel, SendWindow
+from shunt.ipc.codec import encode
+from shunt.ipc.messages import Ping, ResponseBody
+
+
+async def _pair():
+    a, b = trio.socket.socketpair()
+    return trio.SocketStream(a), trio.SocketStream(b)
+
+
+async def test_messages_cross_a_socket_in_order():
+    left, right = await _pair()
+    sender = FrameChannel(left, name="left")
+    receiver = FrameChannel(right, name="right")
+    got = []
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(sender.run_writer)
+            for i in range(500):
+                sender.send_nowait(ResponseBody(1, bytes([i % 256]) * 1000))
+            async for message in receiver.messages():
+                got.append(message)
+                if len(got) == 500:
+                    break
+            nursery.cancel_scope.cancel()
+    assert [m.data[0] for m in got] == [i % 256 for i in range(500)]
+
+
+async def test_garbage_frame_is_logged_and_skipped(caplog):
+    left, right = await _pair()
+    receiver = FrameChannel(right, name="right")
+    garbage = struct.pack(">I", 3) + b"\xc1\xc1\xc1"
+    await left.send_all(garbage + encode(Ping(1)))
+    with trio.fail_after(5):
+        message = await receiver.messages().__anext__()
+    assert message == Ping(1)
+    assert receiver.frames_dropped == 1
+    assert "dropped a frame" in caplog.text
+
+
+async def test_broken_length_prefix_closes_channel():
+    left, right = await _pair()
+    receiver = FrameChannel(right, name="right")
+    await left.send_all(b"\xff\xff\xff\xff" + b"x" * 10)
+    with trio.fail_after(5):
+        try:
+            await receiver.messages().__anext__()
+        except ChannelClosed as exc:
+            assert "out of sync" in str(exc)
+        else:
+            raise AssertionError("expected ChannelClosed")
+
+
+async def test_eof_ends_the_message_stream():
+    left, right = await _pair()
+    receiver = FrameChannel(right, name="right")
+    await left.aclose()
+    with trio.fail_after(5):
+        assert [m async for m in receiver.messages()] == []
+    assert receiver.closed
+
+
+async def test_send_window_blocks_until_credit_arrives(autojump_clock):
+    window = SendWindow(10)
+    await window.wait_for_room()
+    window.spend(15)
+    assert window.available == -5
+    woke = trio.Event()
+
+    async def waiter():
+        await window.wait_for_room()
+        woke.set()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(waiter)
+        await trio.sleep(1)
+        assert not woke.is_set()
+        window.grant(3)
+        await trio.sleep(1)
+        assert not woke.is_set(), "still overdrawn: -2"
+        window.grant(3)
+        await trio.sleep(1)
+        assert woke.is_set()

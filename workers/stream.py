@@ -1,0 +1,191 @@
+"""Serving one forwarded request: upstream call, verdict, and the body relayed under credit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Final
+
+import httpx
+import trio
+
+from shunt.ipc.channel import SendWindow
+from shunt.ipc.messages import (
+    Failover,
+    Forward,
+    Message,
+    ResponseBody,
+    ResponseEnd,
+    ResponseHead,
+)
+from workers.account import Action, Outcome, OutcomeKind, classify
+from workers.headers import client_response_headers, upstream_request_headers
+from workers.runtime import AccountRuntime
+from workers.sse import SseScanner, error_event, usage_from_json_body
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_BODY_BYTES: Final = 1024 * 1024
+MAX_JSON_USAGE_BYTES: Final = 4 * 1024 * 1024  # non-streamed bodies scanned for usage up to this
+MAX_ATTEMPTS: Final = 2  # the original try and one retry after a token refresh
+
+
+class _StreamBroke(Exception):
+    """The upstream body ended early or failed after the head was sent to the client."""
+
+
+async def serve_forward(
+    forward: Forward,
+    runtime: AccountRuntime,
+    client: httpx.AsyncClient,
+    window: SendWindow,
+    send: Callable[[Message], None],
+) -> None:
+    """Answer `forward` with either Failover (nothing sent yet) or Head, Body..., End."""
+    runtime.tick()
+    if not runtime.machine.available(time.time()) or runtime.credential is None:
+        reason = runtime.machine.snapshot(time.time()).unavailable_reason(time.time())
+        send(Failover(forward.stream_id, runtime.name, reason or "not available"))
+        return
+    runtime.in_flight += 1
+    runtime.machine.request_started()
+    ok = False
+    try:
+        ok = await _attempt(forward, runtime, client, window, send)
+    finally:
+        runtime.in_flight -= 1
+        runtime.machine.request_finished(ok)
+        runtime.report()
+
+
+async def _attempt(
+    forward: Forward,
+    runtime: AccountRuntime,
+    client: httpx.AsyncClient,
+    window: SendWindow,
+    send: Callable[[Message], None],
+) -> bool:
+    for _ in range(MAX_ATTEMPTS):
+        if runtime.expires_soon(time.time()):
+            await runtime.refresh(client, stale_token=None)
+        credential = runtime.credential
+        if credential is None:
+            send(Failover(forward.stream_id, runtime.name, "no usable credential"))
+            return False
+        request = client.build_request(
+            forward.method,
+            forward.target,
+            headers=upstream_request_headers(forward.headers, credential.access_token),
+            content=forward.body,
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            runtime.observe(Outcome(OutcomeKind.CONNECT_FAILED, detail=type(exc).__name__))
+            send(Failover(forward.stream_id, runtime.name, f"upstream unreachable ({type(exc).__name__})"))
+            return False
+        try:
+            body = b""
+            if response.status_code >= 300:
+                body = await _read_capped(response, MAX_ERROR_BODY_BYTES)
+            outcome = classify(response.status_code, list(response.headers.raw), body, time.time())
+            verdict = runtime.observe(outcome)
+            if verdict.action is Action.FAILOVER:
+                send(Failover(forward.stream_id, runtime.name, verdict.reason, response.status_code))
+                return False
+            if verdict.action is Action.REFRESH_AND_RETRY:
+                kind = await runtime.refresh(client, stale_token=credential.access_token)
+                refreshed = runtime.observe(Outcome(kind, detail="after 401"))
+                if refreshed.action is Action.FAILOVER:
+                    send(Failover(forward.stream_id, runtime.name, refreshed.reason, 401))
+                    return False
+                continue
+            return await _relay(forward, runtime, response, body, window, send)
+        finally:
+            await response.aclose()
+    send(Failover(forward.stream_id, runtime.name, "401 again after refreshing the token", 401))
+    return False
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    except (httpx.TransportError, httpx.TimeoutException):
+        pass
+    return b"".join(chunks)
+
+
+async def _relay(
+    forward: Forward,
+    runtime: AccountRuntime,
+    response: httpx.Response,
+    body_read: bytes,
+    window: SendWindow,
+    send: Callable[[Message], None],
+) -> bool:
+    """Send the answer to the client. True when the whole body arrived (a success)."""
+    sid = forward.stream_id
+    headers = client_response_headers(response.headers.raw)
+    send(ResponseHead(sid, response.status_code, headers, runtime.name))
+    content_type = response.headers.get("content-type", "")
+    is_sse = content_type.startswith("text/event-stream")
+    if response.status_code >= 300:
+        if body_read:
+            send(ResponseBody(sid, body_read))
+        send(ResponseEnd(sid, ok=True))
+        return response.status_code < 400
+    scanner = SseScanner() if is_sse else None
+    json_parts: list[bytes] = []
+    json_size = 0
+    try:
+        try:
+            async for chunk in response.aiter_raw():
+                if scanner is not None:
+                    scanner.feed(chunk)
+                elif json_size < MAX_JSON_USAGE_BYTES:
+                    json_parts.append(chunk)
+                    json_size += len(chunk)
+                await window.wait_for_room()
+                window.spend(len(chunk))
+                send(ResponseBody(sid, chunk))
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            raise _StreamBroke(f"upstream connection broke mid-response ({type(exc).__name__})") from None
+        if scanner is not None:
+            if scanner.error is not None:
+                raise _StreamBroke(f"upstream sent an error event: {scanner.error[1]}")
+            if not scanner.saw_message_stop:
+                raise _StreamBroke("upstream stream ended before message_stop")
+    except _StreamBroke as exc:
+        logger.warning("account %s: stream %d failed: %s", runtime.name, sid, exc)
+        if scanner is not None and scanner.error is None:
+            send(ResponseBody(sid, error_event("api_error", f"shunt: {exc}")))
+        tokens_in, tokens_out = _count_usage(runtime, scanner, json_parts)
+        runtime.observe(Outcome(OutcomeKind.STREAM_FAILED, detail=str(exc)))
+        send(ResponseEnd(sid, False, str(exc), tokens_in, tokens_out))
+        return False
+    tokens_in, tokens_out = _count_usage(runtime, scanner, json_parts)
+    send(ResponseEnd(sid, True, "", tokens_in, tokens_out))
+    return True
+
+
+def _count_usage(
+    runtime: AccountRuntime, scanner: SseScanner | None, json_parts: list[bytes]
+) -> tuple[int, int]:
+    """Add the response's token usage to the account; return (input, output) for the log."""
+    usage = scanner.usage if scanner is not None else usage_from_json_body(b"".join(json_parts))
+    if usage is None:
+        return 0, 0
+    runtime.machine.add_usage(
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_input_tokens,
+        usage.cache_creation_input_tokens,
+    )
+    return usage.input_tokens, usage.output_tokens
