@@ -82,13 +82,20 @@ class RateLimits:
         return not self.overage.spent(now)
 
     def spent_until(self, now: float) -> float | None:
-        """When the latest spent plan window resets (None when none is spent or reset unknown)."""
-        resets = [
-            w.reset_at
-            for w in (self.five_hour, self.seven_day)
-            if w.spent(now) and w.reset_at is not None
-        ]
-        return max(resets) if resets else None
+        """When every spent plan window has reset; None when none is spent or a reset is unknown
+        (an unknown reset means no waiting time can be promised)."""
+        spent = [w for w in (self.five_hour, self.seven_day) if w.spent(now)]
+        if not spent or any(w.reset_at is None for w in spent):
+            return None
+        return max(w.reset_at for w in spent if w.reset_at is not None)
+
+    def overage_resumes_at(self, now: float) -> float | None:
+        """When a spent (but enabled) overage window resets and the account answers again."""
+        if self.overage_disabled_reason is not None or self.overage.status is None:
+            return None
+        if self.overage.spent(now):
+            return self.overage.reset_at
+        return None
 
     def binding_utilization(self) -> float:
         """max(5h, 7d) utilization; unknown counts as 0."""
@@ -172,8 +179,11 @@ class AccountSnapshot:
             assert self.cooldown_until is not None
             at = max(at, self.cooldown_until)
         if self.exhausted(now, allow_overage=allow_overage):
-            until = self.limits.spent_until(now)
-            if until is None:
+            options = [self.limits.spent_until(now)]
+            if allow_overage:
+                options.append(self.limits.overage_resumes_at(now))
+            known = [t for t in options if t is not None]
+            if not known:
                 return None
-            at = max(at, until)
+            at = max(at, min(known))
         return at
