@@ -55,10 +55,20 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--workers", default="auto", show_default=True, help="auto = one process per account, or N")
+@click.option(
+    "--workers", default="auto", show_default=True, help="auto = one process per account, or N"
+)
 @click.option("--host", default=None, help="Bind address (default from config: 127.0.0.1)")
-@click.option("--port", type=int, default=None, help="Port (default from config: 8082; 0 = any free)")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help="config.toml to use")
+@click.option(
+    "--port", type=int, default=None, help="Port (default from config: 8082; 0 = any free)"
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="config.toml to use",
+)
 @click.option("--upstream", default=None, help="Upstream base URL (e.g. the simulator's)")
 @click.option("--log-level", type=click.Choice(LEVELS), default=None)
 @friendly_errors
@@ -91,6 +101,32 @@ def serve(
         trio.run(functools.partial(run, config, paths, workers=worker_count))
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+@main.command()
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Seconds of traffic",
+)
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Keep the demo's files here (default: a temporary directory, removed afterwards)",
+)
+@friendly_errors
+def demo(duration: float, home: Path | None) -> None:
+    """Simulated accounts + the proxy + traffic: watch the pool fill up and fail over."""
+    from shunt.demo.runner import run_demo
+
+    try:
+        code = run_demo(duration_s=duration, home=home, out=sys.stdout)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code)
 
 
 def _register_optional_commands() -> None:

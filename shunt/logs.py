@@ -1,4 +1,4 @@
-"""Logging setup: stderr plus a rotating log file under the shunt home (one writer: the front door)."""
+"""Logging: stderr plus a rotating log file under the shunt home, written by the front door only."""
 
 from __future__ import annotations
 

@@ -97,14 +97,6 @@ class RateLimits:
             return self.overage.reset_at
         return None
 
-    def binding_utilization(self) -> float:
-        """max(5h, 7d) utilization; unknown counts as 0."""
-        return max(self.five_hour.utilization or 0.0, self.seven_day.utilization or 0.0)
-
-    def secondary_utilization(self) -> float:
-        """min(5h, 7d) utilization; unknown counts as 0."""
-        return min(self.five_hour.utilization or 0.0, self.seven_day.utilization or 0.0)
-
 
 @attrs.frozen
 class Counters:

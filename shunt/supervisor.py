@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Final
@@ -33,6 +34,7 @@ from shunt.ipc.messages import (
     Shutdown,
     TokensRefreshed,
 )
+from shunt.tally import Tally
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class WorkerSlot:
     started_at: float | None = None  # epoch seconds of the current process
     restarts: int = 0
     stopping: bool = False
+    # Set once the first process became ready or gave up: start-up waits for every slot.
+    first_attempt_done: trio.Event = attrs.Factory(trio.Event)
 
     def should_respawn(self) -> bool:
         """Read through a method: `stopping` changes while we await (mypy would narrow it)."""
@@ -79,7 +83,9 @@ async def _terminate_then_kill(process: trio.Process) -> None:
     with trio.move_on_after(TERMINATE_GRACE_S):
         await process.wait()
         return
-    logger.warning("worker %d ignored SIGTERM for %.0fs; killing it", process.pid, TERMINATE_GRACE_S)
+    logger.warning(
+        "worker %d ignored SIGTERM for %.0fs; killing it", process.pid, TERMINATE_GRACE_S
+    )
     process.kill()
 
 
@@ -120,6 +126,7 @@ class Supervisor:
         self.workers = workers
         self.log_level = log_level
         self.slots: list[WorkerSlot] = []
+        self.running = Tally()  # live worker processes
         self._nursery: trio.Nursery | None = None
         self._slot_index = 0
 
@@ -147,8 +154,7 @@ class Supervisor:
                 self._add_slot(group)
             with trio.move_on_after(READY_TIMEOUT_S):
                 for slot in list(self.slots):
-                    while slot.link is None or not slot.link.ready.is_set():
-                        await trio.sleep(0.01)
+                    await slot.first_attempt_done.wait()
             task_status.started()
             await trio.sleep_forever()
 
@@ -199,8 +205,7 @@ class Supervisor:
             if slot.link is not None and not slot.link.closed:
                 slot.link.send(Shutdown(grace_s=grace_s))
         with trio.move_on_after(grace_s + TERMINATE_GRACE_S):
-            while any(slot.pid is not None for slot in self.slots):
-                await trio.sleep(0.05)
+            await self.running.wait_idle()
 
     # --- one slot's lifetime -------------------------------------------------------------------
     async def _run_slot(self, slot: WorkerSlot) -> None:
@@ -211,6 +216,7 @@ class Supervisor:
                 await self._run_process(slot)
             except OSError as exc:
                 logger.error("worker slot %d: could not start a worker: %s", slot.index, exc)
+                slot.first_attempt_done.set()
             if not slot.should_respawn():
                 break
             if trio.current_time() - started > backoff.STABLE_AFTER_S:
@@ -241,16 +247,23 @@ class Supervisor:
                         stderr=subprocess.PIPE,
                         check=False,
                         deliver_cancel=_terminate_then_kill,
+                        env=env,
                     )
                 )
             finally:
                 child_sock.close()
             slot.pid = process.pid
-            slot.started_at = trio.current_time()
+            slot.started_at = time.time()
+            self.running.add()
             assert process.stderr is not None
             nursery.start_soon(_relay_stderr, process.stderr)
-            channel = FrameChannel(trio.SocketStream(trio.socket.from_stdlib_socket(parent_sock)), name=f"worker[{process.pid}]")
-            link = WorkerLink(channel, label=label, on_report=self._on_report, on_tokens=self._on_tokens)
+            channel = FrameChannel(
+                trio.SocketStream(trio.socket.from_stdlib_socket(parent_sock)),
+                name=f"worker[{process.pid}]",
+            )
+            link = WorkerLink(
+                channel, label=label, on_report=self._on_report, on_tokens=self._on_tokens
+            )
             slot.link = link
             nursery.start_soon(channel.run_writer)
             nursery.start_soon(link.run)
@@ -263,18 +276,27 @@ class Supervisor:
             if link.ready.is_set():
                 logger.info("worker %d started for %s", process.pid, label)
             else:
-                logger.error("worker %d for %s did not become ready; killing it", process.pid, label)
+                logger.error(
+                    "worker %d for %s did not become ready; killing it", process.pid, label
+                )
                 process.kill()
+            slot.first_attempt_done.set()
             await process.wait()
             _log_exit(process, label, expected=slot.stopping)
             slot.pid = None
+            self.running.done()
             link.closed = True
-            link.fail_all(f"worker process {process.pid} for {label} exited ({_describe_exit(process.returncode)})")
+            link.fail_all(
+                f"worker process {process.pid} for {label} exited "
+                f"({_describe_exit(process.returncode)})"
+            )
             await channel.aclose()
             nursery.cancel_scope.cancel()
 
-    async def _watch_heartbeat(self, slot: WorkerSlot, link: WorkerLink, process: trio.Process) -> None:
-        """A worker that stops answering pings (hung, SIGSTOPped) is killed; the slot respawns it."""
+    async def _watch_heartbeat(
+        self, slot: WorkerSlot, link: WorkerLink, process: trio.Process
+    ) -> None:
+        """A worker that stops answering pings (hung, SIGSTOPped) is killed and respawned."""
         seq = 0
         await link.ready.wait()
         link.last_pong = trio.current_time()

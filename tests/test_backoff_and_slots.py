@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from shunt.supervisor import plan_slots
 def test_backoff_grows_then_caps():
     delays = [backoff.delay(i) for i in range(12)]
     assert delays[0] == backoff.BASE_DELAY_S
-    assert all(a <= b for a, b in zip(delays, delays[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(delays))
     assert delays[-1] == backoff.MAX_DELAY_S
 
 

@@ -41,7 +41,9 @@ async def refresh_credential(
             },
         )
     except httpx.HTTPError as exc:
-        raise RefreshFailed(f"{account}: token endpoint unreachable: {type(exc).__name__}") from None
+        raise RefreshFailed(
+            f"{account}: token endpoint unreachable: {type(exc).__name__}"
+        ) from None
     try:
         payload = response.json()
     except ValueError:

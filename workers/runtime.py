@@ -20,6 +20,7 @@ from shunt.ipc.messages import (
     TokensPersisted,
     TokensRefreshed,
 )
+from shunt.tally import Tally
 from workers.account import AccountMachine, Outcome, OutcomeKind, Verdict
 from workers.oauth import refresh_credential
 
@@ -40,14 +41,17 @@ class AccountRuntime:
         self.name = name
         self.credential = credential
         self.settings = settings
-        self.machine = AccountMachine(name, settings.durations, has_credential=credential is not None)
+        self.machine = AccountMachine(
+            name, settings.durations, has_credential=credential is not None
+        )
         self._send = send
         self._refresh_lock = trio.Lock()
         self._persisted: trio.Event | None = None
         self._persist_result: TokensPersisted | None = None
         self.credential_changed = trio.Event()
+        self._rejected_refresh_token: str | None = None
         self.released = False
-        self.in_flight = 0
+        self.in_flight = Tally()
 
     def __repr__(self) -> str:
         return f"<AccountRuntime {self.machine!r} in_flight={self.in_flight}>"
@@ -97,6 +101,8 @@ class AccountRuntime:
                 return OutcomeKind.REFRESH_REJECTED
             if stale_token is not None and cred.access_token != stale_token:
                 return OutcomeKind.REFRESH_OK
+            if cred.refresh_token == self._rejected_refresh_token:
+                return OutcomeKind.REFRESH_REJECTED  # never spend a refused token twice
             try:
                 fresh = await refresh_credential(
                     client,
@@ -108,6 +114,7 @@ class AccountRuntime:
                 )
             except RefreshRejected as exc:
                 logger.warning("account %s: %s", self.name, exc)
+                self._rejected_refresh_token = cred.refresh_token
                 return OutcomeKind.REFRESH_REJECTED
             except RefreshFailed as exc:
                 logger.warning("account %s: %s", self.name, exc)
@@ -134,7 +141,9 @@ class AccountRuntime:
             await self._persisted.wait()
         result = self._take_persist_result()
         if result is None:
-            logger.error("account %s: the front door did not confirm saving the new token", self.name)
+            logger.error(
+                "account %s: the front door did not confirm saving the new token", self.name
+            )
         elif not result.ok:
             logger.error("account %s: the new token was not saved: %s", self.name, result.error)
 

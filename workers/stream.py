@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Final
 
 import httpx
-import trio
 
 from shunt.ipc.channel import SendWindow
 from shunt.ipc.messages import (
@@ -48,13 +47,13 @@ async def serve_forward(
         reason = runtime.machine.snapshot(time.time()).unavailable_reason(time.time())
         send(Failover(forward.stream_id, runtime.name, reason or "not available"))
         return
-    runtime.in_flight += 1
+    runtime.in_flight.add()
     runtime.machine.request_started()
     ok = False
     try:
         ok = await _attempt(forward, runtime, client, window, send)
     finally:
-        runtime.in_flight -= 1
+        runtime.in_flight.done()
         runtime.machine.request_finished(ok)
         runtime.report()
 
@@ -83,7 +82,11 @@ async def _attempt(
             response = await client.send(request, stream=True)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             runtime.observe(Outcome(OutcomeKind.CONNECT_FAILED, detail=type(exc).__name__))
-            send(Failover(forward.stream_id, runtime.name, f"upstream unreachable ({type(exc).__name__})"))
+            send(
+                Failover(
+                    forward.stream_id, runtime.name, f"upstream unreachable ({type(exc).__name__})"
+                )
+            )
             return False
         try:
             body = b""
@@ -92,7 +95,9 @@ async def _attempt(
             outcome = classify(response.status_code, list(response.headers.raw), body, time.time())
             verdict = runtime.observe(outcome)
             if verdict.action is Action.FAILOVER:
-                send(Failover(forward.stream_id, runtime.name, verdict.reason, response.status_code))
+                send(
+                    Failover(forward.stream_id, runtime.name, verdict.reason, response.status_code)
+                )
                 return False
             if verdict.action is Action.REFRESH_AND_RETRY:
                 kind = await runtime.refresh(client, stale_token=credential.access_token)
@@ -156,7 +161,9 @@ async def _relay(
                 window.spend(len(chunk))
                 send(ResponseBody(sid, chunk))
         except (httpx.TransportError, httpx.TimeoutException) as exc:
-            raise _StreamBroke(f"upstream connection broke mid-response ({type(exc).__name__})") from None
+            raise _StreamBroke(
+                f"upstream connection broke mid-response ({type(exc).__name__})"
+            ) from None
         if scanner is not None:
             if scanner.error is not None:
                 raise _StreamBroke(f"upstream sent an error event: {scanner.error[1]}")
@@ -165,7 +172,8 @@ async def _relay(
     except _StreamBroke as exc:
         logger.warning("account %s: stream %d failed: %s", runtime.name, sid, exc)
         if scanner is not None and scanner.error is None:
-            send(ResponseBody(sid, error_event("api_error", f"shunt: {exc}")))
+            frame = scanner.resync_prefix() + error_event("api_error", f"shunt: {exc}")
+            send(ResponseBody(sid, frame))
         tokens_in, tokens_out = _count_usage(runtime, scanner, json_parts)
         runtime.observe(Outcome(OutcomeKind.STREAM_FAILED, detail=str(exc)))
         send(ResponseEnd(sid, False, str(exc), tokens_in, tokens_out))

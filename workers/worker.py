@@ -32,6 +32,7 @@ from shunt.ipc.messages import (
     TokensPersisted,
     WorkerReady,
 )
+from shunt.tally import Tally
 from workers.runtime import AccountRuntime
 from workers.stream import serve_forward
 
@@ -57,6 +58,7 @@ class Worker:
         self.accounts: dict[str, AccountRuntime] = {}
         self._refreshers: dict[str, trio.CancelScope] = {}
         self.streams: dict[int, _Stream] = {}
+        self.active = Tally()  # streams in progress, for draining
         self.client = httpx.AsyncClient(
             base_url=settings.upstream_url,
             timeout=httpx.Timeout(
@@ -65,14 +67,17 @@ class Worker:
                 write=settings.read_timeout_s,
                 pool=settings.connect_timeout_s,
             ),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=MAX_UPSTREAM_KEEPALIVE),
+            limits=httpx.Limits(
+                max_connections=None, max_keepalive_connections=MAX_UPSTREAM_KEEPALIVE
+            ),
             follow_redirects=False,
             trust_env=False,
         )
         self.draining = False
 
     def __repr__(self) -> str:
-        return f"<Worker pid={os.getpid()} accounts={sorted(self.accounts)} streams={len(self.streams)}>"
+        accounts = sorted(self.accounts)
+        return f"<Worker pid={os.getpid()} accounts={accounts} streams={len(self.streams)}>"
 
     def send(self, message: Message) -> None:
         self.channel.send_nowait(message)
@@ -130,8 +135,7 @@ class Worker:
         self._nursery.start_soon(self._forget_when_idle, runtime)
 
     async def _forget_when_idle(self, runtime: AccountRuntime) -> None:
-        while runtime.in_flight > 0:
-            await trio.sleep(0.05)
+        await runtime.in_flight.wait_idle()
         if runtime.released and self.accounts.get(runtime.name) is runtime:
             del self.accounts[runtime.name]
             self._refreshers.pop(runtime.name).cancel()
@@ -145,6 +149,7 @@ class Worker:
             return
         stream = _Stream(trio.CancelScope(), SendWindow(forward.window_bytes), forward.account)
         self.streams[forward.stream_id] = stream
+        self.active.add()
         self._nursery.start_soon(self._run_stream, forward, runtime, stream)
 
     async def _run_stream(self, forward: Forward, runtime: AccountRuntime, stream: _Stream) -> None:
@@ -153,12 +158,12 @@ class Worker:
                 await serve_forward(forward, runtime, self.client, stream.window, self.send)
         finally:
             del self.streams[forward.stream_id]
+            self.active.done()
 
     async def _drain_and_exit(self, grace_s: float) -> None:
         self.draining = True
         with trio.move_on_after(grace_s):
-            while self.streams:
-                await trio.sleep(0.05)
+            await self.active.wait_idle()
         self._nursery.cancel_scope.cancel()
 
 
@@ -206,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format=f"%(levelname)s worker[{os.getpid()}] %(name)s: %(message)s",
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
         return trio.run(run_worker, int(args[1]))
     except KeyboardInterrupt:

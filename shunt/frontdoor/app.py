@@ -22,6 +22,7 @@ from shunt.http.server import Request, Response, error_response
 from shunt.ipc.messages import AccountReport, Credential, TokensPersisted, TokensRefreshed
 from shunt.quota import AccountSnapshot, AccountState
 from shunt.supervisor import Supervisor
+from shunt.tally import Tally
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class FrontDoor:
         self.passthrough = passthrough
         self.supervisor: Supervisor | None = None
         self.started_at = time.time()
-        self.in_flight = 0
+        self.in_flight = Tally()  # requests not yet fully answered, for draining
         self.draining = False
         self._write_lock = trio.Lock()
         self._nursery: trio.Nursery | None = None
@@ -95,7 +96,9 @@ class FrontDoor:
             try:
                 await trio.to_thread.run_sync(self.store.put, message.account, message.credential)
             except (CredentialsError, OSError) as exc:
-                logger.error("account %s: could not save the refreshed token: %s", message.account, exc)
+                logger.error(
+                    "account %s: could not save the refreshed token: %s", message.account, exc
+                )
                 link.send(TokensPersisted(message.account, ok=False, error=str(exc)))
                 return
         link.send(TokensPersisted(message.account, ok=True))
@@ -117,19 +120,22 @@ class FrontDoor:
             return _json(200, self.status())
         if self.draining:
             return error_response(
-                503, "overloaded_error", "shunt is shutting down", headers=[(b"connection", b"close")]
+                503,
+                "overloaded_error",
+                "shunt is shutting down",
+                headers=[(b"connection", b"close")],
             )
-        self.in_flight += 1
+        self.in_flight.add()
         try:
             if path in POOLED_PATHS and request.method == "POST":
                 response = await self.pool.handle(request)
             else:
                 response = await self.passthrough.handle(request)
         except BaseException:
-            self.in_flight -= 1
+            self.in_flight.done()
             raise
         if response.stream is None:
-            self.in_flight -= 1
+            self.in_flight.done()
         else:
             response.stream = self._counted(response.stream)
         return response
@@ -139,7 +145,7 @@ class FrontDoor:
             async for chunk in stream:
                 yield chunk
         finally:
-            self.in_flight -= 1
+            self.in_flight.done()
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 await aclose()
@@ -164,7 +170,9 @@ class FrontDoor:
             if slot is not None:
                 worker = {"pid": slot.pid, "restarts": slot.restarts}
             accounts.append(
-                render_account(snapshot, self.config.account(name), now, allow_overage=allow, worker=worker)
+                render_account(
+                    snapshot, self.config.account(name), now, allow_overage=allow, worker=worker
+                )
             )
         return render_status(
             started_at=self.started_at,

@@ -122,7 +122,8 @@ class WorkerLink:
         self.closed = False
 
     def __repr__(self) -> str:
-        return f"<WorkerLink {self.label} pid={self.pid} streams={len(self._streams)} closed={self.closed}>"
+        streams = len(self._streams)
+        return f"<WorkerLink {self.label} pid={self.pid} streams={streams} closed={self.closed}>"
 
     @property
     def in_flight(self) -> int:

@@ -68,7 +68,8 @@ class Pool:
         self.failovers_total = 0
 
     def __repr__(self) -> str:
-        return f"<Pool accounts={sorted(self.table)} pinned={self.pinned} strategy={self.policy.strategy}>"
+        strategy = self.policy.strategy
+        return f"<Pool accounts={sorted(self.table)} pinned={self.pinned} strategy={strategy}>"
 
     def update(self, snapshot: AccountSnapshot) -> None:
         if snapshot.name in self.table:
@@ -109,7 +110,9 @@ class Pool:
                 tried.add(account)
                 reasons[account] = "its worker is not running"
                 continue
-            handle = link.open_stream(account, request.method, request.target, request.headers, request.body)
+            handle = link.open_stream(
+                account, request.method, request.target, request.headers, request.body
+            )
             try:
                 first = await handle.next_event()
             except BaseException:
@@ -140,11 +143,14 @@ class Pool:
             (b"x-shunt-route", record.route.encode()),
         ]
         is_sse = any(
-            key == b"content-type" and value.startswith(b"text/event-stream") for key, value in head.headers
+            key == b"content-type" and value.startswith(b"text/event-stream")
+            for key, value in head.headers
         )
         return Response(head.status, headers, stream=self._body(handle, record, is_sse=is_sse))
 
-    async def _body(self, handle: StreamHandle, record: RequestRecord, *, is_sse: bool) -> AsyncIterator[bytes]:
+    async def _body(
+        self, handle: StreamHandle, record: RequestRecord, *, is_sse: bool
+    ) -> AsyncIterator[bytes]:
         try:
             async for event in handle.body_events():
                 if isinstance(event, ResponseBody):
@@ -161,12 +167,16 @@ class Pool:
                     record.error = event.reason
                     if not is_sse:
                         raise StreamAborted(event.reason)
-                    yield error_event("api_error", f"shunt: {event.reason}; the response is incomplete")
+                    yield error_event(
+                        "api_error", f"shunt: {event.reason}; the response is incomplete"
+                    )
         finally:
             handle.abandon()
             self._finish(record)
 
-    def _no_account(self, record: RequestRecord, decision: Decision, reasons: Mapping[str, str]) -> Response:
+    def _no_account(
+        self, record: RequestRecord, decision: Decision, reasons: Mapping[str, str]
+    ) -> Response:
         now = time.time()
         why = dict(decision.skipped)
         why.update(reasons)

@@ -99,7 +99,11 @@ async def serve(
             async def run_listener(task_status: trio.TaskStatus[int]) -> None:
                 with listener_scope:
                     await serve_http(
-                        front.handle, host=server.host, port=server.port, limits=limits, task_status=task_status
+                        front.handle,
+                        host=server.host,
+                        port=server.port,
+                        limits=limits,
+                        task_status=task_status,
                     )
 
             port: int = await nursery.start(run_listener)
@@ -117,10 +121,11 @@ async def serve(
                 logger.info("stop requested: draining for up to %.0fs", server.drain_timeout_s)
                 front.draining = True
                 with trio.move_on_after(server.drain_timeout_s):
-                    while front.in_flight > 0:
-                        await trio.sleep(0.05)
-                if front.in_flight:
-                    logger.warning("drain deadline passed with %d request(s) in flight", front.in_flight)
+                    await front.in_flight.wait_idle()
+                if front.in_flight.count:
+                    logger.warning(
+                        "drain deadline passed with %d request(s) in flight", front.in_flight.count
+                    )
                 listener_scope.cancel()
                 await supervisor.shutdown(grace_s=1.0)
             finally:
@@ -154,4 +159,3 @@ def _write_state(paths: Paths, host: str, port: int) -> None:
         "started_at": time.time(),
     }
     write_atomically(paths.server_state_file, json.dumps(state).encode(), mode=0o600)
-

@@ -11,7 +11,9 @@ from shunt.quota import AccountSnapshot, Window
 
 
 def account_status(snapshot: AccountSnapshot, now: float, *, allow_overage: bool) -> str:
-    """One word for humans and scripts: ready, cooling, exhausted, overage, disabled, reauth_required."""
+    """One word for humans and scripts.
+
+    ready, cooling, exhausted, overage, disabled or reauth_required."""
     if snapshot.state.value in ("disabled", "reauth_required"):
         return snapshot.state.value
     if snapshot.cooling(now):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from http import HTTPStatus
 from typing import Final
 
 import attrs
@@ -78,9 +79,7 @@ def error_response(
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> Response:
     """shunt's own errors in Anthropic shape (SPEC §2)."""
-    body = json.dumps(
-        {"type": "error", "error": {"type": error_type, "message": message}}
-    ).encode()
+    body = json.dumps({"type": "error", "error": {"type": error_type, "message": message}}).encode()
     return Response(
         status,
         [(b"content-type", b"application/json"), *(headers or [])],
@@ -267,11 +266,17 @@ class _Connection:
             raise _ClientGone
 
     async def _write_response(self, method: bytes, response: Response) -> None:
-        headers = [(b"server", SERVER_NAME), *response.headers]
+        headers = response.headers
+        if not _has_header(headers, b"server"):
+            headers = [(b"server", SERVER_NAME), *headers]
         stream = response.stream
         if stream is None and not _has_header(headers, b"content-length"):
             headers.append((b"content-length", str(len(response.body)).encode()))
-        await self._send(h11.Response(status_code=response.status, headers=headers))
+        await self._send(
+            h11.Response(
+                status_code=response.status, headers=headers, reason=_reason(response.status)
+            )
+        )
         if method == b"HEAD":
             if stream is not None:
                 await _aclose_iterator(stream)
@@ -306,6 +311,13 @@ class _Connection:
             await self._write_response(b"GET", response)
         except (_ClientGone, h11.LocalProtocolError):
             pass
+
+
+def _reason(status: int) -> bytes:
+    try:
+        return HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:

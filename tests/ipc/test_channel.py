@@ -2,6 +2,7 @@
 
 import struct
 
+import pytest
 import trio
 import trio.testing
 
@@ -49,13 +50,8 @@ async def test_broken_length_prefix_closes_channel():
     left, right = await _pair()
     receiver = FrameChannel(right, name="right")
     await left.send_all(b"\xff\xff\xff\xff" + b"x" * 10)
-    with trio.fail_after(5):
-        try:
-            await receiver.messages().__anext__()
-        except ChannelClosed as exc:
-            assert "out of sync" in str(exc)
-        else:
-            raise AssertionError("expected ChannelClosed")
+    with trio.fail_after(5), pytest.raises(ChannelClosed, match="out of sync"):
+        await receiver.messages().__anext__()
 
 
 async def test_eof_ends_the_message_stream():

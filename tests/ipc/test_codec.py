@@ -1,5 +1,6 @@
 """Framing: every message round-trips, frames split anywhere decode, garbage is rejected."""
 
+import itertools
 import struct
 
 import msgpack
@@ -34,7 +35,12 @@ from shunt.ipc.messages import (
 from shunt.quota import AccountSnapshot, AccountState, Counters, RateLimits, Window
 
 SAMPLES = [
-    Configure("http://127.0.0.1:1", "http://127.0.0.1:1/v1/oauth/token", "cid", Durations(1, 2, 3, 4, 5, 6)),
+    Configure(
+        "http://127.0.0.1:1",
+        "http://127.0.0.1:1/v1/oauth/token",
+        "cid",
+        Durations(1, 2, 3, 4, 5, 6),
+    ),
     AssignAccount("a", Credential("sk-ant-oat01-x", "sk-ant-ort01-y", 123)),
     AssignAccount("b", None),
     ReleaseAccount("a"),
@@ -83,7 +89,7 @@ def test_frames_split_at_arbitrary_boundaries(cuts):
     points = sorted({c % (len(stream) + 1) for c in cuts} | {0, len(stream)})
     decoder = FrameDecoder()
     out = []
-    for start, end in zip(points, points[1:], strict=False):
+    for start, end in itertools.pairwise(points):
         decoder.feed(stream[start:end])
         while (message := decoder.next_message()) is not NEED_DATA:
             out.append(message)

@@ -29,7 +29,8 @@ def test_client_credentials_never_forwarded_even_when_both_sent():
     out = _dict(upstream_request_headers(client, "sk-ant-oat01-account"))
     assert out[b"authorization"] == b"Bearer sk-ant-oat01-account"
     assert b"x-api-key" not in out
-    assert b"host" not in out and b"content-length" not in out
+    assert b"host" not in out
+    assert b"content-length" not in out
     assert out[b"accept-encoding"] == b"identity"
     assert out[b"x-app"] == b"cli"
     assert b"sk-client" not in b"".join(v for _, v in out.items())

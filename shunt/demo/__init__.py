@@ -1,0 +1,1 @@
+"""`shunt demo`: simulator + proxy + traffic, rendered live in the terminal."""

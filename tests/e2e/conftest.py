@@ -1,0 +1,35 @@
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import Proxy, Simulator, write_config
+
+ACCOUNTS = ["alpha", "beta"]
+
+
+@pytest.fixture
+def shunt_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SHUNT_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def simulator(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
+    sim = Simulator(shunt_home, tmp_path, ACCOUNTS)
+    try:
+        yield sim
+    finally:
+        sim.close()
+
+
+@pytest.fixture
+def proxy(shunt_home: Path, simulator: Simulator) -> Iterator[Proxy]:
+    write_config(shunt_home, simulator.url, ACCOUNTS)
+    running = Proxy(shunt_home)
+    try:
+        yield running
+    finally:
+        running.close()

@@ -1,0 +1,180 @@
+"""Real processes for end-to-end tests: the simulator and `shunt serve`, on 127.0.0.1 only.
+
+Every process started here is stopped (SIGTERM, then SIGKILL) and reaped by its fixture, and
+the proxy's workers are checked to be gone too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+READY_TIMEOUT_S = 30.0
+
+
+def wait_for_json(path: Path, process: subprocess.Popen[bytes], what: str) -> dict[str, Any]:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if path.exists():
+            try:
+                return dict(json.loads(path.read_text()))
+            except ValueError:
+                pass
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited early with code {process.returncode}")
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} not ready after {READY_TIMEOUT_S}s")
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+class Simulator:
+    def __init__(
+        self, home: Path, workdir: Path, accounts: list[str], *, time_scale: float = 1.0
+    ) -> None:
+        self.ready_file = workdir / "sim-ready.json"
+        self.ready_file.unlink(missing_ok=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "shunt.simulator",
+            "--port",
+            "0",
+            "--time-scale",
+            str(time_scale),
+        ]
+        for account in accounts:
+            argv += ["--account", account]
+        argv += [
+            "--credentials-out",
+            str(home / "credentials.json"),
+            "--ready-file",
+            str(self.ready_file),
+        ]
+        self.log = (workdir / "simulator.log").open("wb")
+        self.process = subprocess.Popen(
+            argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        info = wait_for_json(self.ready_file, self.process, "simulator")
+        self.url: str = info["url"]
+        self.client = httpx.Client(base_url=self.url, timeout=10.0, trust_env=False)
+
+    def fault(self, account: str, kind: str, **options: Any) -> None:
+        response = self.client.post(
+            "/_sim/faults", json={"account": account, "kind": kind, **options}
+        )
+        response.raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.client.delete("/_sim/faults").raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        response = self.client.get("/_sim/state")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def close(self) -> None:
+        self.client.close()
+        stop_process(self.process)
+        self.log.close()
+
+
+def write_config(home: Path, sim_url: str, accounts: list[str], extra: str = "") -> Path:
+    body = (
+        f'[server]\nupstream_url = "{sim_url}"\n\n'
+        f'[oauth]\ntoken_url = "{sim_url}/v1/oauth/token"\n'
+        f'usage_url = "{sim_url}/api/oauth/usage"\nprofile_url = "{sim_url}/api/oauth/profile"\n\n'
+        + extra
+        + "\n"
+        + "".join(f'[[accounts]]\nname = "{name}"\n\n' for name in accounts)
+    )
+    path = home / "config.toml"
+    path.write_text(body)
+    return path
+
+
+class Proxy:
+    def __init__(
+        self, home: Path, *, workers: str = "auto", extra_args: tuple[str, ...] = ()
+    ) -> None:
+        self.home = home
+        self.state_file = home / "run" / "server.json"
+        self.state_file.unlink(missing_ok=True)
+        env = dict(os.environ, SHUNT_HOME=str(home))
+        argv = [
+            sys.executable,
+            "-m",
+            "shunt",
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            workers,
+            *extra_args,
+        ]
+        self.log_path = home / "serve.out"
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+        state = wait_for_json(self.state_file, self.process, "shunt serve")
+        self.url: str = state["url"]
+        self.pid: int = state["pid"]
+        self.client = httpx.Client(base_url=self.url, timeout=30.0, trust_env=False)
+
+    def status(self) -> dict[str, Any]:
+        response = self.client.get("/status")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def account(self, name: str) -> dict[str, Any]:
+        return next(a for a in self.status()["accounts"] if a["name"] == name)
+
+    def worker_pids(self) -> list[int]:
+        try:
+            return [child.pid for child in psutil.Process(self.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def close(self) -> None:
+        workers = self.worker_pids()
+        self.client.close()
+        stop_process(self.process, grace=15.0)
+        self.log.close()
+        leftovers = [
+            pid
+            for pid in workers
+            if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        ]
+        for pid in leftovers:
+            os.kill(pid, 9)
+        assert not leftovers, f"worker processes outlived shunt serve: {leftovers}"
+
+
+def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

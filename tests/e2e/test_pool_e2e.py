@@ -1,0 +1,261 @@
+"""End to end: real `shunt serve` + workers + simulator, driven by the official SDK and httpx."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import anthropic
+import httpx
+import pytest
+
+from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
+
+MODEL = "claude-sonnet-4-6"
+
+
+def sdk(proxy: Proxy, **kwargs) -> anthropic.Anthropic:
+    # The client's own key must never reach the upstream on pooled requests.
+    return anthropic.Anthropic(
+        base_url=proxy.url, api_key="sk-client-own-key", max_retries=0, **kwargs
+    )
+
+
+def last_request(sim: Simulator) -> dict:
+    return sim.state()["requests"][-1]
+
+
+def test_non_streaming_message_through_the_pool(proxy, simulator):
+    raw = sdk(proxy).messages.with_raw_response.create(
+        model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "hello"}]
+    )
+    message = raw.parse()
+    assert message.content[0].text
+    assert raw.headers["x-shunt-account"] in ("alpha", "beta")
+    assert raw.headers["x-shunt-route"] == "least-utilization"
+    seen = last_request(simulator)
+    assert seen["account"] == raw.headers["x-shunt-account"]
+    assert seen["has_authorization"]
+    assert not seen["has_x_api_key"]
+    assert "oauth-2025-04-20" in seen["anthropic_beta"]
+
+
+def test_streaming_message_and_usage_counted(proxy, simulator):
+    with sdk(proxy).messages.stream(
+        model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "stream please"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text
+    assert final.usage.output_tokens > 0
+    wait_until(
+        lambda: (
+            sum(a["tokens"]["output"] for a in proxy.status()["accounts"])
+            >= final.usage.output_tokens
+        ),
+        what="usage reported to /status",
+    )
+
+
+def test_count_tokens_keeps_query_string_and_betas(proxy, simulator):
+    client = sdk(proxy, default_headers={"anthropic-beta": "claude-code-20250219"})
+    raw = client.messages.with_raw_response.count_tokens(
+        model=MODEL, messages=[{"role": "user", "content": "count me"}]
+    )
+    assert raw.parse().input_tokens > 0
+    response = proxy.client.post(
+        "/v1/messages/count_tokens?beta=true",
+        json={"model": MODEL, "messages": [{"role": "user", "content": "x"}]},
+        headers={"anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14"},
+    )
+    assert response.status_code == 200
+    seen = last_request(simulator)
+    assert seen["path"] == "/v1/messages/count_tokens?beta=true"
+    assert seen["anthropic_beta"].split(",") == [
+        "claude-code-20250219",
+        "interleaved-thinking-2025-05-14",
+        "oauth-2025-04-20",
+    ]
+
+
+def test_claude_code_habits(proxy, simulator):
+    # HEAD / connectivity check: answered at once, no credentials needed.
+    assert proxy.client.head("/").status_code == 200
+    # Both credentials at once, a large body (hundreds of KB, two dozen tools), ?beta=true.
+    tools = [
+        {"name": f"tool_{i}", "description": "d" * 8000, "input_schema": {"type": "object"}}
+        for i in range(24)
+    ]
+    body = {
+        "model": MODEL,
+        "max_tokens": 20,
+        "system": [{"type": "text", "text": "s" * 50_000}],
+        "tools": tools,
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": "inline system"},
+        ],
+        "metadata": {"user_id": json.dumps({"session_id": "abc-session"})},
+    }
+    response = proxy.client.post(
+        "/v1/messages?beta=true",
+        json=body,
+        headers={"x-api-key": "sk-client", "authorization": "Bearer sk-client", "x-app": "cli"},
+    )
+    assert response.status_code == 200, response.text
+    seen = last_request(simulator)
+    assert seen["body_size"] > 200_000
+    assert not seen["has_x_api_key"]
+
+
+def test_429_fails_over_and_cools_the_account(proxy, simulator):
+    simulator.fault("alpha", "429", count=-1, retry_after=120)
+    served_by = []
+    for turn in range(3):
+        response = proxy.client.post(
+            "/v1/messages",
+            json={
+                "model": MODEL,
+                "max_tokens": 5,
+                "messages": [{"role": "user", "content": f"q{turn}"}],
+            },
+        )
+        assert response.status_code == 200, response.text
+        served_by.append((response.headers["x-shunt-account"], response.headers["x-shunt-route"]))
+    assert all(account == "beta" for account, _ in served_by)
+    assert any("failovers=1" in route for _, route in served_by)
+    alpha = proxy.account("alpha")
+    assert alpha["status"] == "cooling"
+    assert alpha["cooldown_until"] - proxy.status()["now"] > 60
+    simulator.clear_faults()
+
+
+def test_all_accounts_unavailable_gives_503_with_retry_after(proxy, simulator):
+    simulator.fault("alpha", "529", count=-1)
+    simulator.fault("beta", "529", count=-1)
+    response = proxy.client.post(
+        "/v1/messages",
+        json={"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]},
+    )
+    assert response.status_code == 503
+    assert 1 <= int(response.headers["retry-after"]) <= 30
+    error = response.json()
+    assert error["type"] == "error"
+    assert error["error"]["type"] == "overloaded_error"
+    assert "alpha" in error["error"]["message"]
+    assert "beta" in error["error"]["message"]
+    # Both are cooling now, so the next request is refused without calling upstream.
+    before = len(simulator.state()["requests"])
+    again = proxy.client.post(
+        "/v1/messages",
+        json={"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "y"}]},
+    )
+    assert again.status_code == 503
+    assert "cooling" in again.json()["error"]["message"]
+    assert len(simulator.state()["requests"]) == before
+
+
+def test_request_level_error_is_returned_without_cooling(proxy, simulator):
+    response = proxy.client.post(
+        "/v1/messages", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert response.headers["x-shunt-account"] in ("alpha", "beta")
+    assert all(a["status"] == "ready" for a in proxy.status()["accounts"])
+
+
+def test_body_over_limit_is_413_before_any_upstream_call(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"], extra="max_body_bytes = 2000\n")
+    # max_body_bytes belongs to [server]; write_config puts extra after [oauth], so rewrite cleanly.
+    text = (shunt_home / "config.toml").read_text().replace("max_body_bytes = 2000\n", "")
+    text = text.replace("[server]\n", "[server]\nmax_body_bytes = 2000\n", 1)
+    (shunt_home / "config.toml").write_text(text)
+    running = Proxy(shunt_home)
+    try:
+        response = running.client.post("/v1/messages", content=b"x" * 5000)
+        assert response.status_code == 413
+        assert response.json()["error"]["type"] == "request_too_large"
+        assert simulator.state()["requests"] == []
+    finally:
+        running.close()
+
+
+def test_other_paths_pass_through_with_client_headers(proxy, simulator):
+    direct = httpx.get(
+        f"{simulator.url}/v1/models", headers={"x-api-key": "sk-client"}, trust_env=False
+    )
+    through = proxy.client.get("/v1/models", headers={"x-api-key": "sk-client"})
+    assert through.status_code == direct.status_code
+    assert through.json() == direct.json()
+
+
+def test_stream_broken_midway_ends_with_error_event_and_counts_failure(proxy, simulator):
+    simulator.fault("alpha", "midstream_drop", count=-1)
+    simulator.fault("beta", "midstream_drop", count=-1)
+    with proxy.client.stream(
+        "POST",
+        "/v1/messages",
+        json={
+            "model": MODEL,
+            "max_tokens": 5,
+            "stream": True,
+            "messages": [{"role": "user", "content": "x"}],
+        },
+    ) as response:
+        assert response.status_code == 200
+        body = response.read().decode()
+    assert "event: error" in body
+    assert "message_stop" not in body
+    wait_until(
+        lambda: sum(a["errors"] for a in proxy.status()["accounts"]) >= 1, what="error counted"
+    )
+
+
+def test_401_refreshes_token_retries_and_persists_rotated_pair(proxy, simulator, shunt_home):
+    creds_file = shunt_home / "credentials.json"
+    before = json.loads(creds_file.read_text())["accounts"]
+    simulator.fault("alpha", "401", count=1)
+    simulator.fault("beta", "401", count=1)
+    response = proxy.client.post(
+        "/v1/messages",
+        json={"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]},
+    )
+    assert response.status_code == 200, response.text
+    account = response.headers["x-shunt-account"]
+    assert "failovers" not in response.headers["x-shunt-route"], "retried on the same account"
+    after = json.loads(creds_file.read_text())["accounts"]
+    assert after[account]["refresh_token"] != before[account]["refresh_token"]
+    assert after[account]["access_token"] != before[account]["access_token"]
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+
+
+def test_health_and_status_shape(proxy):
+    assert proxy.client.get("/health").json() == {"status": "ok"}
+    status = proxy.status()
+    assert {"version", "started_at", "pinned", "accounts", "recent_requests"} <= status.keys()
+    account = status["accounts"][0]
+    assert {
+        "name",
+        "email",
+        "plan",
+        "status",
+        "windows",
+        "overage",
+        "cooldown_until",
+        "tokens",
+        "requests_served",
+    } <= account.keys()
+
+
+@pytest.mark.parametrize("secret", ["sk-ant-oat01-sim-", "sk-ant-ort01-sim-"])
+def test_no_token_in_status_or_log(proxy, simulator, secret):
+    proxy.client.post(
+        "/v1/messages",
+        json={"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]},
+    )
+    tokens = json.loads((proxy.home / "credentials.json").read_text())["accounts"]
+    blob = proxy.client.get("/status").text + proxy.output()
+    for entry in tokens.values():
+        for key in ("access_token", "refresh_token"):
+            assert entry[key] not in blob
