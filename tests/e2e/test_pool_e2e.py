@@ -35,8 +35,8 @@ def test_non_streaming_message_through_the_pool(proxy, simulator):
     assert raw.headers["x-shunt-route"] == "least-utilization"
     seen = last_request(simulator)
     assert seen["account"] == raw.headers["x-shunt-account"]
-    assert seen["has_authorization"]
-    assert not seen["has_x_api_key"]
+    assert seen["authorization"]
+    assert not seen["x_api_key"]
     assert "oauth-2025-04-20" in seen["anthropic_beta"]
 
 
@@ -104,8 +104,8 @@ def test_claude_code_habits(proxy, simulator):
     )
     assert response.status_code == 200, response.text
     seen = last_request(simulator)
-    assert seen["body_size"] > 200_000
-    assert not seen["has_x_api_key"]
+    assert seen["body_bytes"] > 200_000
+    assert not seen["x_api_key"]
 
 
 def test_429_fails_over_and_cools_the_account(proxy, simulator):
@@ -187,7 +187,13 @@ def test_other_paths_pass_through_with_client_headers(proxy, simulator):
     )
     through = proxy.client.get("/v1/models", headers={"x-api-key": "sk-client"})
     assert through.status_code == direct.status_code
-    assert through.json() == direct.json()
+    assert through.json()["error"] == direct.json()["error"]
+    seen = last_request(simulator)
+    assert seen["path"] == "/v1/models"
+    assert seen["x_api_key"], "pass-through keeps the client's own credential"
+    assert not seen["authorization"]
+    assert seen["account"] != "alpha"
+    assert seen["account"] != "beta"
 
 
 def test_stream_broken_midway_ends_with_error_event_and_counts_failure(proxy, simulator):
