@@ -97,6 +97,11 @@ _STATUS_ERROR_TYPES: Final = {
 }
 
 
+class AbortConnection(Exception):
+    """Raised by a handler to close the connection at once without sending a byte
+    (the simulator's `drop` fault; a server that wants to refuse silently)."""
+
+
 class StreamAborted(Exception):
     """Raised by a response stream that cannot finish honestly (its source broke midway).
 
@@ -162,6 +167,12 @@ class _Connection:
                 self.h11.start_next_cycle()
         except _ClientGone:
             pass
+        except h11.LocalProtocolError as exc:
+            # Our own answer was malformed (bad header value, body shorter than its
+            # content-length): this connection is beyond repair, the server is not.
+            logger.error(
+                "closing connection to %s: could not send a valid response: %s", self.client, exc
+            )
         finally:
             await _close_quietly(self.stream)
 
@@ -220,7 +231,7 @@ class _Connection:
             await self._send_error_and_close(408, "request not received in time")
             return False
         if isinstance(body_or_error, Response):
-            body_or_error.headers.append((b"connection", b"close"))
+            body_or_error.headers = [*body_or_error.headers, (b"connection", b"close")]
             await self._write_response(head.method, body_or_error)
             return False
         request = Request(
@@ -252,23 +263,29 @@ class _Connection:
                 nursery.cancel_scope.cancel()
 
             nursery.start_soon(watch_for_disconnect)
+            response: Response | None
             try:
                 response = await self.handler(request)
+            except AbortConnection:
+                response = None
             except Exception:
                 logger.exception("handler failed for %s %s", request.method, request.path)
                 response = error_response(500, "api_error", "internal error in shunt")
-            try:
-                await self._write_response(method, response)
-            except _ClientGone:
+            if response is None:
                 gone = True
+            else:
+                try:
+                    await self._write_response(method, response)
+                except _ClientGone:
+                    gone = True
             nursery.cancel_scope.cancel()
         if gone:
             raise _ClientGone
 
     async def _write_response(self, method: bytes, response: Response) -> None:
-        headers = response.headers
+        headers = list(response.headers)  # never grow the handler's own list
         if not _has_header(headers, b"server"):
-            headers = [(b"server", SERVER_NAME), *headers]
+            headers.insert(0, (b"server", SERVER_NAME))
         stream = response.stream
         if stream is None and not _has_header(headers, b"content-length"):
             headers.append((b"content-length", str(len(response.body)).encode()))
@@ -289,7 +306,7 @@ class _Connection:
                     if chunk:
                         await self._send(h11.Data(data=chunk))
             except StreamAborted as exc:
-                logger.warning("response to %s aborted: %s", self.client, exc)
+                logger.info("response to %s cut short: %s", self.client, exc)
                 raise _ClientGone from exc
             except _ClientGone:
                 raise

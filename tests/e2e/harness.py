@@ -178,3 +178,7 @@ def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def open_gate(sim: Simulator, name: str) -> None:
+    sim.client.post("/_sim/gates", json={"name": name}).raise_for_status()

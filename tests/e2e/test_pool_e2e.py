@@ -9,7 +9,7 @@ import anthropic
 import httpx
 import pytest
 
-from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
+from tests.e2e.harness import Proxy, Simulator, open_gate, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 
@@ -265,3 +265,48 @@ def test_no_token_in_status_or_log(proxy, simulator, secret):
     for entry in tokens.values():
         for key in ("access_token", "refresh_token"):
             assert entry[key] not in blob
+
+
+def test_stream_passes_first_event_before_upstream_finishes(proxy, simulator):
+    """The simulator holds the stream after its first event until the test opens the gate, so
+    receiving that event proves shunt forwards events as they come (no buffering, no timing)."""
+    body = {
+        "model": MODEL,
+        "max_tokens": 5,
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    with proxy.client.stream(
+        "POST", "/v1/messages", json=body, headers={"x-sim-gate": "g1"}
+    ) as response:
+        assert response.status_code == 200
+        lines = response.iter_lines()
+        first = next(lines)
+        assert first == "event: message_start"
+        assert simulator.state()["streams_open"] == 1, "upstream still mid-stream"
+        open_gate(simulator, "g1")
+        rest = "\n".join(lines)
+    assert "event: message_stop" in rest
+
+
+def test_client_disconnect_cancels_upstream_stream(proxy, simulator):
+    body = {
+        "model": MODEL,
+        "max_tokens": 5,
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    with proxy.client.stream(
+        "POST", "/v1/messages", json=body, headers={"x-sim-gate": "never"}
+    ) as response:
+        lines = response.iter_lines()  # keep a reference: a dropped generator closes the stream
+        assert next(lines) == "event: message_start"
+        assert simulator.state()["streams_open"] == 1
+    # Leaving the block closes the connection mid-stream; the upstream stream must end with it.
+    wait_until(
+        lambda: simulator.state()["streams_open"] == 0, timeout=10, what="upstream stream cancelled"
+    )
+    wait_until(
+        lambda: all(a["in_flight"] == 0 for a in proxy.status()["accounts"]),
+        what="in-flight drained",
+    )

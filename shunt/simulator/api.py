@@ -1,0 +1,321 @@
+"""The Messages API routes: /v1/messages, /v1/messages/count_tokens and /v1/models.
+
+Order of checks, as upstream does it: credentials, then the request itself, then injected
+faults, then quota. A request that passes is charged before its answer starts, so the unified
+headers of every response already include it (and a stream cut by a fault still cost tokens,
+as a real one would).
+
+Test and bench knobs ride on request headers so they pass through a proxy untouched:
+`x-sim-events`, `x-sim-event-delay-ms`, `x-sim-latency-ms`, `x-sim-output-tokens`,
+`x-sim-cache-read-tokens`, `x-sim-cache-creation-tokens`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+import trio
+
+from shunt.http.server import Request, Response, StreamAborted
+from shunt.simulator import responses
+from shunt.simulator.faults import IN_BODY, Fault, FaultKind, Scope
+from shunt.simulator.headers import retry_after_header, spent_usage, unified_headers
+from shunt.simulator.transport import DROP_CONNECTION
+
+if TYPE_CHECKING:
+    from shunt.simulator.app import Headers, Simulator
+
+MS: Final = 1 / 1000
+MAX_EVENTS: Final = 1_000_000
+DEFAULT_RETRY_AFTER_S: Final = 1.0
+SSE_HEADERS: Final = (
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+)
+JSON_CONTENT: Final = (b"content-type", b"application/json")
+_MODELS_BODY: Final = responses.models_body()
+_FIXED_EVENTS: Final = 6  # message_start, ping, block start/stop, message_delta, message_stop
+
+
+@attrs.frozen
+class Knobs:
+    """Per-request behaviour chosen by `x-sim-*` headers, defaults from the simulator."""
+
+    events: int
+    event_delay_s: float
+    latency_s: float
+    output_tokens: int | None = None
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+
+
+def _knob(headers: Headers, name: bytes, limit: float) -> float | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"{name.decode()} must be a number, not {raw.decode('latin-1')!r}"
+        ) from None
+    if not 0 <= value <= limit:
+        raise ValueError(f"{name.decode()} must be between 0 and {limit:g}, not {value:g}")
+    return value
+
+
+def read_knobs(headers: Headers, sim: Simulator) -> Knobs:
+    """ValueError (answered with 400) when a knob is not a sane number."""
+    events = _knob(headers, b"x-sim-events", MAX_EVENTS)
+    delay = _knob(headers, b"x-sim-event-delay-ms", 3_600_000)
+    latency = _knob(headers, b"x-sim-latency-ms", 3_600_000)
+    output = _knob(headers, b"x-sim-output-tokens", 1e12)
+    cache_read = _knob(headers, b"x-sim-cache-read-tokens", 1e12)
+    cache_creation = _knob(headers, b"x-sim-cache-creation-tokens", 1e12)
+    return Knobs(
+        events=sim.events if events is None else int(events),
+        event_delay_s=(sim.event_delay_ms if delay is None else delay) * MS,
+        latency_s=(sim.latency_ms if latency is None else latency) * MS,
+        output_tokens=None if output is None else int(output),
+        cache_read_tokens=int(cache_read or 0),
+        cache_creation_tokens=int(cache_creation or 0),
+    )
+
+
+def _validate(body: Any, *, count_only: bool) -> str | None:
+    """The first problem upstream would report about the body, or None."""
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    if not isinstance(body.get("model"), str):
+        return "model: Field required"
+    if not isinstance(body.get("messages"), list):
+        return "messages: Field required"
+    if count_only:
+        return None
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        return "max_tokens: Field required (an integer >= 1)"
+    return None
+
+
+async def messages(sim: Simulator, request: Request) -> Response:
+    return await _api(sim, request, count_only=False)
+
+
+async def count_tokens(sim: Simulator, request: Request) -> Response:
+    return await _api(sim, request, count_only=True)
+
+
+async def models(sim: Simulator, request: Request) -> Response:
+    headers = dict(request.headers)
+    request_id = sim.request_id()
+    auth = sim.authenticate(headers, request_id=request_id, now=sim.clock())
+    if isinstance(auth, Response):
+        sim.record(request, headers, None, auth)
+        return auth
+    usage = sim.ledger.usage(auth, sim.clock())
+    unified = unified_headers(usage, request_id=request_id.encode())
+    response = Response(200, [JSON_CONTENT, *unified], _MODELS_BODY)
+    sim.record(request, headers, auth, response)
+    return response
+
+
+async def _api(sim: Simulator, request: Request, *, count_only: bool) -> Response:
+    headers = dict(request.headers)
+    request_id = sim.request_id()
+    auth = sim.authenticate(headers, request_id=request_id, now=sim.clock())
+    if isinstance(auth, Response):
+        sim.record(request, headers, None, auth)
+        return auth
+    response = await _answer(sim, request, headers, auth, request_id, count_only=count_only)
+    sim.record(request, headers, auth, response)
+    return response
+
+
+async def _answer(
+    sim: Simulator,
+    request: Request,
+    headers: Headers,
+    account: str,
+    request_id: str,
+    *,
+    count_only: bool,
+) -> Response:
+    if b"anthropic-version" not in headers:
+        return sim.error(400, "anthropic-version: header is required", request_id=request_id)
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return sim.error(400, "The request body is not valid JSON", request_id=request_id)
+    problem = _validate(body, count_only=count_only)
+    if problem is None:
+        try:
+            knobs = read_knobs(headers, sim)
+        except ValueError as exc:
+            problem = str(exc)
+    if problem is not None:
+        return sim.error(400, problem, request_id=request_id)
+    streaming = not count_only and body.get("stream") is True
+
+    fault = sim.faults.take(account, Scope.API, streaming=streaming)
+    delay_s = knobs.latency_s + (fault.latency_ms * MS if fault is not None else 0.0)
+    if delay_s > 0:
+        await trio.sleep(delay_s)
+    now = sim.clock()
+    if fault is not None and fault.kind is not FaultKind.LATENCY and fault.kind not in IN_BODY:
+        return fault_response(sim, fault, account, request_id, now)
+
+    usage = sim.ledger.usage(account, now)
+    if usage.rejected:
+        retry_at = usage.retry_at()
+        return sim.error(
+            429,
+            "This request would exceed your account's rate limit. Please try again later.",
+            request_id=request_id,
+            headers=[
+                *unified_headers(usage, request_id=request_id.encode()),
+                retry_after_header((retry_at if retry_at is not None else now) - now),
+            ],
+        )
+    input_tokens = responses.estimate_input_tokens(len(request.body))
+    cut = fault if fault is not None and fault.kind in IN_BODY else None
+    if count_only:
+        unified = unified_headers(usage, request_id=request_id.encode())
+        return _plain([JSON_CONTENT, *unified], responses.count_tokens_body(input_tokens), cut)
+    reply = responses.plan_reply(
+        message_id=request_id.replace("req_", "msg_", 1),
+        model=body["model"],
+        max_tokens=body["max_tokens"],
+        events=knobs.events,
+        input_tokens=input_tokens,
+        output_tokens=knobs.output_tokens,
+        cache_read_tokens=knobs.cache_read_tokens,
+        cache_creation_tokens=knobs.cache_creation_tokens,
+    )
+    usage = sim.ledger.charge(account, reply.charged_tokens, now)
+    unified = unified_headers(usage, request_id=request_id.encode())
+    if streaming:
+        events = responses.sse_events(reply)
+        stream = _stream(events, reply.deltas + _FIXED_EVENTS, knobs.event_delay_s, cut, request_id)
+        gate = headers.get(b"x-sim-gate")
+        if gate is not None:
+            stream = _gated(stream, sim.gate(gate.decode("latin-1")))
+        return Response(200, [*SSE_HEADERS, *unified], stream=_tracked(sim, stream))
+    return _plain([JSON_CONTENT, *unified], responses.message_body(reply), cut)
+
+
+def _plain(headers: list[tuple[bytes, bytes]], body: bytes, cut: Fault | None) -> Response:
+    """A 200 with a whole body, or (midstream_drop) half of one on a cut connection."""
+    if cut is not None:
+        return cut_body_response(200, headers, body)
+    return Response(200, headers, body)
+
+
+async def _stream(
+    events: Iterator[bytes], total: int, delay_s: float, cut: Fault | None, request_id: str
+) -> AsyncIterator[bytes]:
+    """Yield each event as its own chunk, `delay_s` apart; `cut` breaks the stream on purpose."""
+    cut_at = min(cut.after_events, total - 1) if cut is not None else -1
+    for index, event in enumerate(events):
+        if index and delay_s > 0:
+            await trio.sleep(delay_s)
+        if index == cut_at:
+            assert cut is not None
+            if cut.kind is FaultKind.MIDSTREAM_DROP:
+                raise StreamAborted("simulated midstream_drop fault")
+            if cut.kind is FaultKind.SSE_ERROR:
+                yield responses.sse_error_event(529, "Overloaded", request_id=request_id)
+            else:
+                yield responses.MALFORMED_EVENT
+            return
+        yield event
+
+
+async def _gated(stream: AsyncIterator[bytes], gate: trio.Event) -> AsyncIterator[bytes]:
+    """`x-sim-gate: NAME`: hold the stream after its first event until POST /_sim/gates/NAME.
+
+    Lets a test prove, without timing, that a proxy passes the first event on while the
+    upstream has not finished."""
+    first = True
+    async for event in stream:
+        yield event
+        if first:
+            first = False
+            await gate.wait()
+
+
+async def _tracked(sim: Simulator, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Count streams being served, so a test can see that a client disconnect ended one."""
+    sim.streams_open += 1
+    try:
+        async for event in stream:
+            yield event
+    finally:
+        sim.streams_open -= 1
+
+
+def cut_body_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response:
+    """Announce the whole body, send half of it, then cut the connection."""
+
+    async def half() -> AsyncIterator[bytes]:
+        yield body[: len(body) // 2]
+        raise StreamAborted("simulated midstream_drop fault")
+
+    length = (b"content-length", str(len(body)).encode())
+    return Response(status, [*headers, length], stream=half())
+
+
+def fault_response(
+    sim: Simulator, fault: Fault, account: str, request_id: str, now: float
+) -> Response:
+    """The answer a fault gives instead of a normal response (not for in-body faults)."""
+    kind = fault.kind
+    if kind is FaultKind.DROP:
+        return DROP_CONNECTION
+    rid = request_id.encode()
+    usage = sim.ledger.usage(account, now)
+    if kind is FaultKind.REQUEST_LIMIT:
+        return sim.error(
+            429, "Extra usage is required for long context requests.", request_id=request_id
+        )
+    if kind is FaultKind.SPENT:
+        reset_at = None if fault.retry_after_s is None else now + fault.retry_after_s
+        spent = spent_usage(usage, reset_at=reset_at)
+        retry_at = spent.retry_at()
+        return sim.error(
+            429,
+            "This request would exceed your account's rate limit. Please try again later.",
+            request_id=request_id,
+            headers=[
+                *unified_headers(spent, request_id=rid),
+                retry_after_header((retry_at if retry_at is not None else now) - now),
+            ],
+        )
+    unified = unified_headers(usage, request_id=rid)
+    if kind is FaultKind.RATE_LIMIT:
+        retry_after = DEFAULT_RETRY_AFTER_S if fault.retry_after_s is None else fault.retry_after_s
+        unified.append(retry_after_header(retry_after))
+        return sim.error(
+            429, "Rate limited. Please slow down.", request_id=request_id, headers=unified
+        )
+    status, message = _PLAIN_FAULTS[kind]
+    return sim.error(status, message, request_id=request_id, headers=unified)
+
+
+_PLAIN_FAULTS: Final = {
+    FaultKind.OVERLOADED: (529, "Overloaded"),
+    FaultKind.UNAUTHORIZED: (
+        401,
+        "OAuth token has expired. Please obtain a new token or refresh your existing token.",
+    ),
+    FaultKind.FORBIDDEN: (403, "This organization does not have access to this resource."),
+    FaultKind.SERVER_ERROR: (500, "Internal server error"),
+    # In-body faults met outside a body (e.g. on the usage endpoint) become a plain 500.
+    FaultKind.MIDSTREAM_DROP: (500, "Internal server error"),
+    FaultKind.SSE_ERROR: (529, "Overloaded"),
+    FaultKind.MALFORMED_SSE: (500, "Internal server error"),
+    FaultKind.LATENCY: (500, "Internal server error"),
+}

@@ -1,0 +1,119 @@
+"""`python -m shunt.simulator` as a real process, and its command-line parsing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+from click.testing import CliRunner
+
+from shunt.simulator.cli import AccountSpec, parse_account, simulator_command
+from tests.simulator.support import BODY, auth_headers
+
+START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 5.0
+
+
+async def wait_for_file(path: Path) -> None:
+    # Another process writes it: there is no event to wait on, so poll.
+    while not await trio.Path(path).exists():  # noqa: ASYNC110
+        await trio.sleep(0.05)
+
+
+async def stop(proc: trio.Process) -> int:
+    """SIGTERM, then SIGKILL if it does not exit in time; always reaps the child."""
+    with trio.CancelScope(shield=True):
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            with trio.move_on_after(STOP_TIMEOUT_S) as waited:
+                await proc.wait()
+            if waited.cancelled_caught:
+                proc.kill()
+        await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode
+
+
+async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> None:
+    ready = tmp_path / "run" / "ready.json"
+    credentials = tmp_path / "credentials.json"
+    stderr_path = tmp_path / "stderr.txt"
+    argv = [
+        sys.executable,
+        "-m",
+        "shunt.simulator",
+        "--account",
+        "alpha:1000:5000",
+        "--account",
+        "beta",
+        "--time-scale",
+        "60",
+        "--seed",
+        "5",
+        "--credentials-out",
+        str(credentials),
+        "--ready-file",
+        str(ready),
+        "--log-level",
+        "debug",
+    ]
+    with stderr_path.open("wb") as stderr:
+        proc = await trio.lowlevel.open_process(argv, stdin=subprocess.DEVNULL, stderr=stderr)
+        try:
+            with trio.fail_after(START_TIMEOUT_S):
+                await wait_for_file(ready)
+            info = json.loads(ready.read_text())
+            assert info["pid"] == proc.pid
+            assert info["url"] == f"http://127.0.0.1:{info['port']}"
+            assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+            accounts = json.loads(credentials.read_text())["accounts"]
+            assert set(accounts) == {"alpha", "beta"}
+            token = accounts["alpha"]["access_token"]
+            with trio.fail_after(START_TIMEOUT_S):
+                async with httpx.AsyncClient(base_url=info["url"]) as client:
+                    response = await client.post(
+                        "/v1/messages", json=BODY, headers=auth_headers(token)
+                    )
+                    state = (await client.get("/_sim/state")).json()
+            assert response.status_code == 200
+            assert state["time_scale"] == 60
+            assert state["accounts"]["alpha"]["windows"]["seven_day"]["limit"] == 5000
+            assert state["accounts"]["beta"]["windows"]["five_hour"]["limit"] == 200_000
+        finally:
+            returncode = await stop(proc)
+    assert returncode == 0
+    assert not ready.exists()  # a stopped simulator leaves no stale ready file
+    log = stderr_path.read_text()
+    assert f"simulator listening on {info['url']}" in log
+    assert "POST /v1/messages -> 200" in log  # one debug line per request
+
+
+def test_parse_account() -> None:
+    assert parse_account("a") == AccountSpec("a")
+    assert parse_account("a:10") == AccountSpec("a", 10)
+    assert parse_account("a:10:20") == AccountSpec("a", 10, 20)
+    for bad in ("", ":5", "a:b", "a:1:2:3", "a:0", "a b"):
+        with pytest.raises(ValueError, match=r"NAME|whole numbers|> 0|letters"):
+            parse_account(bad)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--host", "0.0.0.0"], "not a loopback address"),
+        (["--account", "a:many"], "whole numbers"),
+        (["--account", "a", "--account", "a"], "repeat"),
+        (["--time-scale", "0"], "time-scale"),
+    ],
+)
+def test_cli_refuses_bad_options(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(simulator_command, args)
+    assert result.exit_code == 2
+    assert message in result.output
