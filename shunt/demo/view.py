@@ -43,7 +43,7 @@ def _countdown(resets_at: float | None, now: float) -> str:
 
 def render_accounts(status: Mapping[str, Any]) -> list[str]:
     now = float(status.get("now", 0.0))
-    lines = [f"{'account':<8} {'5h window':<{BAR_WIDTH}}  used  {'status':<10} served  reset"]
+    lines = [f"{'account':<8} {'5h window':<{BAR_WIDTH}}  used  {'status':<12} served  reset"]
     for account in status.get("accounts", []):
         window = account["windows"]["five_hour"]
         state = account["status"]
@@ -51,7 +51,7 @@ def render_accounts(status: Mapping[str, Any]) -> list[str]:
             state = f"cooling {account['cooldown_until'] - now:.0f}s"
         lines.append(
             f"{account['name']:<8} {bar(window['utilization'])}  {_pct(window['utilization'])} "
-            f"{state:<10} {account['requests_served']:>6}  {_countdown(window['resets_at'], now)}"
+            f"{state:<12} {account['requests_served']:>6}  {_countdown(window['resets_at'], now)}"
         )
     return lines
 
