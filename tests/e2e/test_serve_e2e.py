@@ -83,21 +83,24 @@ def test_slow_reader_does_not_stall_other_streams_on_the_same_worker(shunt_home,
             "stream": True,
             "messages": [{"role": "user", "content": "x"}],
         }
-        with httpx.Client(base_url=running.url, timeout=30, trust_env=False) as slow_client:
-            with slow_client.stream(
+        slow_client = httpx.Client(base_url=running.url, timeout=30, trust_env=False)
+        with (
+            slow_client,
+            slow_client.stream(
                 "POST", "/v1/messages", json=big, headers={"x-sim-events": "50000"}
-            ) as slow:
-                lines = slow.iter_lines()
-                assert next(lines) == "event: message_start"
-                # The slow client now stops reading; others on the same worker carry on.
-                for turn in range(5):
-                    quick = running.client.post(
-                        "/v1/messages",
-                        json={**big, "messages": [{"role": "user", "content": f"q{turn}"}]},
-                    )
-                    assert quick.status_code == 200
-                    assert quick.headers["x-shunt-account"] == "solo"
-                    assert "event: message_stop" in quick.text
+            ) as slow,
+        ):
+            lines = slow.iter_lines()
+            assert next(lines) == "event: message_start"
+            # The slow client now stops reading; others on the same worker carry on.
+            for turn in range(5):
+                quick = running.client.post(
+                    "/v1/messages",
+                    json={**big, "messages": [{"role": "user", "content": f"q{turn}"}]},
+                )
+                assert quick.status_code == 200
+                assert quick.headers["x-shunt-account"] == "solo"
+                assert "event: message_stop" in quick.text
     finally:
         running.close()
         sim.close()
