@@ -4,48 +4,18 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import attrs
 import click
 import trio
 
 from shunt import __version__
-from shunt.config import Config, load_config
+from shunt.cli_common import friendly_errors, load, parse_workers
 from shunt.errors import ShuntError
+from shunt.instance import running_instance
 from shunt.logs import LEVELS, setup_logging
-from shunt.paths import Paths, resolve_paths
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn ShuntError into click's one-line `Error: ...` (no traceback, no secrets)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except ShuntError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
-
-
-def parse_workers(value: str) -> int | None:
-    if value == "auto":
-        return None
-    if value.isdigit() and int(value) >= 1:
-        return int(value)
-    raise click.BadParameter(f"{value!r}: use `auto` (one process per account) or a number >= 1")
-
-
-def load(config_path: Path | None) -> tuple[Paths, Config]:
-    paths = resolve_paths()
-    return paths, load_config(config_path or paths.config_file)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,6 +65,12 @@ def serve(
     if log_level is not None:
         overrides["log_level"] = log_level
     config = attrs.evolve(config, server=attrs.evolve(config.server, **overrides))
+    running = running_instance(paths)
+    if running is not None:
+        raise ShuntError(
+            f"shunt is already running for this home (pid {running.pid}, {running.url}): "
+            "stop it with `shunt stop`, or use `shunt restart`"
+        )
     paths.ensure()
     setup_logging(config.server.log_level, paths.log_file)
     try:
@@ -129,13 +105,14 @@ def demo(duration: float, home: Path | None) -> None:
     sys.exit(code)
 
 
-def _register_optional_commands() -> None:
+def _register_commands() -> None:
+    from shunt.cli_accounts import ACCOUNT_COMMANDS
+    from shunt.cli_ops import OPS_COMMANDS
     from shunt.simulator.cli import simulator_command
 
+    for command in (*ACCOUNT_COMMANDS, *OPS_COMMANDS):
+        main.add_command(command)
     main.add_command(simulator_command, name="simulator")
 
 
-try:
-    _register_optional_commands()
-except ImportError:  # pragma: no cover - the simulator is part of the package
-    pass
+_register_commands()

@@ -127,6 +127,7 @@ class Supervisor:
         self.log_level = log_level
         self.slots: list[WorkerSlot] = []
         self.running = Tally()  # live worker processes
+        self._retiring: list[WorkerSlot] = []  # emptied slots whose worker is still draining
         self._nursery: trio.Nursery | None = None
         self._slot_index = 0
 
@@ -139,6 +140,11 @@ class Supervisor:
             if account in slot.accounts and slot.link is not None and slot.link.ready.is_set():
                 return None if slot.link.closed else slot.link
         return None
+
+    def all_slots(self) -> list[WorkerSlot]:
+        """Running slots plus those still draining after their accounts were removed."""
+        self._retiring = [slot for slot in self._retiring if slot.pid is not None]
+        return [*self.slots, *self._retiring]
 
     def slot_for(self, account: str) -> WorkerSlot | None:
         return next((slot for slot in self.slots if account in slot.accounts), None)
@@ -197,6 +203,7 @@ class Supervisor:
             if slot.link is not None and not slot.link.closed:
                 slot.link.send(Shutdown(grace_s=self.configure.read_timeout_s))
             self.slots.remove(slot)
+            self._retiring.append(slot)
 
     async def shutdown(self, grace_s: float) -> None:
         """Ask every worker to drain within grace_s; the caller cancels us after that."""

@@ -7,19 +7,25 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
 from typing import Final
 
+import attrs
 import trio
 
 from shunt.config import Config
-from shunt.credentials import CredentialStore
-from shunt.errors import CredentialsError
+from shunt.credentials import CredentialStore, redact
+from shunt.errors import CredentialsError, ShuntError
 from shunt.frontdoor.link import WorkerLink
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
+from shunt.frontdoor.processes import ProcessSampler, process_rows
+from shunt.frontdoor.reconcile import AccountChanges, plan_changes
 from shunt.frontdoor.status import render_account, render_status
 from shunt.http.server import Request, Response, error_response
 from shunt.ipc.messages import AccountReport, Credential, TokensPersisted, TokensRefreshed
+from shunt.paths import write_atomically
 from shunt.quota import AccountSnapshot, AccountState
 from shunt.supervisor import Supervisor
 from shunt.tally import Tally
@@ -51,6 +57,8 @@ class FrontDoor:
         self.in_flight = Tally()  # requests not yet fully answered, for draining
         self.draining = False
         self._write_lock = trio.Lock()
+        self._sampler = ProcessSampler()
+        self.pinned_file: Path | None = None  # where `shunt use` survives a restart
         self._nursery: trio.Nursery | None = None
         for account in config.accounts:
             self.pool.table[account.name] = self.initial_snapshot(account.name)
@@ -102,6 +110,78 @@ class FrontDoor:
                 link.send(TokensPersisted(message.account, ok=False, error=str(exc)))
                 return
         link.send(TokensPersisted(message.account, ok=True))
+
+    # --- control: hot changes without a restart -------------------------------------------
+    async def apply_config(self, new: Config) -> AccountChanges:
+        """Start, drain and stop workers so the running pool matches `new`'s accounts.
+
+        Only [[accounts]] are applied live; other sections need a restart (they shape
+        listeners, workers and routing that are already running)."""
+        assert self.supervisor is not None
+        changes = plan_changes(self.config, new)
+        if changes.start:
+            fresh = await trio.to_thread.run_sync(self.store.load)
+            for name in changes.start:
+                if name in fresh:
+                    self.credentials[name] = fresh[name]
+        self.config = attrs.evolve(self.config, accounts=new.accounts)
+        for name in changes.stop:
+            self.supervisor.remove_account(name)
+            self.pool.sticky.forget_account(name)
+            if name in changes.removed:
+                self.pool.table.pop(name, None)
+                if self.pool.pinned == name:
+                    self.pin(None)
+            else:
+                self.pool.table[name] = self.initial_snapshot(name)
+            logger.info(
+                "account %s: %s; its worker drains and stops",
+                name,
+                "removed" if name in changes.removed else "disabled",
+            )
+        for name in changes.start:
+            self.pool.table[name] = self.initial_snapshot(name)
+            self.supervisor.add_account(name)
+            logger.info("account %s: added; starting its worker", name)
+        for account in new.accounts:  # disabled accounts that were never running
+            if not account.enabled and account.name not in self.pool.table:
+                self.pool.table[account.name] = self.initial_snapshot(account.name)
+        return changes
+
+    async def put_credential(self, name: str, credential: Credential, **extra: str) -> None:
+        """Save a new login for `name` (single writer) and hand it to its worker if running."""
+        async with self._write_lock:
+            await trio.to_thread.run_sync(partial(self.store.put, name, credential, **extra))
+            self.credentials[name] = credential
+        if self.supervisor is not None:
+            self.supervisor.assign(name)
+        logger.info("account %s: new credential saved (%s)", name, redact(credential.access_token))
+
+    async def forget_credential(self, name: str) -> None:
+        """Delete a removed account's tokens (its worker may still finish in-flight requests)."""
+        async with self._write_lock:
+            await trio.to_thread.run_sync(self.store.remove, name)
+            self.credentials.pop(name, None)
+
+    def pin(self, account: str | None) -> None:
+        if account is not None and account not in self.pool.table:
+            known = ", ".join(sorted(self.pool.table)) or "none"
+            raise ShuntError(f"no account named {account!r} (accounts: {known})")
+        self.pool.pinned = account
+        if self.pinned_file is not None:
+            write_atomically(self.pinned_file, (account or "").encode(), mode=0o600)
+        logger.info("routing: %s", f"pinned to {account}" if account else "automatic")
+
+    def processes(self) -> dict[str, object]:
+        assert self.supervisor is not None
+        return process_rows(
+            supervisor=self.supervisor,
+            table=self.pool.table,
+            sampler=self._sampler,
+            started_at=self.started_at,
+            in_flight=self.in_flight.count,
+            draining=self.draining,
+        )
 
     # --- HTTP ------------------------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:

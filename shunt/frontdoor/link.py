@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Final
 
@@ -114,6 +115,7 @@ class WorkerLink:
         self.pid: int | None = None
         self.ready = trio.Event()
         self.last_pong: float = trio.current_time()
+        self.last_report_at: float | None = None  # epoch of the last AccountReport or Pong
         self.in_flight_reported = 0
         self._on_report = on_report
         self._on_tokens = on_tokens
@@ -171,8 +173,10 @@ class WorkerLink:
                 if handle is not None:
                     handle.deliver(message)
             case AccountReport():
+                self.last_report_at = time.time()
                 self._on_report(message)
             case Pong():
+                self.last_report_at = time.time()
                 self.last_pong = trio.current_time()
                 self.in_flight_reported = message.in_flight
             case TokensRefreshed():

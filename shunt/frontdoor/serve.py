@@ -8,6 +8,8 @@ import os
 import signal
 import time
 from contextlib import suppress
+from functools import partial
+from pathlib import Path
 from typing import Final
 
 import httpx
@@ -16,10 +18,11 @@ import trio
 from shunt.config import Config, validate_bind
 from shunt.credentials import CredentialStore
 from shunt.frontdoor.app import FrontDoor
+from shunt.frontdoor.control import ControlApi
 from shunt.frontdoor.link import WorkerLink
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
-from shunt.http.server import ServerLimits, serve_http
+from shunt.http.server import ServerLimits, serve_http, serve_http_unix
 from shunt.ipc.messages import Configure
 from shunt.paths import Paths, write_atomically
 from shunt.routing.router import RoutingPolicy
@@ -84,6 +87,8 @@ async def serve(
             log_level=server.log_level,
         )
         pool_link.supervisor = supervisor
+        front.pinned_file = paths.state_dir / "pinned"
+        pool.pinned = _read_pinned(front.pinned_file, front)
         async with trio.open_nursery() as nursery:
             front.bind(nursery, supervisor)
             enabled = [account.name for account in config.enabled_accounts()]
@@ -107,6 +112,8 @@ async def serve(
                     )
 
             port: int = await nursery.start(run_listener)
+            control = ControlApi(front)
+            await nursery.start(partial(serve_http_unix, control.handle, path=paths.control_socket))
             _write_state(paths, server.host, port)
             logger.info(
                 "shunt listening on http://%s:%d with %d account(s), strategy %s",
@@ -148,6 +155,18 @@ async def _wait_for_stop_signal() -> None:
         async for signum in signals:
             logger.info("received %s", signal.Signals(signum).name)
             return
+
+
+def _read_pinned(path: Path, front: FrontDoor) -> str | None:
+    """`shunt use NAME` survives restarts; a pin on an account that is gone is dropped."""
+    try:
+        name = path.read_text().strip()
+    except OSError:
+        return None
+    if name and name in front.pool.table:
+        logger.info("routing pinned to %s (shunt use auto to undo)", name)
+        return name
+    return None
 
 
 def _write_state(paths: Paths, host: str, port: int) -> None:

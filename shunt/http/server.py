@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Final
 
 import attrs
@@ -24,6 +27,7 @@ KIB: Final = 1024
 MIB: Final = 1024 * KIB
 READ_SIZE: Final = 64 * KIB
 SERVER_NAME: Final = b"shunt"
+BACKLOG: Final = 1024
 
 
 @attrs.frozen
@@ -384,11 +388,49 @@ async def serve_http(
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until cancelled; `task_status.started(port)` reports the bound port (port 0 works)."""
-    listeners = await trio.open_tcp_listeners(port, host=host, backlog=1024)
+    listeners = await trio.open_tcp_listeners(port, host=host, backlog=BACKLOG)
     bound_port = int(listeners[0].socket.getsockname()[1])
+    task_status.started(bound_port)
+    await _serve_listeners(handler, listeners, limits)
 
+
+async def serve_http_unix(
+    handler: Handler,
+    *,
+    path: Path,
+    limits: ServerLimits = ServerLimits(),
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve HTTP on a Unix socket that only this user can open (mode 0600 from birth)."""
+    _remove_socket_file(path)
+    sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)  # no window in which the socket is group/world accessible
+    try:
+        await sock.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    os.chmod(path, 0o600)
+    sock.listen(BACKLOG)
+    listener = trio.SocketListener(sock)
+    task_status.started()
+    try:
+        await _serve_listeners(handler, [listener], limits)
+    finally:
+        _remove_socket_file(path)
+
+
+def _remove_socket_file(path: Path) -> None:
+    """A stale socket from a killed server would make bind() fail; removing it is instant."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+async def _serve_listeners(
+    handler: Handler, listeners: list[trio.SocketListener], limits: ServerLimits
+) -> None:
     async def on_connection(stream: trio.SocketStream) -> None:
         await _Connection(stream, handler, limits).serve()
 
-    task_status.started(bound_port)
     await trio.serve_listeners(on_connection, listeners)

@@ -1,0 +1,180 @@
+"""`shunt add / remove / enable / disable / use`: edit the files, then tell the running server.
+
+While a server runs it is the only writer of credentials.json, so credentials go to it over the
+control socket; with no server running the CLI writes the file itself. config.toml edits keep
+the user's comments and are checked before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from shunt import config_edit
+from shunt.cli_common import friendly_errors, load
+from shunt.config import AccountConfig
+from shunt.control_client import NotRunning, call
+from shunt.credential_input import parse_credential_input
+from shunt.credentials import CredentialStore
+from shunt.errors import ConfigError
+from shunt.ipc.messages import Credential
+from shunt.paths import Paths, write_atomically
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="config.toml to edit",
+)
+
+
+def _tell_server(paths: Paths) -> str:
+    """Ask a running server to apply config.toml; a sentence for the user either way."""
+    try:
+        result = call(paths, "POST", "/reload")
+    except NotRunning:
+        return "shunt is not running: the change applies when it starts."
+    started, stopped = result.get("started", []), result.get("stopped", [])
+    parts = []
+    if started:
+        parts.append(f"started {', '.join(started)}")
+    if stopped:
+        parts.append(f"is draining {', '.join(stopped)}")
+    return "The running server " + (" and ".join(parts) if parts else "had nothing to change") + "."
+
+
+def _save_credential(
+    paths: Paths, name: str, credential: Credential, extra: dict[str, str]
+) -> None:
+    try:
+        call(
+            paths,
+            "POST",
+            "/credentials",
+            {
+                "name": name,
+                "access_token": credential.access_token,
+                "refresh_token": credential.refresh_token,
+                "expires_at": credential.expires_at_ms,
+                "extra": extra,
+            },
+        )
+    except NotRunning:
+        CredentialStore(paths.credentials_file).put(name, credential, **extra)
+
+
+def _forget_credential(paths: Paths, name: str) -> None:
+    try:
+        call(paths, "POST", "/credentials/remove", {"name": name})
+    except NotRunning:
+        CredentialStore(paths.credentials_file).remove(name)
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--credentials-file",
+    type=click.File("r"),
+    default=None,
+    help="The account's tokens: a credentials.json entry or file, or Claude Code's; - = stdin",
+)
+@click.option("--plan", default="", help="Plan label shown in status (pro, max …)")
+@click.option("--email", default="", help="Email shown in status")
+@CONFIG_OPTION
+@friendly_errors
+def add(
+    name: str,
+    credentials_file: click.utils.LazyFile | None,
+    plan: str,
+    email: str,
+    config_path: Path | None,
+) -> None:
+    """Add an account; a running server starts serving it at once."""
+    paths, config = load(config_path)
+    if config.account(name) is not None:
+        raise ConfigError(
+            f"{config.path}: an account named {name!r} already exists "
+            f"(replace its login with `shunt login {name}`)"
+        )
+    if credentials_file is None:
+        raise click.UsageError(
+            "give the account's tokens with --credentials-file FILE (or - for stdin); "
+            "interactive login is `shunt login NAME` once the account exists"
+        )
+    source = "standard input" if credentials_file.name == "<stdin>" else str(credentials_file.name)
+    credential, extra = parse_credential_input(credentials_file.read(), name=name, source=source)
+    # The token first: if the config edit then fails, re-running `shunt add` simply replaces
+    # the saved token, whereas the other order would leave an account with no credential.
+    _save_credential(paths, name, credential, extra)
+    account = AccountConfig(
+        name=name,
+        plan=plan or extra.get("subscription_type", ""),
+        email=email or extra.get("email", ""),
+    )
+    config_edit.add_account(config_path or paths.config_file, account)
+    click.echo(f"Added account {name}. {_tell_server(paths)}")
+
+
+@click.command()
+@click.argument("name")
+@CONFIG_OPTION
+@friendly_errors
+def remove(name: str, config_path: Path | None) -> None:
+    """Remove an account; its in-flight requests finish first, then its token is deleted."""
+    paths, _ = load(config_path)
+    config_edit.remove_account(config_path or paths.config_file, name)
+    message = _tell_server(paths)
+    _forget_credential(paths, name)
+    click.echo(f"Removed account {name}. {message}")
+
+
+def _set_enabled(name: str, enabled: bool, config_path: Path | None) -> None:
+    paths, _ = load(config_path)
+    config_edit.set_account_enabled(config_path or paths.config_file, name, enabled)
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} account {name}. {_tell_server(paths)}")
+
+
+@click.command()
+@click.argument("name")
+@CONFIG_OPTION
+@friendly_errors
+def disable(name: str, config_path: Path | None) -> None:
+    """Stop routing to an account (kept in the config; `shunt enable` undoes it)."""
+    _set_enabled(name, False, config_path)
+
+
+@click.command()
+@click.argument("name")
+@CONFIG_OPTION
+@friendly_errors
+def enable(name: str, config_path: Path | None) -> None:
+    """Route to a disabled account again."""
+    _set_enabled(name, True, config_path)
+
+
+@click.command()
+@click.argument("name")
+@CONFIG_OPTION
+@friendly_errors
+def use(name: str, config_path: Path | None) -> None:
+    """Pin every request to NAME, or `auto` to route by headroom again."""
+    paths, config = load(config_path)
+    account = None if name == "auto" else name
+    if account is not None and config.account(account) is None:
+        known = ", ".join(a.name for a in config.accounts) or "none"
+        raise ConfigError(f"no account named {account!r} in {config.path} (accounts: {known})")
+    try:
+        call(paths, "POST", "/use", {"account": account})
+        click.echo(f"Routing {'pinned to ' + account if account else 'is automatic again'}.")
+    except NotRunning:
+        paths.ensure()
+        write_atomically(paths.state_dir / "pinned", (account or "").encode(), mode=0o600)
+        click.echo(
+            f"Saved: routing {'pinned to ' + account if account else 'automatic'} "
+            "when shunt starts."
+        )
+
+
+ACCOUNT_COMMANDS = (add, remove, enable, disable, use)

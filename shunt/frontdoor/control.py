@@ -1,0 +1,101 @@
+"""The control API on the local Unix socket (0600): what `shunt ps/add/remove/use/…` talk to.
+
+Only this user can open the socket, so the API needs no token; it never listens on TCP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Final
+
+from shunt.config import load_config
+from shunt.errors import ShuntError
+from shunt.frontdoor.app import FrontDoor
+from shunt.http.server import Request, Response, error_response
+from shunt.ipc.messages import Credential
+
+logger = logging.getLogger(__name__)
+
+JSON: Final = (b"content-type", b"application/json")
+
+
+def _json(status: int, payload: object) -> Response:
+    return Response(status, [JSON], json.dumps(payload).encode())
+
+
+def _body(request: Request) -> dict[str, Any]:
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ShuntError("the control request body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ShuntError("the control request body must be a JSON object")
+    return payload
+
+
+def _credential(payload: dict[str, Any]) -> Credential:
+    access = payload.get("access_token")
+    refresh = payload.get("refresh_token", "")
+    expires = payload.get("expires_at", 0)
+    if not isinstance(access, str) or not access:
+        raise ShuntError("the credential has no access_token")
+    if not isinstance(refresh, str):
+        raise ShuntError("the credential's refresh_token must be a string")
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise ShuntError("the credential's expires_at must be epoch milliseconds")
+    return Credential(access, refresh, int(expires))
+
+
+class ControlApi:
+    def __init__(self, front: FrontDoor) -> None:
+        self.front = front
+
+    async def handle(self, request: Request) -> Response:
+        route = (request.method, request.path)
+        try:
+            if route == ("GET", "/ps"):
+                return _json(200, self.front.processes())
+            if route == ("GET", "/status"):
+                return _json(200, self.front.status())
+            if route == ("POST", "/reload"):
+                return _json(200, await self._reload())
+            if route == ("POST", "/credentials"):
+                return _json(200, await self._credentials(_body(request)))
+            if route == ("POST", "/credentials/remove"):
+                name = _body(request).get("name")
+                if not isinstance(name, str):
+                    raise ShuntError("name the account whose credential to remove")
+                await self.front.forget_credential(name)
+                return _json(200, {"removed": name})
+            if route == ("POST", "/use"):
+                return _json(200, self._use(_body(request)))
+        except ShuntError as exc:
+            return error_response(400, "invalid_request_error", str(exc))
+        return error_response(
+            404, "not_found_error", f"no control route {request.method} {request.path}"
+        )
+
+    async def _reload(self) -> dict[str, object]:
+        path = self.front.config.path
+        if path is None:
+            raise ShuntError("this server was not started from a config file; nothing to reload")
+        changes = await self.front.apply_config(load_config(path))
+        return {"started": list(changes.start), "stopped": list(changes.stop)}
+
+    async def _credentials(self, payload: dict[str, Any]) -> dict[str, object]:
+        name = payload.get("name")
+        if not isinstance(name, str) or not name:
+            raise ShuntError("the credential has no account name")
+        extra = payload.get("extra") or {}
+        if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
+            raise ShuntError("extra must map names to strings")
+        await self.front.put_credential(name, _credential(payload), **extra)
+        return {"saved": name}
+
+    def _use(self, payload: dict[str, Any]) -> dict[str, object]:
+        account = payload.get("account")
+        if account is not None and not isinstance(account, str):
+            raise ShuntError("account must be a name or null")
+        self.front.pin(account)
+        return {"pinned": account}
