@@ -118,6 +118,7 @@ class Supervisor:
         on_tokens: Callable[[WorkerLink, TokensRefreshed], None],
         workers: int | None,
         log_level: str = "INFO",
+        heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
     ) -> None:
         self.configure = configure
         self._credential_for = credential_for
@@ -125,6 +126,7 @@ class Supervisor:
         self._on_tokens = on_tokens
         self.workers = workers
         self.log_level = log_level
+        self.heartbeat_timeout_s = heartbeat_timeout_s
         self.slots: list[WorkerSlot] = []
         self.running = Tally()  # live worker processes
         self._retiring: list[WorkerSlot] = []  # emptied slots whose worker is still draining
@@ -308,11 +310,11 @@ class Supervisor:
         await link.ready.wait()
         link.last_pong = trio.current_time()
         while True:
-            await trio.sleep(HEARTBEAT_INTERVAL_S)
+            await trio.sleep(min(HEARTBEAT_INTERVAL_S, self.heartbeat_timeout_s / 3))
             seq += 1
             link.send(Ping(seq))
             silent = trio.current_time() - link.last_pong
-            if silent > HEARTBEAT_TIMEOUT_S:
+            if silent > self.heartbeat_timeout_s:
                 logger.error(
                     "worker %d for %s missed heartbeats for %.1fs; killing it",
                     process.pid,

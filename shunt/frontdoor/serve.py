@@ -85,6 +85,7 @@ async def serve(
             on_tokens=front.on_tokens,
             workers=workers,
             log_level=server.log_level,
+            heartbeat_timeout_s=server.heartbeat_timeout_s,
         )
         pool_link.supervisor = supervisor
         front.pinned_file = paths.state_dir / "pinned"

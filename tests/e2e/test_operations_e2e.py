@@ -1,0 +1,331 @@
+"""Issue 3 end to end: supervision under load, hot changes, start/stop, ps, no leaked tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
+
+MODEL = "claude-sonnet-4-6"
+STREAM = {
+    "model": MODEL,
+    "max_tokens": 5,
+    "stream": True,
+    "messages": [{"role": "user", "content": "x"}],
+}
+
+
+def shunt(
+    home: Path, *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, SHUNT_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "shunt", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def ps(home: Path) -> list[dict]:
+    result = shunt(home, "ps", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["processes"]
+
+
+def worker_of(home: Path, account: str) -> dict:
+    return next(row for row in ps(home) if account in row["accounts"])
+
+
+@pytest.fixture
+def three(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
+    sim = Simulator(shunt_home, tmp_path, ["alpha", "beta", "gamma"])
+    try:
+        yield sim
+    finally:
+        sim.close()
+
+
+class Load:
+    """Bounded background traffic: at most `count` streaming requests over `threads`
+    connections, ending early when `stop()` is called."""
+
+    def __init__(
+        self, url: str, *, count: int, threads: int = 4, headers: dict[str, str] | None = None
+    ) -> None:
+        self.url = url
+        self.results: list[tuple[int, str, str]] = []  # status, account, body
+        self.failures: list[str] = []
+        self.lock = threading.Lock()
+        self.remaining = count
+        self.headers = headers or {}
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _take(self) -> bool:
+        with self.lock:
+            if self.remaining <= 0 or self._stopped.is_set():
+                return False
+            self.remaining -= 1
+            return True
+
+    def _run(self, index: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=30, trust_env=False) as client:
+            turn = 0
+            while self._take():
+                turn += 1
+                body = {**STREAM, "messages": [{"role": "user", "content": f"load {index}-{turn}"}]}
+                try:
+                    response = client.post("/v1/messages", json=body, headers=self.headers)
+                except httpx.HTTPError as exc:
+                    with self.lock:
+                        self.failures.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                with self.lock:
+                    self.results.append(
+                        (
+                            response.status_code,
+                            response.headers.get("x-shunt-account", ""),
+                            response.text,
+                        )
+                    )
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for thread in self.threads:
+            thread.join(timeout=120)
+
+
+def test_kill_9_worker_under_streaming_load(shunt_home, three):
+    write_config(shunt_home, three.url, ["alpha", "beta", "gamma"])
+    proxy = Proxy(shunt_home)
+    try:
+        front_pid = proxy.pid
+        victim = worker_of(shunt_home, "alpha")
+        slow = {"x-sim-events": "20", "x-sim-event-delay-ms": "15"}
+        with Load(proxy.url, count=60, headers=slow) as load:
+            wait_until(lambda: len(load.results) >= 6, timeout=30, what="load under way")
+            os.kill(victim["pid"], signal.SIGKILL)
+        assert load.failures == [], "no request may be lost"
+        assert len(load.results) == 60
+        broken = 0
+        for status, _account, body in load.results:
+            assert status == 200, body
+            if "event: message_stop" not in body:
+                broken += 1
+                assert "event: error" in body, "a cut stream must end with an error event"
+                assert "worker" in body, "the error names the cause"
+        wait_until(
+            lambda: (
+                worker_of(shunt_home, "alpha")["pid"] not in (None, victim["pid"])
+                and worker_of(shunt_home, "alpha")["state"] == "running"
+            ),
+            timeout=30,
+            what="alpha's worker restarted",
+        )
+        assert worker_of(shunt_home, "alpha")["restarts"] >= 1
+        assert proxy.pid == front_pid
+        assert psutil.pid_exists(front_pid)
+        after = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
+        assert after.status_code == 200
+        assert "killed by SIGKILL" in proxy.output()
+    finally:
+        proxy.close()
+
+
+def test_sigstopped_worker_is_detected_and_replaced(shunt_home, three):
+    config = write_config(shunt_home, three.url, ["alpha", "beta"])
+    config.write_text(
+        config.read_text().replace("[server]\n", '[server]\nheartbeat_timeout = "1.5s"\n', 1)
+    )
+    proxy = Proxy(shunt_home)
+    try:
+        victim = worker_of(shunt_home, "alpha")["pid"]
+        os.kill(victim, signal.SIGSTOP)
+        wait_until(
+            lambda: (
+                worker_of(shunt_home, "alpha")["pid"] not in (None, victim)
+                and worker_of(shunt_home, "alpha")["state"] == "running"
+            ),
+            timeout=30,
+            what="hung worker replaced",
+        )
+        assert (
+            not psutil.pid_exists(victim) or psutil.Process(victim).status() == psutil.STATUS_ZOMBIE
+        )
+        assert "missed heartbeats" in proxy.output()
+        response = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
+        assert response.status_code == 200
+    finally:
+        proxy.close()
+
+
+def test_hot_add_then_remove_under_load(shunt_home, three):
+    creds = json.loads((shunt_home / "credentials.json").read_text())["accounts"]
+    gamma_entry = json.dumps(creds["gamma"])
+    store = {"accounts": {k: creds[k] for k in ("alpha", "beta")}}
+    (shunt_home / "credentials.json").write_text(json.dumps(store))
+    config = write_config(shunt_home, three.url, ["alpha", "beta"])
+    config.write_text("# my comment survives\n" + config.read_text())
+    proxy = Proxy(shunt_home)
+    try:
+        front_pid = proxy.pid
+        with Load(proxy.url, count=5000, threads=4) as load:
+            wait_until(lambda: len(load.results) >= 5, timeout=30, what="load under way")
+            added = shunt(shunt_home, "add", "gamma", "--credentials-file", "-", stdin=gamma_entry)
+            assert added.returncode == 0, added.stderr
+            assert "started gamma" in added.stdout
+            wait_until(
+                lambda: any(acc == "gamma" for _, acc, _ in load.results),
+                timeout=10,
+                what="gamma serving",
+            )
+            # A long stream on gamma is in flight when gamma is removed: it must finish.
+            with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
+                shunt(shunt_home, "use", "gamma")
+                with client.stream(
+                    "POST",
+                    "/v1/messages",
+                    json=STREAM,
+                    headers={"x-sim-events": "30", "x-sim-event-delay-ms": "20"},
+                ) as long_stream:
+                    assert long_stream.headers["x-shunt-account"] == "gamma"
+                    shunt(shunt_home, "use", "auto")
+                    removed = shunt(shunt_home, "remove", "gamma")
+                    assert removed.returncode == 0, removed.stderr
+                    body = long_stream.read().decode()
+            assert "event: message_stop" in body
+            load.stop()
+        assert load.failures == []
+        assert all(status == 200 for status, _, _ in load.results)
+        assert "gamma" not in {a["name"] for a in proxy.status()["accounts"]}
+        wait_until(
+            lambda: all("gamma" not in row["accounts"] for row in ps(shunt_home)),
+            what="gamma's worker gone",
+        )
+        assert proxy.pid == front_pid
+        assert "# my comment survives" in config.read_text()
+        assert "gamma" not in json.loads((shunt_home / "credentials.json").read_text())["accounts"]
+    finally:
+        proxy.close()
+
+
+def test_workers_n_spreads_accounts_over_n_processes(shunt_home, three):
+    write_config(shunt_home, three.url, ["alpha", "beta", "gamma"])
+    proxy = Proxy(shunt_home, workers="2")
+    try:
+        workers = [row for row in ps(shunt_home) if row["role"] == "worker"]
+        assert len(workers) == 2
+        owned = sorted(name for row in workers for name in row["accounts"])
+        assert owned == ["alpha", "beta", "gamma"]
+        seen = set()
+        for turn in range(9):
+            response = proxy.client.post(
+                "/v1/messages",
+                json={
+                    **STREAM,
+                    "stream": False,
+                    "messages": [{"role": "user", "content": f"n{turn}"}],
+                },
+            )
+            assert response.status_code == 200
+            seen.add(response.headers["x-shunt-account"])
+        assert seen == {"alpha", "beta", "gamma"}
+    finally:
+        proxy.close()
+
+
+def _shunt_processes(home: Path, *, besides: int) -> list[int]:
+    """Processes of this shunt home (they inherit SHUNT_HOME), except the test's simulator."""
+    pids = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.pid == besides or proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.environ().get("SHUNT_HOME") == str(home):
+                pids.append(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return pids
+
+
+def test_start_twice_leaves_one_instance_and_stop_leaves_none(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    try:
+        first = shunt(shunt_home, "start", "--port", "0")
+        assert first.returncode == 0, first.stderr
+        second = shunt(shunt_home, "start", "--port", "0")
+        assert second.returncode == 0, second.stderr
+        assert "Stopped the running shunt" in second.stdout
+        rows = ps(shunt_home)
+        assert [row["role"] for row in rows].count("frontdoor") == 1
+        expected = {row["pid"] for row in rows}
+        assert set(_shunt_processes(shunt_home, besides=simulator.process.pid)) == expected, (
+            "exactly one front door and its workers"
+        )
+        refused = shunt(shunt_home, "serve", "--port", "0")
+        assert refused.returncode != 0
+        assert "already running" in refused.stderr
+    finally:
+        stopped = shunt(shunt_home, "stop")
+    assert stopped.returncode == 0
+    assert "Stopped shunt" in stopped.stdout
+    wait_until(
+        lambda: _shunt_processes(shunt_home, besides=simulator.process.pid) == [],
+        what="no process left",
+    )
+    assert not (shunt_home / "run" / "server.json").exists()
+    assert "not running" in shunt(shunt_home, "stop").stdout
+
+
+def test_no_token_in_ps_status_or_log(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    simulator.fault("alpha", "401", count=1)  # forces a refresh: new tokens get logged about
+    proxy = Proxy(shunt_home)
+    try:
+        for turn in range(4):
+            proxy.client.post(
+                "/v1/messages",
+                json={**STREAM, "messages": [{"role": "user", "content": f"t{turn}"}]},
+            )
+        outputs = [
+            shunt(shunt_home, "ps").stdout,
+            shunt(shunt_home, "ps", "--json").stdout,
+            shunt(shunt_home, "status").stdout,
+            shunt(shunt_home, "status", "--json").stdout,
+            proxy.output(),
+            (shunt_home / "log" / "shunt.log").read_text(),
+            " ".join(" ".join(psutil.Process(pid).cmdline()) for pid in proxy.worker_pids()),
+        ]
+        tokens = json.loads((shunt_home / "credentials.json").read_text())["accounts"]
+        secrets = [
+            entry[key] for entry in tokens.values() for key in ("access_token", "refresh_token")
+        ]
+        assert len(secrets) == 4
+        for text in outputs:
+            assert text
+            for secret in secrets:
+                assert secret not in text
+    finally:
+        proxy.close()
