@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,10 @@ from shunt.instance import running_instance, start_background, stop_instance
 from shunt.paths import Paths
 
 STOP_MARGIN_S = 10.0
+
+
+def _width() -> int:
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _serve_args(
@@ -168,7 +173,9 @@ def status(as_json: bool, watch: bool, interval: float, count: int | None) -> No
     if not watch:
         document = call(paths, "GET", "/status")
         click.echo(
-            json.dumps(document, indent=2) if as_json else render_status(document, color=color)
+            json.dumps(document, indent=2)
+            if as_json
+            else render_status(document, color=color, width=_width())
         )
         return
     drawn = 0
@@ -176,7 +183,11 @@ def status(as_json: bool, watch: bool, interval: float, count: int | None) -> No
         while count is None or drawn < count:
             try:
                 document = call(paths, "GET", "/status")
-                text = json.dumps(document) if as_json else render_status(document, color=color)
+                text = (
+                    json.dumps(document)
+                    if as_json
+                    else render_status(document, color=color, width=_width())
+                )
             except NotRunning as exc:
                 text = f"{exc}; retrying every {interval:g}s"
             if color and not as_json:

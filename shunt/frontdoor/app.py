@@ -78,6 +78,17 @@ class FrontDoor:
             )
         return AccountSnapshot(name)
 
+    def servable(self, names: list[str]) -> list[str]:
+        """Enabled accounts with a credential: only those get a worker process. The others
+        stay in the table as disabled or reauth_required until a login or `shunt enable`."""
+        return [
+            name
+            for name in names
+            if name in self.credentials
+            and (account := self.config.account(name)) is not None
+            and account.enabled
+        ]
+
     def bind(self, nursery: trio.Nursery, supervisor: Supervisor) -> None:
         self._nursery = nursery
         self.supervisor = supervisor
@@ -141,8 +152,13 @@ class FrontDoor:
             )
         for name in changes.start:
             self.pool.table[name] = self.initial_snapshot(name)
-            self.supervisor.add_account(name)
-            logger.info("account %s: added; starting its worker", name)
+            if self.servable([name]):
+                self.supervisor.add_account(name)
+                logger.info("account %s: added; starting its worker", name)
+            else:
+                logger.warning(
+                    "account %s: added, but it has no credential: run `shunt login %s`", name, name
+                )
         for account in new.accounts:  # disabled accounts that were never running
             if not account.enabled and account.name not in self.pool.table:
                 self.pool.table[account.name] = self.initial_snapshot(account.name)
@@ -154,7 +170,10 @@ class FrontDoor:
             await trio.to_thread.run_sync(partial(self.store.put, name, credential, **extra))
             self.credentials[name] = credential
         if self.supervisor is not None:
-            self.supervisor.assign(name)
+            if self.supervisor.slot_for(name) is not None:
+                self.supervisor.assign(name)
+            elif self.servable([name]):
+                self.supervisor.add_account(name)
         logger.info("account %s: new credential saved (%s)", name, redact(credential.access_token))
 
     async def forget_credential(self, name: str) -> None:

@@ -93,7 +93,7 @@ async def serve(
         async with trio.open_nursery() as nursery:
             front.bind(nursery, supervisor)
             enabled = [account.name for account in config.enabled_accounts()]
-            await nursery.start(supervisor.run, enabled)
+            await nursery.start(supervisor.run, front.servable(enabled))
             limits = ServerLimits(
                 max_body_bytes=server.max_body_bytes,
                 max_header_bytes=server.max_header_bytes,
