@@ -30,7 +30,10 @@ def main() -> None:
 )
 @click.option("--host", default=None, help="Bind address (default from config: 127.0.0.1)")
 @click.option(
-    "--port", type=int, default=None, help="Port (default from config: 8082; 0 = any free)"
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port (config default 8082; 0 = any)",
 )
 @click.option(
     "--config",
@@ -61,6 +64,8 @@ def serve(
     if port is not None:
         overrides["port"] = port
     if upstream is not None:
+        if not upstream.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
         overrides["upstream_url"] = upstream.rstrip("/")
     if log_level is not None:
         overrides["log_level"] = log_level

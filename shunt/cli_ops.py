@@ -73,7 +73,7 @@ _START_OPTIONS = [
         "--workers", default="auto", show_default=True, help="auto = one process per account, or N"
     ),
     click.option("--host", default=None),
-    click.option("--port", type=int, default=None),
+    click.option("--port", type=click.IntRange(0, 65535), default=None),
     click.option("--config", "config_path", type=click.Path(path_type=Path), default=None),
     click.option("--upstream", default=None),
     click.option("--log-level", default=None),

@@ -355,15 +355,16 @@ class AccountMachine:
     def request_started(self) -> None:
         self.counters = attrs.evolve(self.counters, in_flight=self.counters.in_flight + 1)
 
-    def request_finished(self, ok: bool) -> None:
-        """A request left this account: `ok` = served (answer delivered whole), else an error
-        (failed over, or a stream that broke). The only place that counts served and errors."""
+    def request_finished(self, ok: bool | None) -> None:
+        """A request left this account: `ok` = served (answer delivered whole), False = an
+        error (failed over, or a stream that broke), None = the client went away first, which
+        is neither. The only place that counts served and errors."""
         c = self.counters
         self.counters = attrs.evolve(
             c,
             in_flight=max(c.in_flight - 1, 0),
-            served=c.served + ok,
-            errors=c.errors + (not ok),
+            served=c.served + (ok is True),
+            errors=c.errors + (ok is False),
         )
 
     def add_usage(

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+import attrs
 import httpx
 import trio
 
@@ -27,6 +28,17 @@ from workers.oauth import refresh_credential
 logger = logging.getLogger(__name__)
 
 PERSIST_TIMEOUT_S: Final = 10.0
+REFRESH_TIMEOUT_S: Final = 30.0  # one token-endpoint round trip
+
+
+@attrs.define
+class _RefreshJob:
+    """One refresh in flight; every caller that needs it waits on `done`."""
+
+    done: trio.Event = attrs.Factory(trio.Event)
+    result: OutcomeKind = OutcomeKind.REFRESH_FAILED
+
+
 REFRESH_RETRY_S: Final = 30.0
 
 
@@ -37,6 +49,7 @@ class AccountRuntime:
         credential: Credential | None,
         settings: Configure,
         send: Callable[[Message], None],
+        nursery: trio.Nursery,
     ) -> None:
         self.name = name
         self.credential = credential
@@ -45,7 +58,8 @@ class AccountRuntime:
             name, settings.durations, has_credential=credential is not None
         )
         self._send = send
-        self._refresh_lock = trio.Lock()
+        self._refresh_job: _RefreshJob | None = None
+        self._nursery = nursery
         self._persisted: trio.Event | None = None
         self._persist_result: TokensPersisted | None = None
         self.credential_changed = trio.Event()
@@ -92,18 +106,37 @@ class AccountRuntime:
         return cred.expires_at_ms / 1000 - self.settings.refresh_margin_s <= now
 
     async def refresh(self, client: httpx.AsyncClient, *, stale_token: str | None) -> OutcomeKind:
-        """Refresh once even under concurrency: callers holding an already replaced token wait
-        for the refresh in progress and reuse its result instead of spending the refresh token
-        again (refresh tokens are single-use)."""
-        async with self._refresh_lock:
-            cred = self.credential
-            if cred is None:
-                return OutcomeKind.REFRESH_REJECTED
-            if stale_token is not None and cred.access_token != stale_token:
-                return OutcomeKind.REFRESH_OK
-            if cred.refresh_token == self._rejected_refresh_token:
-                return OutcomeKind.REFRESH_REJECTED  # never spend a refused token twice
-            try:
+        """Refresh once even under concurrency (refresh tokens are single-use).
+
+        The refresh itself runs in the worker's nursery, not in the caller's: a client that
+        goes away mid-refresh must not throw away a pair the server has already rotated.
+        Callers holding a token that was replaced meanwhile get REFRESH_OK at once."""
+        cred = self.credential
+        if cred is None:
+            return OutcomeKind.REFRESH_REJECTED
+        if stale_token is not None and cred.access_token != stale_token:
+            return OutcomeKind.REFRESH_OK
+        if cred.refresh_token == self._rejected_refresh_token:
+            return OutcomeKind.REFRESH_REJECTED  # never spend a refused token twice
+        job = self._refresh_job
+        if job is None:
+            job = self._refresh_job = _RefreshJob()
+            self._nursery.start_soon(self._run_refresh, client, cred, job)
+        await job.done.wait()
+        return job.result
+
+    async def _run_refresh(
+        self, client: httpx.AsyncClient, cred: Credential, job: _RefreshJob
+    ) -> None:
+        try:
+            job.result = await self._refresh_once(client, cred)
+        finally:
+            self._refresh_job = None
+            job.done.set()
+
+    async def _refresh_once(self, client: httpx.AsyncClient, cred: Credential) -> OutcomeKind:
+        try:
+            with trio.fail_after(REFRESH_TIMEOUT_S):
                 fresh = await refresh_credential(
                     client,
                     token_url=self.settings.token_url,
@@ -112,22 +145,22 @@ class AccountRuntime:
                     now=time.time(),
                     account=self.name,
                 )
-            except RefreshRejected as exc:
-                logger.warning("account %s: %s", self.name, exc)
-                self._rejected_refresh_token = cred.refresh_token
-                return OutcomeKind.REFRESH_REJECTED
-            except RefreshFailed as exc:
-                logger.warning("account %s: %s", self.name, exc)
-                return OutcomeKind.REFRESH_FAILED
-            await self._persist(fresh)
-            self.credential = fresh
-            logger.info(
-                "account %s: token refreshed (%s), valid %.0f min",
-                self.name,
-                redact(fresh.access_token),
-                (fresh.expires_at_ms / 1000 - time.time()) / 60,
-            )
-            return OutcomeKind.REFRESH_OK
+        except RefreshRejected as exc:
+            logger.warning("account %s: %s", self.name, exc)
+            self._rejected_refresh_token = cred.refresh_token
+            return OutcomeKind.REFRESH_REJECTED
+        except (RefreshFailed, trio.TooSlowError) as exc:
+            logger.warning("account %s: token refresh failed: %s", self.name, exc or "timed out")
+            return OutcomeKind.REFRESH_FAILED
+        await self._persist(fresh)
+        self.credential = fresh
+        logger.info(
+            "account %s: token refreshed (%s), valid %.0f min",
+            self.name,
+            redact(fresh.access_token),
+            (fresh.expires_at_ms / 1000 - time.time()) / 60,
+        )
+        return OutcomeKind.REFRESH_OK
 
     async def _persist(self, fresh: Credential) -> None:
         """Hand the new pair to the single writer and wait until it is on disk.

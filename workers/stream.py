@@ -19,6 +19,7 @@ from shunt.ipc.messages import (
     ResponseHead,
 )
 from workers.account import Action, Outcome, OutcomeKind, classify
+from workers.framing import EventBoundary
 from workers.headers import client_response_headers, upstream_request_headers
 from workers.runtime import AccountRuntime
 from workers.sse import SseScanner, error_event, usage_from_json_body
@@ -49,7 +50,7 @@ async def serve_forward(
         return
     runtime.in_flight.add()
     runtime.machine.request_started()
-    ok = False
+    ok: bool | None = None  # stays None if the client goes away (Cancel): not an error
     try:
         ok = await _attempt(forward, runtime, client, window, send)
     finally:
@@ -66,8 +67,9 @@ async def _attempt(
     send: Callable[[Message], None],
 ) -> bool:
     for _ in range(MAX_ATTEMPTS):
-        if runtime.expires_soon(time.time()):
-            await runtime.refresh(client, stale_token=None)
+        credential = runtime.credential
+        if credential is not None and runtime.expires_soon(time.time()):
+            await runtime.refresh(client, stale_token=credential.access_token)
         credential = runtime.credential
         if credential is None:
             send(Failover(forward.stream_id, runtime.name, "no usable credential"))
@@ -147,19 +149,27 @@ async def _relay(
         send(ResponseEnd(sid, ok=True))
         return response.status_code < 400
     scanner = SseScanner() if is_sse else None
+    boundary = EventBoundary() if is_sse else None
     json_parts: list[bytes] = []
     json_size = 0
+
+    async def relay(data: bytes) -> None:
+        await window.wait_for_room()
+        window.spend(len(data))
+        send(ResponseBody(sid, data))
+
     try:
         try:
             async for chunk in response.aiter_raw():
-                if scanner is not None:
+                if scanner is not None and boundary is not None:
                     scanner.feed(chunk)
+                    chunk = boundary.feed(chunk)  # whole events only
+                    if not chunk:
+                        continue
                 elif json_size < MAX_JSON_USAGE_BYTES:
                     json_parts.append(chunk)
                     json_size += len(chunk)
-                await window.wait_for_room()
-                window.spend(len(chunk))
-                send(ResponseBody(sid, chunk))
+                await relay(chunk)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             raise _StreamBroke(
                 f"upstream connection broke mid-response ({type(exc).__name__})"
@@ -169,11 +179,15 @@ async def _relay(
                 raise _StreamBroke(f"upstream sent an error event: {scanner.error[1]}")
             if not scanner.saw_message_stop:
                 raise _StreamBroke("upstream stream ended before message_stop")
+        if boundary is not None and (rest := boundary.flush()):
+            await relay(rest)
     except _StreamBroke as exc:
         logger.warning("account %s: stream %d failed: %s", runtime.name, sid, exc)
-        if scanner is not None and scanner.error is None:
-            frame = scanner.resync_prefix() + error_event("api_error", f"shunt: {exc}")
-            send(ResponseBody(sid, frame))
+        if scanner is not None and boundary is not None and scanner.error is None:
+            # The unfinished event was never sent, so the client sits on a boundary; only an
+            # oversized event that was passed on early needs the scanner's resync prefix.
+            prefix = b"" if boundary.drop() else scanner.resync_prefix()
+            send(ResponseBody(sid, prefix + error_event("api_error", f"shunt: {exc}")))
         tokens_in, tokens_out = _count_usage(runtime, scanner, json_parts)
         runtime.observe(Outcome(OutcomeKind.STREAM_FAILED, detail=str(exc)))
         send(ResponseEnd(sid, False, str(exc), tokens_in, tokens_out))

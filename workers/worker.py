@@ -112,7 +112,9 @@ class Worker:
     def _assign(self, message: AssignAccount) -> None:
         runtime = self.accounts.get(message.name)
         if runtime is None:
-            runtime = AccountRuntime(message.name, message.credential, self.settings, self.send)
+            runtime = AccountRuntime(
+                message.name, message.credential, self.settings, self.send, self._nursery
+            )
             self.accounts[message.name] = runtime
             scope = trio.CancelScope()
             self._refreshers[message.name] = scope

@@ -6,7 +6,6 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 from typing import Final
@@ -33,7 +32,8 @@ from shunt.tally import Tally
 logger = logging.getLogger(__name__)
 
 POOLED_PATHS: Final = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
-OPEN_PATHS: Final = frozenset({"/", "/health"})  # answered without the remote key
+# Answered without the remote key: the connectivity check and the health probe, nothing else.
+OPEN_ROUTES: Final = frozenset({("HEAD", "/"), ("GET", "/health")})
 JSON: Final = (b"content-type", b"application/json")
 
 
@@ -207,12 +207,14 @@ class FrontDoor:
         path = request.path
         if request.method == "HEAD" and path == "/":
             return Response(200)  # Claude Code's connectivity check: at once, no credentials
-        if path not in OPEN_PATHS and not self._authorized(request):
-            return error_response(
-                401,
-                "authentication_error",
-                "this shunt requires its remote key: send it as x-api-key or a bearer token",
-            )
+        if (request.method, path) not in OPEN_ROUTES:
+            if not self._authorized(request):
+                return error_response(
+                    401,
+                    "authentication_error",
+                    "this shunt requires its remote key: send it as x-api-key or a bearer token",
+                )
+            self._strip_remote_key(request)
         if path == "/health" and request.method == "GET":
             return _json(200, {"status": "draining" if self.draining else "ok"})
         if path == "/status" and request.method == "GET":
@@ -233,21 +235,15 @@ class FrontDoor:
         except BaseException:
             self.in_flight.done()
             raise
-        if response.stream is None:
+        if response.stream is None and response.on_close is None:
             self.in_flight.done()
         else:
-            response.stream = self._counted(response.stream)
-        return response
 
-    async def _counted(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in stream:
-                yield chunk
-        finally:
-            self.in_flight.done()
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            async def done() -> None:
+                self.in_flight.done()
+
+            response.chain_close(done)
+        return response
 
     def _authorized(self, request: Request) -> bool:
         key = self.config.server.remote_key
@@ -258,6 +254,17 @@ class FrontDoor:
             auth = request.header(b"authorization") or b""
             offered = auth[7:] if auth[:7].lower() == b"bearer " else b""
         return hmac.compare_digest(offered, key.encode())
+
+    def _strip_remote_key(self, request: Request) -> None:
+        """The remote key is shunt's own secret: it must never travel upstream (pooled requests
+        drop client credentials anyway; pass-through would forward them)."""
+        if not self.config.server.remote_key:
+            return
+        request.headers = [
+            (key, value)
+            for key, value in request.headers
+            if key not in (b"x-api-key", b"authorization")
+        ]
 
     def status(self) -> dict[str, object]:
         now = time.time()

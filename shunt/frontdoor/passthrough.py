@@ -14,13 +14,16 @@ logger = logging.getLogger(__name__)
 
 
 class Passthrough:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, base_url: str) -> None:
         self.client = client
+        self.base_url = base_url.rstrip("/")
 
     async def handle(self, request: Request) -> Response:
-        upstream = self.client.build_request(
+        # httpx.Request, not client.build_request: the client's defaults (user-agent,
+        # accept-encoding: gzip) must not be added to a request forwarded "unchanged".
+        upstream = httpx.Request(
             request.method,
-            request.target,
+            self.base_url + request.target,
             headers=passthrough_request_headers(request.headers),
             content=request.body,
         )
@@ -32,10 +35,13 @@ class Passthrough:
                 "api_error",
                 f"shunt could not reach the upstream for {request.path}: {type(exc).__name__}",
             )
+        headers = client_response_headers(response.headers.raw)
+        if request.method == "HEAD":
+            length = response.headers.get("content-length")
+            if length is not None:
+                headers.append((b"content-length", length.encode()))
         return Response(
-            response.status_code,
-            client_response_headers(response.headers.raw),
-            stream=_relay(response),
+            response.status_code, headers, stream=_relay(response), on_close=response.aclose
         )
 
 
@@ -45,5 +51,3 @@ async def _relay(response: httpx.Response) -> AsyncIterator[bytes]:
             yield chunk
     except (httpx.TransportError, httpx.TimeoutException) as exc:
         raise StreamAborted(f"upstream broke off: {type(exc).__name__}") from None
-    finally:
-        await response.aclose()

@@ -146,33 +146,36 @@ class Pool:
             key == b"content-type" and value.startswith(b"text/event-stream")
             for key, value in head.headers
         )
-        return Response(head.status, headers, stream=self._body(handle, record, is_sse=is_sse))
+
+        async def close() -> None:
+            handle.abandon()  # cancels upstream unless the stream already ended
+            self._finish(record)
+
+        return Response(
+            head.status, headers, stream=self._body(handle, record, is_sse=is_sse), on_close=close
+        )
 
     async def _body(
         self, handle: StreamHandle, record: RequestRecord, *, is_sse: bool
     ) -> AsyncIterator[bytes]:
-        try:
-            async for event in handle.body_events():
-                if isinstance(event, ResponseBody):
-                    yield event.data
-                    handle.written(len(event.data))
-                elif isinstance(event, ResponseEnd):
-                    record.input_tokens = event.input_tokens
-                    record.output_tokens = event.output_tokens
-                    if not event.ok:
-                        record.error = event.error
-                        if not is_sse:
-                            raise StreamAborted(event.error)
-                elif isinstance(event, WorkerLost):
-                    record.error = event.reason
+        # Cleanup is the Response's on_close (runs even if this never starts).
+        async for event in handle.body_events():
+            if isinstance(event, ResponseBody):
+                yield event.data
+                handle.written(len(event.data))
+            elif isinstance(event, ResponseEnd):
+                record.input_tokens = event.input_tokens
+                record.output_tokens = event.output_tokens
+                if not event.ok:
+                    record.error = event.error
                     if not is_sse:
-                        raise StreamAborted(event.reason)
-                    yield error_event(
-                        "api_error", f"shunt: {event.reason}; the response is incomplete"
-                    )
-        finally:
-            handle.abandon()
-            self._finish(record)
+                        raise StreamAborted(event.error)
+            elif isinstance(event, WorkerLost):
+                record.error = event.reason
+                if not is_sse:
+                    raise StreamAborted(event.reason)
+                # Workers relay whole SSE events only, so this starts on an event boundary.
+                yield error_event("api_error", f"shunt: {event.reason}; the response is incomplete")
 
     def _no_account(
         self, record: RequestRecord, decision: Decision, reasons: Mapping[str, str]

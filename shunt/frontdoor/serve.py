@@ -76,7 +76,7 @@ async def serve(
             store=store,
             credentials=credentials,
             pool=pool,
-            passthrough=Passthrough(client),
+            passthrough=Passthrough(client, server.upstream_url),
         )
         supervisor = Supervisor(
             configure=worker_settings(config),

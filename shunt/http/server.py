@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 KIB: Final = 1024
 MIB: Final = 1024 * KIB
+LINGER_S: Final = 2.0  # after an early error, read (and drop) the unread body this long
+LINGER_BYTES: Final = 16 * MIB
 READ_SIZE: Final = 64 * KIB
 SERVER_NAME: Final = b"shunt"
 BACKLOG: Final = 1024
@@ -37,6 +39,7 @@ class ServerLimits:
     idle_timeout_s: float = 300.0  # keep-alive connection with no request under way
     header_timeout_s: float = 30.0  # from the first byte of a request to the end of its head
     body_timeout_s: float = 300.0  # whole request body
+    write_timeout_s: float = 300.0  # a client that reads nothing this long is cut off
 
 
 @attrs.define(slots=True)
@@ -70,6 +73,23 @@ class Response:
     headers: list[tuple[bytes, bytes]] = attrs.Factory(list)
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
+    # Runs exactly once after the response is finished, abandoned or never sent (HEAD, a client
+    # that vanished before the head was written): resource cleanup must live here, not in a
+    # generator's `finally`, which does not run for a generator that never started.
+    on_close: Callable[[], Awaitable[None]] | None = None
+
+    def chain_close(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        """Add `cleanup` after any on_close already set."""
+        first = self.on_close
+
+        async def both() -> None:
+            try:
+                if first is not None:
+                    await first()
+            finally:
+                await cleanup()
+
+        self.on_close = both
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -156,9 +176,17 @@ class _Connection:
         data = self.h11.send(event)
         if data:
             try:
-                await self.stream.send_all(data)
+                with trio.fail_after(self.limits.write_timeout_s):
+                    await self.stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 raise _ClientGone from exc
+            except trio.TooSlowError:
+                logger.warning(
+                    "client %s read nothing for %.0fs; closing its connection",
+                    self.client,
+                    self.limits.write_timeout_s,
+                )
+                raise _ClientGone from None
 
     async def serve(self) -> None:
         try:
@@ -237,6 +265,15 @@ class _Connection:
         if isinstance(body_or_error, Response):
             body_or_error.headers = [*body_or_error.headers, (b"connection", b"close")]
             await self._write_response(head.method, body_or_error)
+            await self._linger()
+            return False
+        if not head.target.startswith(b"/"):
+            # Absolute-form targets would make a proxy reach any host: only paths are served.
+            response = error_response(
+                400, "invalid_request_error", "the request target must be a path"
+            )
+            response.headers.append((b"connection", b"close"))
+            await self._write_response(head.method, response)
             return False
         request = Request(
             method=head.method.decode("ascii", "replace"),
@@ -247,6 +284,21 @@ class _Connection:
         )
         await self._handle(head.method, request)
         return True
+
+    async def _linger(self) -> None:
+        """Read and drop what the client is still sending before closing: closing a socket
+        with unread input sends a reset, and the client may then never read our error."""
+        with trio.move_on_after(LINGER_S):
+            try:
+                await self.stream.send_eof()
+                drained = 0
+                while drained < LINGER_BYTES:
+                    data = await self.stream.receive_some(READ_SIZE)
+                    if not data:
+                        return
+                    drained += len(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                return
 
     async def _handle(self, method: bytes, request: Request) -> None:
         """Run the handler and write its answer; a client that disconnects cancels both."""
@@ -282,11 +334,25 @@ class _Connection:
                     await self._write_response(method, response)
                 except _ClientGone:
                     gone = True
+                except h11.LocalProtocolError as exc:
+                    # Our own answer was malformed: this connection is beyond repair.
+                    logger.error("could not send a valid response to %s: %s", self.client, exc)
+                    gone = True
             nursery.cancel_scope.cancel()
         if gone:
             raise _ClientGone
 
     async def _write_response(self, method: bytes, response: Response) -> None:
+        try:
+            await self._write_head_and_body(method, response)
+        finally:
+            with trio.CancelScope(shield=True):
+                if response.stream is not None:
+                    await _aclose_iterator(response.stream)
+                if response.on_close is not None:
+                    await response.on_close()
+
+    async def _write_head_and_body(self, method: bytes, response: Response) -> None:
         headers = list(response.headers)  # never grow the handler's own list
         if not _has_header(headers, b"server"):
             headers.insert(0, (b"server", SERVER_NAME))
@@ -299,8 +365,7 @@ class _Connection:
             )
         )
         if method == b"HEAD":
-            if stream is not None:
-                await _aclose_iterator(stream)
+            pass
         elif stream is None:
             if response.body:
                 await self._send(h11.Data(data=response.body))
@@ -317,8 +382,6 @@ class _Connection:
             except Exception as exc:
                 logger.exception("response stream failed")
                 raise _ClientGone from exc
-            finally:
-                await _aclose_iterator(stream)
         await self._send(h11.EndOfMessage())
 
     async def _send_error_and_close(self, status: int, message: str) -> None:
@@ -431,6 +494,10 @@ async def _serve_listeners(
     handler: Handler, listeners: list[trio.SocketListener], limits: ServerLimits
 ) -> None:
     async def on_connection(stream: trio.SocketStream) -> None:
-        await _Connection(stream, handler, limits).serve()
+        try:
+            await _Connection(stream, handler, limits).serve()
+        except Exception:
+            # The process boundary of one connection: log it, never take the listener down.
+            logger.exception("connection handler failed")
 
     await trio.serve_listeners(on_connection, listeners)

@@ -50,7 +50,10 @@ _PACKER_OPTIONS: Final[dict[str, Any]] = {"use_bin_type": True}
 
 def encode(message: Message) -> bytes:
     """One complete frame for `message`."""
-    payload: bytes = msgpack.packb(CONVERTER.unstructure(message, Message), **_PACKER_OPTIONS)
+    try:
+        payload: bytes = msgpack.packb(CONVERTER.unstructure(message, Message), **_PACKER_OPTIONS)
+    except (OverflowError, TypeError, ValueError) as exc:
+        raise FrameError(f"{type(message).__name__} cannot be encoded: {exc}") from None
     if len(payload) > MAX_FRAME_BYTES:
         raise FrameError(f"{type(message).__name__} frame of {len(payload)} bytes is too large")
     return _LENGTH.pack(len(payload)) + payload

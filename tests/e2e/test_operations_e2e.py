@@ -124,9 +124,27 @@ def test_kill_9_worker_under_streaming_load(shunt_home, three):
         front_pid = proxy.pid
         victim = worker_of(shunt_home, "alpha")
         slow = {"x-sim-events": "20", "x-sim-event-delay-ms": "15"}
+        # One stream is surely mid-flight on alpha: pinned there and held open by a gate.
+        shunt(shunt_home, "use", "alpha")
+        held_client = httpx.Client(base_url=proxy.url, timeout=30, trust_env=False)
+        held = held_client.send(
+            held_client.build_request(
+                "POST", "/v1/messages", json=STREAM, headers={"x-sim-gate": "hold"}
+            ),
+            stream=True,
+        )
+        held_lines = held.iter_lines()
+        assert next(held_lines) == "event: message_start"
+        assert held.headers["x-shunt-account"] == "alpha"
+        shunt(shunt_home, "use", "auto")
         with Load(proxy.url, count=60, headers=slow) as load:
             wait_until(lambda: len(load.results) >= 6, timeout=30, what="load under way")
             os.kill(victim["pid"], signal.SIGKILL)
+        held_rest = "\n".join(held_lines)
+        held.close()
+        held_client.close()
+        assert "event: error" in held_rest
+        assert "message_stop" not in held_rest
         assert load.failures == [], "no request may be lost"
         assert len(load.results) == 60
         broken = 0
@@ -134,8 +152,13 @@ def test_kill_9_worker_under_streaming_load(shunt_home, three):
             assert status == 200, body
             if "event: message_stop" not in body:
                 broken += 1
-                assert "event: error" in body, "a cut stream must end with an error event"
-                assert "worker" in body, "the error names the cause"
+                last = [event for event in body.replace("\r\n", "\n").split("\n\n") if event][-1]
+                name, data = last.split("\n", 1)
+                assert name == "event: error", (
+                    f"a cut stream must end with an error event: {last!r}"
+                )
+                error = json.loads(data.removeprefix("data: "))
+                assert "worker" in error["error"]["message"], "the error names the cause"
         wait_until(
             lambda: (
                 worker_of(shunt_home, "alpha")["pid"] not in (None, victim["pid"])
@@ -327,5 +350,68 @@ def test_no_token_in_ps_status_or_log(shunt_home, simulator):
             assert text
             for secret in secrets:
                 assert secret not in text
+    finally:
+        proxy.close()
+
+
+def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    proxy = Proxy(shunt_home)
+    workers = proxy.worker_pids()
+    try:
+        with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
+            slow = {"x-sim-events": "25", "x-sim-event-delay-ms": "40"}
+            with client.stream("POST", "/v1/messages", json=STREAM, headers=slow) as response:
+                lines = response.iter_lines()
+                assert next(lines) == "event: message_start"
+                proxy.process.send_signal(signal.SIGTERM)
+                wait_until(
+                    lambda: proxy.client.get("/health").json()["status"] == "draining",
+                    what="draining",
+                )
+                refused = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
+                assert refused.status_code == 503
+                rest = "\n".join(lines)
+            assert "event: message_stop" in rest, "the in-flight stream finished"
+        assert proxy.process.wait(timeout=30) == 0
+        wait_until(
+            lambda: not any(psutil.pid_exists(pid) for pid in workers), what="workers stopped"
+        )
+        assert "draining" in proxy.output()
+    finally:
+        proxy.close()
+
+
+def test_killed_front_door_leaves_no_orphan_workers(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    proxy = Proxy(shunt_home)
+    workers = proxy.worker_pids()
+    assert len(workers) == 2
+    try:
+        proxy.process.kill()
+        proxy.process.wait(timeout=10)
+
+        def gone() -> bool:
+            alive = [p for p in workers if psutil.pid_exists(p)]
+            return all(psutil.Process(p).status() == psutil.STATUS_ZOMBIE for p in alive)
+
+        wait_until(gone, timeout=10, what="workers exit when the front door dies")
+    finally:
+        proxy.close()
+
+
+def test_status_watch_and_request_log(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    proxy = Proxy(shunt_home)
+    try:
+        response = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
+        assert response.status_code == 200
+        watched = shunt(shunt_home, "status", "--watch", "--count", "2", "--interval", "0.2")
+        assert watched.returncode == 0
+        assert watched.stdout.count("alpha") == 2
+        log = (shunt_home / "log" / "shunt.log").read_text()
+        account = response.headers["x-shunt-account"]
+        assert f"POST /v1/messages account={account} model={MODEL} status=200" in log
+        assert "failovers=0" in log
     finally:
         proxy.close()

@@ -150,3 +150,8 @@ def test_decode_payload_never_crashes_on_random_bytes(data):
         decode_payload(data)
     except FrameError:
         pass
+
+
+def test_unencodable_values_raise_frame_error_not_crash():
+    with pytest.raises(FrameError, match="cannot be encoded"):
+        encode(ResponseEnd(1, True, "", 2**70, 0))

@@ -481,3 +481,14 @@ def test_every_outcome_has_a_row_from_ready_and_cooling():
 def test_verdict_and_outcome_are_frozen():
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         Outcome(K.SUCCESS).kind = K.OVERLOADED  # type: ignore[misc]
+
+
+def test_client_abandoned_request_is_neither_served_nor_error():
+    from shunt.ipc.messages import Durations
+    from workers.account import AccountMachine
+
+    machine = AccountMachine("a", Durations(), has_credential=True)
+    machine.request_started()
+    machine.request_finished(None)
+    counters = machine.snapshot(0.0).counters
+    assert (counters.in_flight, counters.served, counters.errors) == (0, 0, 0)

@@ -1,0 +1,77 @@
+"""Token lifecycle through real processes: refresh once under concurrency, survive a client
+that leaves mid-refresh, persist every rotated pair."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
+
+MODEL = "claude-sonnet-4-6"
+BODY = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+
+
+@pytest.fixture
+def solo(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
+    sim = Simulator(shunt_home, tmp_path, ["solo"])
+    write_config(shunt_home, sim.url, ["solo"])
+    try:
+        yield sim
+    finally:
+        sim.close()
+
+
+def token_calls(sim: Simulator) -> int:
+    return sum(1 for r in sim.state()["requests"] if r["path"] == "/v1/oauth/token")
+
+
+def refresh_token(home: Path) -> str:
+    return json.loads((home / "credentials.json").read_text())["accounts"]["solo"]["refresh_token"]
+
+
+def test_concurrent_requests_near_expiry_share_one_refresh(shunt_home, solo):
+    creds_file = shunt_home / "credentials.json"
+    creds = json.loads(creds_file.read_text())
+    creds["accounts"]["solo"]["expires_at"] = int(time.time() * 1000) + 60_000  # inside the margin
+    creds_file.write_text(json.dumps(creds))
+    solo.fault("solo", "latency", latency_ms=800, scope="token")  # keep the refresh in flight
+    proxy = Proxy(shunt_home)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(
+                pool.map(
+                    lambda _: proxy.client.post("/v1/messages", json=BODY).status_code, range(8)
+                )
+            )
+        assert statuses == [200] * 8
+        assert token_calls(solo) == 1, "one refresh for everyone, not one each"
+    finally:
+        proxy.close()
+
+
+def test_client_leaving_mid_refresh_does_not_lose_the_rotated_pair(shunt_home, solo):
+    before = refresh_token(shunt_home)
+    proxy = Proxy(shunt_home)
+    try:
+        solo.fault("solo", "401", count=1)
+        solo.fault("solo", "latency", latency_ms=1000, scope="token")
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{proxy.url}/v1/messages", json=BODY, timeout=0.3, trust_env=False)
+        wait_until(
+            lambda: refresh_token(shunt_home) != before, timeout=10, what="rotated pair saved"
+        )
+        # A second 401 needs the *new* refresh token: with a lost pair this ends in reauth.
+        solo.fault("solo", "401", count=1)
+        response = proxy.client.post("/v1/messages", json=BODY)
+        assert response.status_code == 200, response.text
+        assert proxy.account("solo")["status"] == "ready"
+        assert token_calls(solo) == 2
+    finally:
+        proxy.close()

@@ -1,0 +1,130 @@
+"""The h11 adapter: cleanup always runs, bad answers cost one connection, limits hold."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import trio
+
+from shunt.http.server import Request, Response, ServerLimits, serve_http
+
+
+async def start(nursery: trio.Nursery, handler, limits: ServerLimits | None = None) -> int:
+    limits = limits or ServerLimits()
+
+    async def run(task_status: trio.TaskStatus[int]) -> None:
+        await serve_http(handler, host="127.0.0.1", port=0, limits=limits, task_status=task_status)
+
+    return await nursery.start(run)
+
+
+class Tracker:
+    def __init__(self) -> None:
+        self.closed = 0
+        self.closed_event = trio.Event()
+
+    def response(self, chunks: list[bytes]) -> Response:
+        async def stream() -> AsyncIterator[bytes]:
+            for chunk in chunks:
+                yield chunk
+
+        async def close() -> None:
+            self.closed += 1
+            self.closed_event.set()
+
+        return Response(200, [(b"content-type", b"text/plain")], stream=stream(), on_close=close)
+
+
+async def test_on_close_runs_for_head_and_normal_responses():
+    tracker = Tracker()
+
+    async def handler(request: Request) -> Response:
+        return tracker.response([b"a", b"b"])
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                assert (await client.get("/x")).text == "ab"
+                for _ in range(3):
+                    assert (await client.head("/x")).status_code == 200
+            assert tracker.closed == 4, "HEAD never starts the stream; cleanup must still run"
+            nursery.cancel_scope.cancel()
+
+
+async def test_malformed_answer_costs_one_connection_not_the_server():
+    async def handler(request: Request) -> Response:
+        if request.path == "/bad":
+            return Response(200, [(b"content-length", b"100")], b"short")
+        return Response(200, [], b"fine")
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                try:
+                    await client.get("/bad")
+                except httpx.HTTPError:
+                    pass
+                assert (await client.get("/ok")).text == "fine"
+            nursery.cancel_scope.cancel()
+
+
+async def test_absolute_form_target_is_refused():
+    seen: list[str] = []
+
+    async def handler(request: Request) -> Response:
+        seen.append(request.target)
+        return Response(200, [], b"proxied?")
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            await stream.send_all(b"GET http://169.254.169.254/latest HTTP/1.1\r\nhost: x\r\n\r\n")
+            answer = await stream.receive_some(4096)
+            assert answer.startswith(b"HTTP/1.1 400")
+            assert seen == []
+            await stream.aclose()
+            nursery.cancel_scope.cancel()
+
+
+def _post_big_body(port: int, size: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/v1/messages", body=b"x" * size)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+async def test_413_reaches_a_client_still_sending_its_body():
+    async def handler(request: Request) -> Response:
+        return Response(200, [], b"")
+
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler, ServerLimits(max_body_bytes=1000))
+            for _ in range(3):
+                status = await trio.to_thread.run_sync(_post_big_body, port, 8 * 1024 * 1024)
+                assert status == 413
+            nursery.cancel_scope.cancel()
+
+
+async def test_client_that_never_reads_is_cut_off_and_cleaned_up():
+    tracker = Tracker()
+
+    async def handler(request: Request) -> Response:
+        return tracker.response([b"x" * 65536] * 2000)  # far more than socket buffers hold
+
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler, ServerLimits(write_timeout_s=0.5))
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n")
+            await tracker.closed_event.wait()
+            sock.close()
+            nursery.cancel_scope.cancel()
