@@ -59,6 +59,7 @@ class ServerConfig:
     max_body_bytes: int = 64 * MIB
     drain_timeout_s: float = 30 * SECONDS
     heartbeat_timeout_s: float = 5 * SECONDS  # a worker silent this long is killed and respawned
+    write_timeout_s: float = 300 * SECONDS  # a client that reads nothing this long is cut off
     header_timeout_s: float = 30 * SECONDS
     body_timeout_s: float = 300 * SECONDS
     max_header_bytes: int = 64 * KIB
@@ -234,6 +235,7 @@ def _server(r: _Reader) -> ServerConfig:
         max_body_bytes=r.integer("max_body_bytes", d.max_body_bytes, 1, None),
         drain_timeout_s=r.duration("drain_timeout", d.drain_timeout_s),
         heartbeat_timeout_s=r.duration("heartbeat_timeout", d.heartbeat_timeout_s, positive=True),
+        write_timeout_s=r.duration("write_timeout", d.write_timeout_s, positive=True),
         header_timeout_s=r.duration("header_timeout", d.header_timeout_s, positive=True),
         body_timeout_s=r.duration("body_timeout", d.body_timeout_s, positive=True),
         max_header_bytes=r.integer("max_header_bytes", d.max_header_bytes, 1 * KIB, None),

@@ -99,6 +99,7 @@ async def serve(
                 max_header_bytes=server.max_header_bytes,
                 header_timeout_s=server.header_timeout_s,
                 body_timeout_s=server.body_timeout_s,
+                write_timeout_s=server.write_timeout_s,
             )
             listener_scope = trio.CancelScope()
 
