@@ -34,6 +34,7 @@ from shunt.ipc.messages import (
     Shutdown,
     TokensRefreshed,
 )
+from shunt.quota import AccountSnapshot
 from shunt.tally import Tally
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class Supervisor:
         *,
         configure: Configure,
         credential_for: Callable[[str], Credential | None],
+        snapshot_for: Callable[[str], AccountSnapshot | None],
         on_report: Callable[[AccountReport], None],
         on_tokens: Callable[[WorkerLink, TokensRefreshed], None],
         workers: int | None,
@@ -122,6 +124,7 @@ class Supervisor:
     ) -> None:
         self.configure = configure
         self._credential_for = credential_for
+        self._snapshot_for = snapshot_for
         self._on_report = on_report
         self._on_tokens = on_tokens
         self.workers = workers
@@ -190,7 +193,10 @@ class Supervisor:
         """(Re)send an account's credential to the worker that owns it."""
         slot = self.slot_for(name)
         if slot is not None and slot.link is not None and not slot.link.closed:
-            slot.link.send(AssignAccount(name, self._credential_for(name)))
+            slot.link.send(self._assignment(name))
+
+    def _assignment(self, name: str) -> AssignAccount:
+        return AssignAccount(name, self._credential_for(name), self._snapshot_for(name))
 
     def remove_account(self, name: str) -> None:
         """Stop routing is the caller's job; here the worker drains it and lets it go."""
@@ -278,7 +284,7 @@ class Supervisor:
             nursery.start_soon(link.run)
             link.send(self.configure)
             for name in sorted(slot.accounts):
-                link.send(AssignAccount(name, self._credential_for(name)))
+                link.send(self._assignment(name))
             nursery.start_soon(self._watch_heartbeat, slot, link, process)
             with trio.move_on_after(READY_TIMEOUT_S):
                 await link.ready.wait()

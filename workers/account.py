@@ -246,6 +246,17 @@ class AccountMachine:
         self._auth = _Auth.IDLE
         self._last_now: float | None = None  # for __repr__ only
 
+    def restore(self, previous: AccountSnapshot, now: float) -> None:
+        """Carry over what the front door last knew (a respawned worker, a re-enabled account):
+        counters, windows, and a cooldown still running. A credential problem is not carried:
+        this machine was just given a credential (or not) and starts from that."""
+        self.limits = previous.limits
+        self.counters = attrs.evolve(previous.counters, in_flight=0)
+        if self.state is READY and previous.cooling(now):
+            self.state = COOLING
+            self.cooldown_until = previous.cooldown_until
+            self.reason = previous.reason
+
     def __repr__(self) -> str:
         extra = ""
         if self.state is COOLING and self.cooldown_until is not None:

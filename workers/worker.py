@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from typing import Final
 
 import attrs
@@ -115,6 +116,8 @@ class Worker:
             runtime = AccountRuntime(
                 message.name, message.credential, self.settings, self.send, self._nursery
             )
+            if message.previous is not None:
+                runtime.machine.restore(message.previous, time.time())
             self.accounts[message.name] = runtime
             scope = trio.CancelScope()
             self._refreshers[message.name] = scope

@@ -144,14 +144,14 @@ class FrontDoor:
                 if self.pool.pinned == name:
                     self.pin(None)
             else:
-                self.pool.table[name] = self.initial_snapshot(name)
+                self.pool.table[name] = self._with_history(self.initial_snapshot(name))
             logger.info(
                 "account %s: %s; its worker drains and stops",
                 name,
                 "removed" if name in changes.removed else "disabled",
             )
         for name in changes.start:
-            self.pool.table[name] = self.initial_snapshot(name)
+            self.pool.table[name] = self._with_history(self.initial_snapshot(name))
             if self.servable([name]):
                 self.supervisor.add_account(name)
                 logger.info("account %s: added; starting its worker", name)
@@ -163,6 +163,14 @@ class FrontDoor:
             if not account.enabled and account.name not in self.pool.table:
                 self.pool.table[account.name] = self.initial_snapshot(account.name)
         return changes
+
+    def _with_history(self, fresh: AccountSnapshot) -> AccountSnapshot:
+        """Keep an account's counters and windows when it is disabled and enabled again."""
+        previous = self.pool.table.get(fresh.name)
+        if previous is None:
+            return fresh
+        counters = attrs.evolve(previous.counters, in_flight=0)
+        return attrs.evolve(fresh, limits=previous.limits, counters=counters)
 
     async def put_credential(self, name: str, credential: Credential, **extra: str) -> None:
         """Save a new login for `name` (single writer) and hand it to its worker if running."""

@@ -81,6 +81,7 @@ async def serve(
         supervisor = Supervisor(
             configure=worker_settings(config),
             credential_for=front.credential_for,
+            snapshot_for=front.pool.table.get,
             on_report=front.on_report,
             on_tokens=front.on_tokens,
             workers=workers,

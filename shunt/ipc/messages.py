@@ -61,6 +61,7 @@ class AssignAccount:
 
     name: str
     credential: Credential | None  # None: the account is reauth_required
+    previous: AccountSnapshot | None = None  # what the front door knew: counters, windows, cooldown
 
 
 @attrs.frozen

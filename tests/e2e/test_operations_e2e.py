@@ -415,3 +415,44 @@ def test_status_watch_and_request_log(shunt_home, simulator):
         assert "failovers=0" in log
     finally:
         proxy.close()
+
+
+def test_respawned_worker_keeps_counters_and_cooldown(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    proxy = Proxy(shunt_home)
+    try:
+        shunt(shunt_home, "use", "alpha")
+        for turn in range(3):
+            body = {
+                **STREAM,
+                "stream": False,
+                "messages": [{"role": "user", "content": f"c{turn}"}],
+            }
+            assert proxy.client.post("/v1/messages", json=body).status_code == 200
+        shunt(shunt_home, "use", "auto")
+        simulator.fault("beta", "429", count=1, retry_after=300)
+        proxy.client.post(
+            "/v1/messages", json={**STREAM, "stream": False}
+        )  # beta cools (or alpha serves)
+        before = {a["name"]: a for a in proxy.status()["accounts"]}
+        assert before["beta"]["status"] == "cooling"
+        for name in ("alpha", "beta"):
+            os.kill(worker_of(shunt_home, name)["pid"], signal.SIGKILL)
+        wait_until(
+            lambda: all(
+                worker_of(shunt_home, n)["restarts"] >= 1
+                and worker_of(shunt_home, n)["state"] == "running"
+                for n in ("alpha", "beta")
+            ),
+            timeout=30,
+            what="both workers respawned",
+        )
+        wait_until(
+            lambda: proxy.account("alpha")["requests_served"] >= before["alpha"]["requests_served"],
+            what="counters carried",
+        )
+        after = {a["name"]: a for a in proxy.status()["accounts"]}
+        assert after["alpha"]["requests_served"] >= 3
+        assert after["beta"]["status"] == before["beta"]["status"], "a cooldown survives a respawn"
+    finally:
+        proxy.close()

@@ -492,3 +492,28 @@ def test_client_abandoned_request_is_neither_served_nor_error():
     machine.request_finished(None)
     counters = machine.snapshot(0.0).counters
     assert (counters.in_flight, counters.served, counters.errors) == (0, 0, 0)
+
+
+def test_restore_carries_counters_windows_and_a_running_cooldown():
+    from shunt.ipc.messages import Durations
+    from shunt.quota import AccountSnapshot, AccountState, Counters, RateLimits, Window
+    from workers.account import AccountMachine
+
+    previous = AccountSnapshot(
+        "a",
+        AccountState.COOLING,
+        cooldown_until=150.0,
+        reason="429 rate limited",
+        limits=RateLimits(five_hour=Window(0.4, 900.0, "allowed"), observed_at=90.0),
+        counters=Counters(served=7, errors=2, in_flight=3, input_tokens=10),
+    )
+    machine = AccountMachine("a", Durations(), has_credential=True)
+    machine.restore(previous, now=100.0)
+    snap = machine.snapshot(100.0)
+    assert snap.cooling(100.0)
+    assert snap.cooldown_until == 150.0
+    assert snap.limits == previous.limits
+    assert (snap.counters.served, snap.counters.errors, snap.counters.in_flight) == (7, 2, 0)
+    fresh = AccountMachine("a", Durations(), has_credential=True)
+    fresh.restore(previous, now=200.0)  # cooldown already over: ready again
+    assert fresh.snapshot(200.0).state is AccountState.READY
