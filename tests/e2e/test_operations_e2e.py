@@ -456,3 +456,39 @@ def test_respawned_worker_keeps_counters_and_cooldown(shunt_home, simulator):
         assert after["beta"]["status"] == before["beta"]["status"], "a cooldown survives a respawn"
     finally:
         proxy.close()
+
+
+def test_disable_enable_restart_and_private_control_socket(shunt_home, simulator):
+    import stat
+
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    try:
+        assert shunt(shunt_home, "start", "--port", "0").returncode == 0
+        sock = shunt_home / "run" / "control.sock"
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o600
+        first = {row["role"]: row["pid"] for row in ps(shunt_home) if row["role"] == "frontdoor"}
+        disabled = shunt(shunt_home, "disable", "beta")
+        assert "draining beta" in disabled.stdout
+        wait_until(
+            lambda: all("beta" not in row["accounts"] for row in ps(shunt_home)),
+            what="beta stopped",
+        )
+        status = json.loads(shunt(shunt_home, "status", "--json").stdout)
+        assert {a["name"]: a["status"] for a in status["accounts"]}["beta"] == "disabled"
+        assert "shunt enable beta" in shunt(shunt_home, "status").stdout
+        assert "started beta" in shunt(shunt_home, "enable", "beta").stdout
+        wait_until(lambda: worker_of(shunt_home, "beta")["state"] == "running", what="beta running")
+        restarted = shunt(shunt_home, "restart", "--port", "0")
+        assert restarted.returncode == 0, restarted.stderr
+        fronts = [row["pid"] for row in ps(shunt_home) if row["role"] == "frontdoor"]
+        assert len(fronts) == 1
+        assert fronts[0] != first["frontdoor"]
+        assert set(_shunt_processes(shunt_home, besides=simulator.process.pid)) == {
+            row["pid"] for row in ps(shunt_home)
+        }
+    finally:
+        shunt(shunt_home, "stop")
+    wait_until(
+        lambda: _shunt_processes(shunt_home, besides=simulator.process.pid) == [],
+        what="all stopped",
+    )
