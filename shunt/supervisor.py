@@ -281,7 +281,7 @@ class Supervisor:
             )
             slot.link = link
             nursery.start_soon(channel.run_writer)
-            nursery.start_soon(link.run)
+            nursery.start_soon(_read_then_close, link, channel)
             link.send(self.configure)
             for name in sorted(slot.accounts):
                 link.send(self._assignment(name))
@@ -329,6 +329,13 @@ class Supervisor:
                 )
                 process.kill()
                 return
+
+
+async def _read_then_close(link: WorkerLink, channel: FrameChannel) -> None:
+    """When the channel breaks (garbage length prefix), close our end: the worker sees EOF,
+    exits, and the slot respawns it, instead of waiting for the heartbeat to notice."""
+    await link.run()
+    await channel.aclose()
 
 
 def _describe_exit(code: int | None) -> str:

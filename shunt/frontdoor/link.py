@@ -56,6 +56,7 @@ class StreamHandle:
         self._send, self._receive = trio.open_memory_channel[StreamEvent](math.inf)
         self.finished = False
         self._uncredited = 0
+        self.buffered = 0  # body bytes received from the worker, not yet written to the client
 
     def __repr__(self) -> str:
         return f"<StreamHandle {self.account}#{self.stream_id} finished={self.finished}>"
@@ -64,7 +65,10 @@ class StreamHandle:
         try:
             self._send.send_nowait(event)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
-            pass
+            return
+        if isinstance(event, ResponseBody):
+            self.buffered += len(event.data)
+            self.link.buffer_grew(len(event.data))
 
     async def next_event(self) -> StreamEvent:
         event = await self._receive.receive()
@@ -75,6 +79,8 @@ class StreamHandle:
 
     def written(self, nbytes: int) -> None:
         """`nbytes` reached the client: give the worker credit for them (batched)."""
+        self.buffered -= nbytes
+        self.link.buffered_bytes -= nbytes
         self._uncredited += nbytes
         if self._uncredited >= CREDIT_BATCH_BYTES:
             self.link.send(Credit(self.stream_id, self._uncredited))
@@ -82,6 +88,8 @@ class StreamHandle:
 
     def abandon(self) -> None:
         """The client is gone or the handler gave up: cancel upstream if still running."""
+        self.link.buffered_bytes -= self.buffered
+        self.buffered = 0
         if not self.finished:
             self.finished = True
             self.link.send(Cancel(self.stream_id))
@@ -116,6 +124,10 @@ class WorkerLink:
         self.ready = trio.Event()
         self.last_pong: float = trio.current_time()
         self.last_report_at: float | None = None  # epoch of the last AccountReport or Pong
+        # Bytes held in the front door for this worker's streams; flow control bounds them to
+        # about one window per stream, however slowly clients read. The peak proves it.
+        self.buffered_bytes = 0
+        self.peak_buffered_bytes = 0
         self.in_flight_reported = 0
         self._on_report = on_report
         self._on_tokens = on_tokens
@@ -145,6 +157,11 @@ class WorkerLink:
         self._streams[stream_id] = handle
         self.send(Forward(stream_id, account, method, target, headers, body, DEFAULT_WINDOW_BYTES))
         return handle
+
+    def buffer_grew(self, nbytes: int) -> None:
+        self.buffered_bytes += nbytes
+        if self.buffered_bytes > self.peak_buffered_bytes:
+            self.peak_buffered_bytes = self.buffered_bytes
 
     def forget(self, stream_id: int) -> None:
         self._streams.pop(stream_id, None)

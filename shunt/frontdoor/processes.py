@@ -101,6 +101,8 @@ def process_rows(
                 "errors": sum(s.counters.errors for s in owned),
                 "restarts": slot.restarts,
                 "last_report_at": link.last_report_at if link is not None else None,
+                "buffered_bytes": link.buffered_bytes if link is not None else 0,
+                "peak_buffered_bytes": link.peak_buffered_bytes if link is not None else 0,
             }
         )
     sampler.forget_others(live)

@@ -225,6 +225,14 @@ class _Connection:
             return None
         if not isinstance(event, h11.Request):
             raise h11.RemoteProtocolError(f"unexpected {type(event).__name__}", 400)
+        # h11 caps only an *incomplete* head; a whole head that arrived in one read is checked here.
+        size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
+        if size > self.limits.max_header_bytes:
+            raise h11.RemoteProtocolError(
+                f"request head of {size} bytes is over the limit of "
+                f"{self.limits.max_header_bytes} bytes ([server] max_header_bytes)",
+                431,
+            )
         return event
 
     async def _read_body(self, head: h11.Request) -> bytes | Response:

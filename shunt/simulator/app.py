@@ -12,13 +12,14 @@ lookup to route, one dict of headers per request, debug logging only when enable
 from __future__ import annotations
 
 import collections
+import hashlib
 import itertools
 import json
 import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
 import attrs
@@ -27,6 +28,7 @@ import trio
 from shunt.http.server import AbortConnection, Request, Response
 from shunt.simulator import api, control, oauth_routes
 from shunt.simulator.faults import FaultBook
+from shunt.simulator.headers import REQUEST_ID
 from shunt.simulator.ledger import Ledger, Quota
 from shunt.simulator.oauth import DEFAULT_ACCESS_TTL_S, AuthFailure, TokenRegistry
 from shunt.simulator.responses import error_body
@@ -67,6 +69,9 @@ def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
+MAX_DIGESTS: Final = 10_000
+
+
 class Simulator:
     """An Anthropic-compatible fake upstream with OAuth, quotas and injectable faults."""
 
@@ -93,6 +98,7 @@ class Simulator:
         self._ids = itertools.count(1)
         self.gates: dict[str, trio.Event] = {}
         self.streams_open = 0  # SSE streams being served right now
+        self.stream_digests: dict[str, str] = {}  # request id -> sha256 of a whole streamed body
         self._routes: dict[tuple[str, str], Route] = {
             ("GET", "/"): _root,
             ("HEAD", "/"): _root,
@@ -111,6 +117,7 @@ class Simulator:
             ("POST", "/_sim/usage"): control.set_usage,
             ("GET", "/_sim/state"): control.state,
             ("POST", "/_sim/gates"): control.open_gate,
+            ("GET", "/_sim/digests"): control.digests,
         }
 
     def __repr__(self) -> str:
@@ -157,7 +164,24 @@ class Simulator:
             logger.debug("%s %s -> %d", request.method, request.target, response.status)
         if response is DROP_CONNECTION:
             raise AbortConnection  # the `drop` fault: close without a byte
+        if response.stream is not None:
+            request_id = next((v for k, v in response.headers if k == REQUEST_ID), None)
+            if request_id is not None:
+                response.stream = self._digested(request_id.decode(), response.stream)
         return response
+
+    async def _digested(
+        self, request_id: str, stream: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        """Remember a SHA-256 of every body streamed whole, by request id, so a test can check
+        that what a client received through a proxy is byte-identical to what was sent."""
+        digest = hashlib.sha256()
+        async for chunk in stream:
+            digest.update(chunk)
+            yield chunk
+        self.stream_digests[request_id] = digest.hexdigest()
+        while len(self.stream_digests) > MAX_DIGESTS:
+            del self.stream_digests[next(iter(self.stream_digests))]
 
     def gate(self, name: str) -> trio.Event:
         """The gate a stream with `x-sim-gate: name` waits on (created on first use)."""

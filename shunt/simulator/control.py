@@ -141,6 +141,11 @@ async def set_usage(sim: Simulator, request: Request) -> Response:
     return sim.json_response(200, _account_state(sim, account, now))
 
 
+async def digests(sim: Simulator, _request: Request) -> Response:
+    """GET /_sim/digests: sha256 of each streamed body sent whole, by request id."""
+    return sim.json_response(200, dict(sim.stream_digests))
+
+
 @_guarded
 async def open_gate(sim: Simulator, request: Request) -> Response:
     """POST /_sim/gates {name}: release every stream held by `x-sim-gate: name` (now and later)."""

@@ -6,10 +6,12 @@ the proxy's workers are checked to be gone too.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,20 @@ import httpx
 import psutil
 
 READY_TIMEOUT_S = 30.0
+LOAD_BODY = {
+    "model": "claude-sonnet-4-6",
+    "max_tokens": 4096,  # the simulator caps events at max_tokens: let x-sim-events decide
+    "stream": True,
+    "messages": [{"role": "user", "content": "x"}],
+}
+
+
+@dataclasses.dataclass
+class Answer:
+    status: int
+    account: str
+    body: str
+    request_id: str
 
 
 def wait_for_json(path: Path, process: subprocess.Popen[bytes], what: str) -> dict[str, Any]:
@@ -182,3 +198,63 @@ def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -
 
 def open_gate(sim: Simulator, name: str) -> None:
     sim.client.post("/_sim/gates", json={"name": name}).raise_for_status()
+
+
+class Load:
+    """Bounded background traffic: at most `count` streaming requests over `threads`
+    connections, ending early when `stop()` is called."""
+
+    def __init__(
+        self, url: str, *, count: int, threads: int = 4, headers: dict[str, str] | None = None
+    ) -> None:
+        self.url = url
+        self.results: list[Answer] = []
+        self.failures: list[str] = []
+        self.lock = threading.Lock()
+        self.remaining = count
+        self.headers = headers or {}
+        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _take(self) -> bool:
+        with self.lock:
+            if self.remaining <= 0 or self._stopped.is_set():
+                return False
+            self.remaining -= 1
+            return True
+
+    def _run(self, index: int) -> None:
+        with httpx.Client(base_url=self.url, timeout=30, trust_env=False) as client:
+            turn = 0
+            while self._take():
+                turn += 1
+                body = {
+                    **LOAD_BODY,
+                    "messages": [{"role": "user", "content": f"load {index}-{turn}"}],
+                }
+                try:
+                    response = client.post("/v1/messages", json=body, headers=self.headers)
+                except httpx.HTTPError as exc:
+                    with self.lock:
+                        self.failures.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                answer = Answer(
+                    status=response.status_code,
+                    account=response.headers.get("x-shunt-account", ""),
+                    body=response.text,
+                    request_id=response.headers.get("request-id", ""),
+                )
+                with self.lock:
+                    self.results.append(answer)
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for thread in self.threads:
+            thread.join(timeout=120)

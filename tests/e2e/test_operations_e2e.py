@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
+from tests.e2e.harness import Load, Proxy, Simulator, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 STREAM = {
@@ -60,63 +59,6 @@ def three(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
         sim.close()
 
 
-class Load:
-    """Bounded background traffic: at most `count` streaming requests over `threads`
-    connections, ending early when `stop()` is called."""
-
-    def __init__(
-        self, url: str, *, count: int, threads: int = 4, headers: dict[str, str] | None = None
-    ) -> None:
-        self.url = url
-        self.results: list[tuple[int, str, str]] = []  # status, account, body
-        self.failures: list[str] = []
-        self.lock = threading.Lock()
-        self.remaining = count
-        self.headers = headers or {}
-        self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
-        self._stopped = threading.Event()
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def _take(self) -> bool:
-        with self.lock:
-            if self.remaining <= 0 or self._stopped.is_set():
-                return False
-            self.remaining -= 1
-            return True
-
-    def _run(self, index: int) -> None:
-        with httpx.Client(base_url=self.url, timeout=30, trust_env=False) as client:
-            turn = 0
-            while self._take():
-                turn += 1
-                body = {**STREAM, "messages": [{"role": "user", "content": f"load {index}-{turn}"}]}
-                try:
-                    response = client.post("/v1/messages", json=body, headers=self.headers)
-                except httpx.HTTPError as exc:
-                    with self.lock:
-                        self.failures.append(f"{type(exc).__name__}: {exc}")
-                    continue
-                with self.lock:
-                    self.results.append(
-                        (
-                            response.status_code,
-                            response.headers.get("x-shunt-account", ""),
-                            response.text,
-                        )
-                    )
-
-    def __enter__(self) -> Load:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for thread in self.threads:
-            thread.join(timeout=120)
-
-
 def test_kill_9_worker_under_streaming_load(shunt_home, three):
     write_config(shunt_home, three.url, ["alpha", "beta", "gamma"])
     proxy = Proxy(shunt_home)
@@ -148,7 +90,8 @@ def test_kill_9_worker_under_streaming_load(shunt_home, three):
         assert load.failures == [], "no request may be lost"
         assert len(load.results) == 60
         broken = 0
-        for status, _account, body in load.results:
+        for answer in load.results:
+            status, body = answer.status, answer.body
             assert status == 200, body
             if "event: message_stop" not in body:
                 broken += 1
@@ -220,7 +163,7 @@ def test_hot_add_then_remove_under_load(shunt_home, three):
             assert added.returncode == 0, added.stderr
             assert "started gamma" in added.stdout
             wait_until(
-                lambda: any(acc == "gamma" for _, acc, _ in load.results),
+                lambda: any(a.account == "gamma" for a in load.results),
                 timeout=10,
                 what="gamma serving",
             )
@@ -241,7 +184,7 @@ def test_hot_add_then_remove_under_load(shunt_home, three):
             assert "event: message_stop" in body
             load.stop()
         assert load.failures == []
-        assert all(status == 200 for status, _, _ in load.results)
+        assert all(answer.status == 200 for answer in load.results)
         assert "gamma" not in {a["name"] for a in proxy.status()["accounts"]}
         wait_until(
             lambda: all("gamma" not in row["accounts"] for row in ps(shunt_home)),

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-import httpx
-
+from shunt.ipc.channel import DEFAULT_WINDOW_BYTES
 from tests.e2e.harness import Proxy, Simulator, write_config
 
 MODEL = "claude-sonnet-4-6"
+STREAM = {
+    "model": MODEL,
+    "max_tokens": 5,
+    "stream": True,
+    "messages": [{"role": "user", "content": "x"}],
+}
+# One stream's window plus one chunk of overdraw plus a credit batch: flow control's promise.
+BUFFER_BOUND = DEFAULT_WINDOW_BYTES + 256 * 1024
+
+
+def _ps(home: Path) -> list[dict]:
+    env = dict(os.environ, SHUNT_HOME=str(home))
+    out = subprocess.run(
+        [sys.executable, "-m", "shunt", "ps", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(out.stdout)["processes"]
 
 
 def _serve(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,35 +94,42 @@ def test_config_flag_and_upstream_override(shunt_home, simulator, tmp_path):
         running.close()
 
 
-def test_slow_reader_does_not_stall_other_streams_on_the_same_worker(shunt_home, tmp_path):
-    sim = Simulator(shunt_home, tmp_path, ["solo"])
+def test_slow_reader_does_not_stall_others_and_its_buffer_stays_bounded(shunt_home, tmp_path):
+    sim = Simulator(shunt_home, tmp_path, ["solo:1000000000:10000000000"])
     write_config(shunt_home, sim.url, ["solo"])
     running = Proxy(shunt_home)
+    slow = socket.create_connection(("127.0.0.1", int(running.url.rsplit(":", 1)[1])))
     try:
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         big = {
-            "model": MODEL,
-            "max_tokens": 5,
-            "stream": True,
-            "messages": [{"role": "user", "content": "x"}],
+            **STREAM,
+            "max_tokens": 10_000_000,
+            "messages": [{"role": "user", "content": "slow"}],
         }
-        slow_client = httpx.Client(base_url=running.url, timeout=30, trust_env=False)
-        with (
-            slow_client,
-            slow_client.stream(
-                "POST", "/v1/messages", json=big, headers={"x-sim-events": "50000"}
-            ) as slow,
-        ):
-            lines = slow.iter_lines()
-            assert next(lines) == "event: message_start"
-            # The slow client now stops reading; others on the same worker carry on.
-            for turn in range(5):
-                quick = running.client.post(
-                    "/v1/messages",
-                    json={**big, "messages": [{"role": "user", "content": f"q{turn}"}]},
-                )
-                assert quick.status_code == 200
-                assert quick.headers["x-shunt-account"] == "solo"
-                assert "event: message_stop" in quick.text
+        body = json.dumps(big).encode()
+        slow.sendall(
+            b"POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            b"x-sim-events: 200000\r\ncontent-length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        assert slow.recv(64).startswith(b"HTTP/1.1 200"), "the slow stream started"
+        # The slow client now reads nothing more; others on the same worker carry on.
+        for turn in range(5):
+            quick = running.client.post(
+                "/v1/messages",
+                json={**STREAM, "messages": [{"role": "user", "content": f"q{turn}"}]},
+            )
+            assert quick.status_code == 200
+            assert quick.headers["x-shunt-account"] == "solo"
+            assert "event: message_stop" in quick.text
+        time.sleep(1.5)  # bounded wait: let every buffer on the path fill up
+        worker = next(row for row in _ps(shunt_home) if row["role"] == "worker")
+        assert worker["in_flight"] == 1, "the slow stream is still open"
+        assert 0 < worker["peak_buffered_bytes"] <= BUFFER_BOUND, worker
+        assert sim.state()["streams_open"] == 1, "upstream is held back, not drained into memory"
     finally:
+        slow.close()
         running.close()
         sim.close()
