@@ -12,10 +12,10 @@ import click
 import trio
 
 from shunt import __version__
-from shunt.cli_common import friendly_errors, load, parse_workers
+from shunt.cli_common import friendly_errors, load, parse_workers, serve_options
 from shunt.errors import ShuntError
 from shunt.instance import running_instance
-from shunt.logs import LEVELS, setup_logging
+from shunt.logs import setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,25 +25,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--workers", default="auto", show_default=True, help="auto = one process per account, or N"
-)
-@click.option("--host", default=None, help="Bind address (default from config: 127.0.0.1)")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=None,
-    help="Port (config default 8082; 0 = any)",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="config.toml to use",
-)
-@click.option("--upstream", default=None, help="Upstream base URL (e.g. the simulator's)")
-@click.option("--log-level", type=click.Choice(LEVELS), default=None)
+@serve_options
 @friendly_errors
 def serve(
     workers: str,
@@ -111,13 +93,16 @@ def demo(duration: float, home: Path | None) -> None:
 
 
 def _register_commands() -> None:
+    from shunt.bench.cli import bench_command
     from shunt.cli_accounts import ACCOUNT_COMMANDS
+    from shunt.cli_import import IMPORT_COMMANDS
     from shunt.cli_ops import OPS_COMMANDS
     from shunt.simulator.cli import simulator_command
 
-    for command in (*ACCOUNT_COMMANDS, *OPS_COMMANDS):
+    for command in (*ACCOUNT_COMMANDS, *IMPORT_COMMANDS, *OPS_COMMANDS):
         main.add_command(command)
     main.add_command(simulator_command, name="simulator")
+    main.add_command(bench_command, name="bench")
 
 
 _register_commands()

@@ -7,11 +7,10 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from shunt.cli_common import friendly_errors, load
+from shunt.cli_common import friendly_errors, load, serve_options
 from shunt.control_client import NotRunning, call
 from shunt.instance import running_instance, start_background, stop_instance
 from shunt.paths import Paths
@@ -68,62 +67,31 @@ def _start(paths: Paths, serve_args: list[str], drain_timeout_s: float) -> None:
     click.echo("  shunt status · shunt ps · shunt stop")
 
 
-_START_OPTIONS = [
-    click.option(
-        "--workers", default="auto", show_default=True, help="auto = one process per account, or N"
-    ),
-    click.option("--host", default=None),
-    click.option("--port", type=click.IntRange(0, 65535), default=None),
-    click.option("--config", "config_path", type=click.Path(path_type=Path), default=None),
-    click.option("--upstream", default=None),
-    click.option("--log-level", default=None),
-]
+def _start_command(name: str, doc: str) -> click.Command:
+    """`start` and `restart` are the same action: stop what runs, start anew in the background."""
+
+    @serve_options
+    @friendly_errors
+    def run(
+        workers: str,
+        host: str | None,
+        port: int | None,
+        config_path: Path | None,
+        upstream: str | None,
+        log_level: str | None,
+    ) -> None:
+        paths, config = load(config_path)
+        args = _serve_args(workers, host, port, config_path, upstream, log_level)
+        _start(paths, args, config.server.drain_timeout_s)
+
+    run.__doc__ = doc
+    return click.command(name=name)(run)
 
 
-def _start_options(func: Any) -> Any:
-    for option in reversed(_START_OPTIONS):
-        func = option(func)
-    return func
-
-
-@click.command()
-@_start_options
-@friendly_errors
-def start(
-    workers: str,
-    host: str | None,
-    port: int | None,
-    config_path: Path | None,
-    upstream: str | None,
-    log_level: str | None,
-) -> None:
-    """Run the server in the background (replacing a running one) and return the terminal."""
-    paths, config = load(config_path)
-    _start(
-        paths,
-        _serve_args(workers, host, port, config_path, upstream, log_level),
-        config.server.drain_timeout_s,
-    )
-
-
-@click.command()
-@_start_options
-@friendly_errors
-def restart(
-    workers: str,
-    host: str | None,
-    port: int | None,
-    config_path: Path | None,
-    upstream: str | None,
-    log_level: str | None,
-) -> None:
-    """Stop the running server (draining it) and start a new one."""
-    paths, config = load(config_path)
-    _start(
-        paths,
-        _serve_args(workers, host, port, config_path, upstream, log_level),
-        config.server.drain_timeout_s,
-    )
+start = _start_command(
+    "start", "Run the server in the background (replacing a running one) and return the terminal."
+)
+restart = _start_command("restart", "Stop the running server (draining it) and start a new one.")
 
 
 @click.command()
