@@ -1,4 +1,5 @@
-"""`shunt add / remove / enable / disable / use`: edit the files, then tell the running server.
+"""`shunt add / login / remove / enable / disable / use`: edit the files, then tell the running
+server.
 
 While a server runs it is the only writer of credentials.json, so credentials go to it over the
 control socket; with no server running the CLI writes the file itself. config.toml edits keep
@@ -13,12 +14,14 @@ import click
 
 from shunt import config_edit
 from shunt.cli_common import friendly_errors, load
-from shunt.config import AccountConfig
+from shunt.cli_oauth import obtain_login
+from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
 from shunt.control_client import NotRunning, call
 from shunt.credential_input import parse_credential_input
 from shunt.credentials import CredentialStore
 from shunt.errors import ConfigError
 from shunt.ipc.messages import Credential
+from shunt.oauth_flow import plan_from_tier
 from shunt.paths import Paths, write_atomically
 
 CONFIG_OPTION = click.option(
@@ -47,7 +50,9 @@ def _tell_server(paths: Paths) -> str:
 
 def _save_credential(
     paths: Paths, name: str, credential: Credential, extra: dict[str, str]
-) -> None:
+) -> bool:
+    """Store `name`'s tokens: through the running server (the single writer, which hands them
+    to the account's worker at once; True), else straight into credentials.json (False)."""
     try:
         call(
             paths,
@@ -63,6 +68,8 @@ def _save_credential(
         )
     except NotRunning:
         CredentialStore(paths.credentials_file).put(name, credential, **extra)
+        return False
+    return True
 
 
 def _forget_credential(paths: Paths, name: str) -> None:
@@ -82,6 +89,7 @@ def _forget_credential(paths: Paths, name: str) -> None:
 )
 @click.option("--plan", default="", help="Plan label shown in status (pro, max …)")
 @click.option("--email", default="", help="Email shown in status")
+@click.option("--no-browser", is_flag=True, help="Only print the login URL; do not open it")
 @CONFIG_OPTION
 @friendly_errors
 def add(
@@ -89,32 +97,104 @@ def add(
     credentials_file: click.utils.LazyFile | None,
     plan: str,
     email: str,
+    no_browser: bool,
     config_path: Path | None,
 ) -> None:
-    """Add an account; a running server starts serving it at once."""
+    """Add an account (OAuth login, or --credentials-file).
+
+    Prints a login URL (and opens it when a browser can show), then reads the code the page
+    shows. A running server starts serving the account at once."""
     paths, config = load(config_path)
-    if config.account(name) is not None:
-        raise ConfigError(
-            f"{config.path}: an account named {name!r} already exists "
-            f"(replace its login with `shunt login {name}`)"
-        )
+    _check_new_name(config, name)
     if credentials_file is None:
-        raise click.UsageError(
-            "give the account's tokens with --credentials-file FILE (or - for stdin); "
-            "interactive login is `shunt login NAME` once the account exists"
+        login = obtain_login(config, name=name, open_browser=not no_browser)
+        credential = login.credential
+        extra = {k: v for k, v in (("email", login.email), ("plan", login.plan)) if v}
+        plan, email = plan or login.plan, email or login.email
+    else:
+        source = (
+            "standard input" if credentials_file.name == "<stdin>" else str(credentials_file.name)
         )
-    source = "standard input" if credentials_file.name == "<stdin>" else str(credentials_file.name)
-    credential, extra = parse_credential_input(credentials_file.read(), name=name, source=source)
+        credential, extra = parse_credential_input(
+            credentials_file.read(), name=name, source=source
+        )
     # The token first: if the config edit then fails, re-running `shunt add` simply replaces
     # the saved token, whereas the other order would leave an account with no credential.
     _save_credential(paths, name, credential, extra)
     account = AccountConfig(
         name=name,
-        plan=plan or extra.get("subscription_type", ""),
+        plan=plan
+        or plan_from_tier(extra.get("rate_limit_tier"))
+        or extra.get("subscription_type", ""),
         email=email or extra.get("email", ""),
     )
     config_edit.add_account(config_path or paths.config_file, account)
-    click.echo(f"Added account {name}. {_tell_server(paths)}")
+    click.echo(f"Added account {name}{_labels(account.email, account.plan)}. {_tell_server(paths)}")
+
+
+def _check_new_name(config: Config, name: str) -> None:
+    """Refuse a name `add` cannot use before anything else happens (a login code works once)."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise ConfigError(f"{name!r} is not a valid account name: use {NAME_RULE}")
+    for account in config.accounts:
+        if account.name.casefold() == name.casefold():
+            raise ConfigError(
+                f"{config.path}: an account named {account.name!r} already exists "
+                f"(replace its login with `shunt login {account.name}`)"
+            )
+    for provider in config.providers:
+        if provider.name.casefold() == name.casefold():
+            raise ConfigError(
+                f"{config.path}: a provider is named {provider.name!r}; account and provider "
+                "names must differ: choose another name"
+            )
+
+
+def _labels(email: str, plan: str) -> str:
+    shown = ", ".join(v for v in (email, plan) if v)
+    return f" ({shown})" if shown else ""
+
+
+@click.command()
+@click.argument("name")
+@click.option("--no-browser", is_flag=True, help="Only print the login URL; do not open it")
+@CONFIG_OPTION
+@friendly_errors
+def login(name: str, no_browser: bool, config_path: Path | None) -> None:
+    """Log an existing account in again (OAuth).
+
+    Use it when `shunt status` says reauth_required, or to give an imported account a session
+    of its own. A running server uses the new login at once."""
+    paths, config = load(config_path)
+    account = config.account(name)
+    if account is None:
+        known = ", ".join(a.name for a in config.accounts) or "none"
+        raise ConfigError(
+            f"no account named {name!r} in {config.path} (accounts: {known}); "
+            f"add it with `shunt add {name}`"
+        )
+    if account.provider != "anthropic":
+        raise ConfigError(
+            f"{config.path}: {name!r} is a {account.provider} account; `shunt login` logs in "
+            "Claude accounts only"
+        )
+    result = obtain_login(config, name=name, open_browser=not no_browser)
+    extra = {k: v for k, v in (("email", result.email), ("plan", result.plan)) if v}
+    live = _save_credential(paths, name, result.credential, extra)
+    changes: dict[str, str | bool] = {k: v for k, v in extra.items() if v != getattr(account, k)}
+    config_edit.update_account(config_path or paths.config_file, name, **changes)
+    note = ""
+    if account.email and result.email and account.email.casefold() != result.email.casefold():
+        note = f" It was {account.email} before: this login is a different Claude account."
+    if not account.enabled:
+        state = f"It is disabled: `shunt enable {name}` routes to it again."
+    elif live:
+        if changes:
+            _tell_server(paths)  # the new email/plan labels; the worker has the login already
+        state = "The running server uses the new login now."
+    else:
+        state = "shunt is not running: the login applies when it starts."
+    click.echo(f"Logged in {name}{_labels(result.email, result.plan)}.{note} {state}")
 
 
 @click.command()
@@ -177,4 +257,4 @@ def use(name: str, config_path: Path | None) -> None:
         )
 
 
-ACCOUNT_COMMANDS = (add, remove, enable, disable, use)
+ACCOUNT_COMMANDS = (add, login, remove, enable, disable, use)

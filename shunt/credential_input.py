@@ -28,7 +28,7 @@ def parse_credential_input(
     if not isinstance(document, dict):
         raise CredentialsError(f"{source}: expected a JSON object with the account's tokens")
     if "claudeAiOauth" in document:
-        return _claude_code(document["claudeAiOauth"], source)
+        return claude_code_entry(document["claudeAiOauth"], source)
     if "accounts" in document:
         accounts = document["accounts"]
         if not isinstance(accounts, dict) or not accounts:
@@ -62,7 +62,9 @@ def _entry(entry: Any, where: str) -> tuple[Credential, dict[str, str]]:
     )
 
 
-def _claude_code(entry: Any, source: str) -> tuple[Credential, dict[str, str]]:
+def claude_code_entry(entry: Any, source: str) -> tuple[Credential, dict[str, str]]:
+    """Claude Code's `claudeAiOauth` object (PROTOCOL.md §2) -> (credential, extra): extra holds
+    `subscription_type` and `rate_limit_tier` when the file names them."""
     where = f"{source}: claudeAiOauth"
     if not isinstance(entry, Mapping):
         raise CredentialsError(f"{where}: expected an object")
@@ -70,8 +72,12 @@ def _claude_code(entry: Any, source: str) -> tuple[Credential, dict[str, str]]:
         entry, where, access="accessToken", refresh="refreshToken", expires="expiresAt"
     )
     extra = {}
-    if isinstance(entry.get("subscriptionType"), str):
-        extra["subscription_type"] = entry["subscriptionType"]
+    for key, field in (
+        ("subscriptionType", "subscription_type"),
+        ("rateLimitTier", "rate_limit_tier"),
+    ):
+        if isinstance(entry.get(key), str) and entry[key]:
+            extra[field] = entry[key]
     return credential, extra
 
 

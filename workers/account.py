@@ -363,6 +363,15 @@ class AccountMachine:
         self._cause = kind
         self._auth = _Auth.IDLE
 
+    def adopt_limits(self, limits: RateLimits) -> bool:
+        """Take windows learned without a request (the usage endpoint, at start or after a
+        login), but only while the account has no data of its own: any response's headers are
+        newer and richer. Not an outcome: the state never changes. True = report it."""
+        if not self.limits.fresh or limits.fresh:
+            return False
+        self.limits = limits
+        return True
+
     def request_started(self) -> None:
         self.counters = attrs.evolve(self.counters, in_flight=self.counters.in_flight + 1)
 

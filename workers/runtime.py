@@ -1,4 +1,5 @@
-"""One account inside a worker: its state machine, its credential, and single-flight refresh."""
+"""One account inside a worker: its state machine, its credential, single-flight refresh, and
+the usage prefetch that gives a fresh account its utilization before it has served anything."""
 
 from __future__ import annotations
 
@@ -21,14 +22,18 @@ from shunt.ipc.messages import (
     TokensPersisted,
     TokensRefreshed,
 )
+from shunt.quota import AccountState
 from shunt.tally import Tally
 from workers.account import AccountMachine, Outcome, OutcomeKind, Verdict
-from workers.oauth import refresh_credential
+from workers.oauth import UsageUnavailable, fetch_usage, refresh_credential
+from workers.usage import parse_usage
 
 logger = logging.getLogger(__name__)
 
 PERSIST_TIMEOUT_S: Final = 10.0
 REFRESH_TIMEOUT_S: Final = 30.0  # one token-endpoint round trip
+USAGE_TIMEOUT_S: Final = 15.0  # one usage-endpoint round trip
+MIN_REFRESH_GAP_S: Final = 1.0  # between proactive refreshes, whatever lifetimes the server gives
 
 
 @attrs.define
@@ -53,6 +58,7 @@ class AccountRuntime:
     ) -> None:
         self.name = name
         self.credential = credential
+        self._issued_lifetime_s: float | None = None  # known only for pairs we refreshed
         self.settings = settings
         self.machine = AccountMachine(
             name, settings.durations, has_credential=credential is not None
@@ -66,6 +72,10 @@ class AccountRuntime:
         self._rejected_refresh_token: str | None = None
         self.released = False
         self.in_flight = Tally()
+        self._client: httpx.AsyncClient | None = None  # the worker's, once the loop runs
+        self._generation = 0  # bumped by every new login: one usage prefetch per login
+        self._prefetched_generation = -1
+        self._usage_warned = False
 
     def __repr__(self) -> str:
         return f"<AccountRuntime {self.machine!r} in_flight={self.in_flight}>"
@@ -93,17 +103,34 @@ class AccountRuntime:
     def replace_credential(self, credential: Credential | None) -> None:
         """A new login or import arrived from the front door."""
         self.credential = credential
+        self._issued_lifetime_s = None
+        self._generation += 1
         self.credential_changed.set()
         self.credential_changed = trio.Event()
         if credential is not None:
             self.observe(Outcome(OutcomeKind.CREDENTIAL_REPLACED))
+            if self._client is not None:
+                self.start_prefetch(self._client)
 
     # --- tokens ---------------------------------------------------------------------------
     def expires_soon(self, now: float) -> bool:
         cred = self.credential
         if cred is None or cred.expires_at_ms <= 0:
             return False
-        return cred.expires_at_ms / 1000 - self.settings.refresh_margin_s <= now
+        return self._refresh_due(cred) <= now
+
+    def _refresh_due(self, cred: Credential) -> float:
+        """When to refresh: `refresh_margin_s` before expiry. For a pair we refreshed (whose
+        lifetime the server told us) never earlier than half way through its life: a token
+        shorter-lived than the margin would otherwise be refreshed again at once, in a loop.
+        Without a refresh token: at expiry, since there is nothing to refresh with."""
+        expires = cred.expires_at_ms / 1000
+        if not cred.refresh_token:
+            return expires
+        margin = self.settings.refresh_margin_s
+        if self._issued_lifetime_s is not None:
+            margin = min(margin, self._issued_lifetime_s / 2)
+        return expires - margin
 
     async def refresh(self, client: httpx.AsyncClient, *, stale_token: str | None) -> OutcomeKind:
         """Refresh once even under concurrency (refresh tokens are single-use).
@@ -116,6 +143,8 @@ class AccountRuntime:
             return OutcomeKind.REFRESH_REJECTED
         if stale_token is not None and cred.access_token != stale_token:
             return OutcomeKind.REFRESH_OK
+        if not cred.refresh_token:
+            return OutcomeKind.REFRESH_REJECTED  # nothing to refresh with: log in again
         if cred.refresh_token == self._rejected_refresh_token:
             return OutcomeKind.REFRESH_REJECTED  # never spend a refused token twice
         job = self._refresh_job
@@ -143,17 +172,18 @@ class AccountRuntime:
                     client_id=self.settings.oauth_client_id,
                     credential=cred,
                     now=time.time(),
-                    account=self.name,
                 )
         except RefreshRejected as exc:
-            logger.warning("account %s: %s", self.name, exc)
+            logger.warning("account %s: %s; run `shunt login %s`", self.name, exc, self.name)
             self._rejected_refresh_token = cred.refresh_token
             return OutcomeKind.REFRESH_REJECTED
         except (RefreshFailed, trio.TooSlowError) as exc:
             logger.warning("account %s: token refresh failed: %s", self.name, exc or "timed out")
             return OutcomeKind.REFRESH_FAILED
         await self._persist(fresh)
-        self.credential = fresh
+        if self.credential is cred:  # else a new login arrived meanwhile: it wins
+            self.credential = fresh
+            self._issued_lifetime_s = max(0.0, fresh.expires_at_ms / 1000 - time.time())
         logger.info(
             "account %s: token refreshed (%s), valid %.0f min",
             self.name,
@@ -190,20 +220,97 @@ class AccountRuntime:
             self._persisted.set()
 
     async def run_refresh_loop(self, client: httpx.AsyncClient) -> None:
-        """Refresh ahead of expiry, so requests rarely meet a 401."""
+        """Refresh ahead of expiry, so requests rarely meet a 401. Also starts the usage
+        prefetch, since this loop is the account's one long-lived task in the worker."""
+        self._client = client
+        self.start_prefetch(client)
         while True:
             cred = self.credential
             if cred is None or cred.expires_at_ms <= 0:
                 await self.credential_changed.wait()
                 continue
-            due = cred.expires_at_ms / 1000 - self.settings.refresh_margin_s
+            due = self._refresh_due(cred)
             with trio.move_on_after(max(0.0, due - time.time())):
                 await self.credential_changed.wait()
                 continue
             kind = await self.refresh(client, stale_token=cred.access_token)
+            if kind is OutcomeKind.REFRESH_OK:
+                if self.machine.state is AccountState.COOLING:  # it may lift an auth cooldown
+                    self.observe(Outcome(kind, detail="proactive refresh"))
+                await trio.sleep(MIN_REFRESH_GAP_S)
+                continue
+            if kind is OutcomeKind.REFRESH_FAILED and cred.expires_at_ms / 1000 > (
+                time.time() + REFRESH_RETRY_S
+            ):
+                # The token still works: a transient failure must not bench the account.
+                await trio.sleep(REFRESH_RETRY_S)
+                continue
+            self.observe(Outcome(kind, detail="proactive refresh"))
+            if kind is OutcomeKind.REFRESH_REJECTED:
+                await self.credential_changed.wait()
+            else:
+                await trio.sleep(REFRESH_RETRY_S)
+
+    # --- usage prefetch -------------------------------------------------------------------
+    def start_prefetch(self, client: httpx.AsyncClient) -> None:
+        """Fetch utilization from the usage endpoint once per login, while the account has no
+        data of its own, so routing's first choice is informed (SPEC §7). Costs no tokens."""
+        if (
+            not self.settings.usage_url
+            or self.credential is None
+            or not self.machine.limits.fresh
+            or self._prefetched_generation == self._generation
+        ):
+            return
+        self._prefetched_generation = self._generation
+        self._nursery.start_soon(self._prefetch, client)
+
+    async def _prefetch(self, client: httpx.AsyncClient) -> None:
+        cred = self.credential
+        # An expired token is refreshed first; the refresh loop is starting the same refresh,
+        # and both share the one job. A failed refresh is the loop's to report.
+        refresh_first = cred is not None and self.expires_soon(time.time())
+        if refresh_first and cred is not None:
+            kind = await self.refresh(client, stale_token=cred.access_token)
             if kind is not OutcomeKind.REFRESH_OK:
-                self.observe(Outcome(kind, detail="proactive refresh"))
-                if kind is OutcomeKind.REFRESH_REJECTED:
-                    await self.credential_changed.wait()
-                else:
-                    await trio.sleep(REFRESH_RETRY_S)
+                return
+        cred = self.credential
+        if cred is None or self.released or not self.machine.limits.fresh:
+            return
+        try:
+            with trio.fail_after(USAGE_TIMEOUT_S):
+                payload = await fetch_usage(
+                    client, usage_url=self.settings.usage_url, access_token=cred.access_token
+                )
+        except (UsageUnavailable, trio.TooSlowError) as exc:
+            self._usage_unavailable(str(exc) or "usage endpoint timed out")
+            return
+        limits = parse_usage(payload, time.time())
+        if limits is None:
+            self._usage_unavailable("usage endpoint answer has no usage windows")
+            return
+        if self.machine.adopt_limits(limits):
+            logger.info(
+                "account %s: utilization from the usage endpoint: 5h %s, 7d %s",
+                self.name,
+                _percent(limits.five_hour.utilization),
+                _percent(limits.seven_day.utilization),
+            )
+            self.report()
+
+    def _usage_unavailable(self, why: str) -> None:
+        """No prefetch: routing counts the account as unused until its first answer. Logged
+        once per account; later failures (after another login) only at debug level."""
+        level = logging.DEBUG if self._usage_warned else logging.WARNING
+        self._usage_warned = True
+        logger.log(
+            level,
+            "account %s: no utilization before its first request (%s); it counts as unused "
+            "until then",
+            self.name,
+            why,
+        )
+
+
+def _percent(fraction: float | None) -> str:
+    return "unknown" if fraction is None else f"{fraction * 100:.0f}%"

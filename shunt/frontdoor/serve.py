@@ -40,6 +40,7 @@ def worker_settings(config: Config) -> Configure:
         token_url=config.oauth.token_url,
         oauth_client_id=config.oauth.client_id,
         durations=config.cooldowns,
+        usage_url=config.oauth.usage_url,
     )
 
 
