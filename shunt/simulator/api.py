@@ -7,12 +7,15 @@ as a real one would).
 
 Test and bench knobs ride on request headers so they pass through a proxy untouched:
 `x-sim-events`, `x-sim-event-delay-ms`, `x-sim-latency-ms`, `x-sim-output-tokens`,
-`x-sim-cache-read-tokens`, `x-sim-cache-creation-tokens`.
+`x-sim-cache-read-tokens`, `x-sim-cache-creation-tokens`, and `x-sim-stamp: 1`, which makes
+every SSE event start with a `: t=EPOCH` comment line holding the time it was sent (so `shunt
+bench` can measure how long each event took to reach the client, directly or through a proxy).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
@@ -50,6 +53,7 @@ class Knobs:
     output_tokens: int | None = None
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
+    stamp: bool = False  # x-sim-stamp: 1 → each SSE event carries its send time
 
 
 def _knob(headers: Headers, name: bytes, limit: float) -> float | None:
@@ -75,6 +79,7 @@ def read_knobs(headers: Headers, sim: Simulator) -> Knobs:
     output = _knob(headers, b"x-sim-output-tokens", 1e12)
     cache_read = _knob(headers, b"x-sim-cache-read-tokens", 1e12)
     cache_creation = _knob(headers, b"x-sim-cache-creation-tokens", 1e12)
+    stamp = _knob(headers, b"x-sim-stamp", 1)
     return Knobs(
         events=sim.events if events is None else int(events),
         event_delay_s=(sim.event_delay_ms if delay is None else delay) * MS,
@@ -82,6 +87,7 @@ def read_knobs(headers: Headers, sim: Simulator) -> Knobs:
         output_tokens=None if output is None else int(output),
         cache_read_tokens=int(cache_read or 0),
         cache_creation_tokens=int(cache_creation or 0),
+        stamp=bool(stamp),
     )
 
 
@@ -200,6 +206,8 @@ async def _answer(
     if streaming:
         events = responses.sse_events(reply)
         stream = _stream(events, reply.deltas + _FIXED_EVENTS, knobs.event_delay_s, cut, request_id)
+        if knobs.stamp:
+            stream = _stamped(stream)
         gate = headers.get(b"x-sim-gate")
         if gate is not None:
             stream = _gated(stream, sim.gate(gate.decode("latin-1")))
@@ -232,6 +240,14 @@ async def _stream(
                 yield responses.MALFORMED_EVENT
             return
         yield event
+
+
+async def _stamped(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`x-sim-stamp: 1`: start each event with an SSE comment holding its send time (epoch s).
+
+    A comment line is ignored by every SSE parser, so the stream stays valid through a proxy."""
+    async for event in stream:
+        yield responses.stamp_line(time.time()) + event
 
 
 async def _gated(stream: AsyncIterator[bytes], gate: trio.Event) -> AsyncIterator[bytes]:

@@ -84,6 +84,14 @@ MALFORMED_EVENT: Final = (
 )
 
 
+STAMP_PREFIX: Final = b": t="
+
+
+def stamp_line(epoch_s: float) -> bytes:
+    """An SSE comment line carrying a send time, put before an event by `x-sim-stamp: 1`."""
+    return b"%s%.6f\n" % (STAMP_PREFIX, epoch_s)
+
+
 def estimate_input_tokens(body_bytes: int) -> int:
     """A stand-in for tokenization: about four bytes per token, never below one."""
     return max(1, body_bytes // BYTES_PER_TOKEN)

@@ -1,0 +1,55 @@
+"""`shunt bench`: measure shunt against a direct connection to the simulator, side by side."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import trio
+
+from shunt.cli_common import friendly_errors
+
+
+def _log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+@click.command("bench")
+@click.option("--quick", is_flag=True, help="A reduced run (fewer requests), for tests.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--profile",
+    "profile_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Right after the c=20 phases, py-spy the front door and a worker under load into DIR.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the JSON result to this file.",
+)
+@click.option("--check", is_flag=True, help="Exit with status 1 when a target is missed.")
+@friendly_errors
+def bench_command(
+    quick: bool, as_json: bool, profile_dir: Path | None, output: Path | None, check: bool
+) -> None:
+    """Start the simulator and `shunt serve` (4 accounts) in a temporary SHUNT_HOME and
+    measure latency, throughput, time to first byte, per-event delay, 1,000 open streams,
+    RSS and start-up, direct versus through shunt. Everything it starts, it stops."""
+    from shunt.bench.report import render_json, render_table
+    from shunt.bench.results import make_plan
+    from shunt.bench.runner import Bench
+    from shunt.bench.targets import evaluate
+
+    bench = Bench(make_plan(quick=quick), log=_log, profile_dir=profile_dir)
+    result = trio.run(bench.run)
+    checks = evaluate(result)
+    as_text = render_json(result, checks)
+    if output is not None:
+        output.write_text(as_text)
+    click.echo(as_text if as_json else render_table(result, checks), nl=False)
+    if check and any(c.passed is False for c in checks):
+        sys.exit(1)

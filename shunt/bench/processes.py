@@ -1,0 +1,149 @@
+"""The processes a bench run measures: start/stop helpers, CPU and RSS readings, the machine.
+
+`Pids` keeps one psutil handle per process so CPU times accumulate per process; everything
+here either reads state or stops processes this run started (by pid, never by name).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+import psutil
+import trio
+
+from shunt.bench.results import Memory
+from shunt.bench.scenarios import MACHINE
+from shunt.errors import ShuntError
+
+READY_TIMEOUT_S: Final = 30.0
+STOP_GRACE_S: Final = 15.0
+POLL_S: Final = 0.005
+MB: Final = 1_000_000
+
+
+def machine() -> dict[str, str]:
+    """nproc, CPU model, memory and Python, for the report."""
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": str(os.cpu_count() or 0),
+        "cpu": cpu,
+        "memory_gb": f"{psutil.virtual_memory().total / 1e9:.1f}",
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        # Other work on the machine skews every figure: a run on a busy machine says so.
+        "loadavg_1min_at_start": f"{os.getloadavg()[0]:.2f}",
+    }
+
+
+async def cancel_on_sigterm(scope: trio.CancelScope) -> None:
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
+
+
+async def stop_process(process: trio.Process) -> None:
+    """deliver_cancel: SIGTERM, STOP_GRACE_S to finish, then SIGKILL."""
+    process.terminate()
+    with trio.move_on_after(STOP_GRACE_S):
+        await process.wait()
+        return
+    process.kill()
+
+
+async def wait_for_json(path: Path, process: trio.Process, what: str, log: Path) -> dict[str, Any]:
+    with trio.move_on_after(READY_TIMEOUT_S):
+        while True:
+            try:
+                return dict(json.loads(await trio.Path(path).read_text()))
+            except (OSError, ValueError):
+                pass
+            if process.returncode is not None:
+                raise ShuntError(f"the {what} exited with code {process.returncode}: {tail(log)}")
+            await trio.sleep(POLL_S)
+    raise ShuntError(f"the {what} was not ready after {READY_TIMEOUT_S:.0f}s: {tail(log)}")
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+@attrs.define
+class Pids:
+    """The processes measured: psutil handles kept so CPU times accumulate per process."""
+
+    simulator: psutil.Process
+    frontdoor: psutil.Process | None = None
+    workers: list[psutil.Process] = attrs.Factory(list)
+
+    def find_workers(self) -> None:
+        """The front door's children (kept when it has none left to list)."""
+        if self.frontdoor is None:
+            return
+        try:
+            children = self.frontdoor.children(recursive=True)
+        except psutil.Error:
+            return
+        if children:
+            self.workers = children
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """Cumulative CPU seconds per role (client = this process), and the machine's."""
+        times = {"client": time.process_time(), "simulator": _cpu(self.simulator)}
+        if self.frontdoor is not None:
+            times["frontdoor"] = _cpu(self.frontdoor)
+            times["workers"] = sum(_cpu(worker) for worker in self.workers)
+        cpu = psutil.cpu_times()
+        times[MACHINE] = sum(cpu) - cpu.idle - getattr(cpu, "iowait", 0.0)
+        return times
+
+    def memory(self) -> Memory:
+        return Memory(
+            frontdoor_mb=_rss_mb(self.frontdoor),
+            workers_mb=tuple(mb for worker in self.workers if (mb := _rss_mb(worker)) is not None),
+            simulator_mb=_rss_mb(self.simulator),
+        )
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+def _rss_mb(process: psutil.Process | None) -> float | None:
+    if process is None:
+        return None
+    try:
+        return round(process.memory_info().rss / MB, 1)
+    except psutil.Error:
+        return None
+
+
+def kill_leftovers(processes: list[psutil.Process]) -> None:
+    """Workers must die with `shunt serve`; any that did not is killed here, by pid."""
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                process.kill()
+        except psutil.Error:
+            pass

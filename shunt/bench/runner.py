@@ -1,0 +1,277 @@
+"""One bench run: the simulator and `shunt serve`, both children of one nursery, then the phases.
+
+Everything lives in a temporary SHUNT_HOME. Both servers are started with trio.run_process in
+the run's nursery, so leaving it (normally, on error, on Ctrl-C or SIGTERM) sends SIGTERM,
+waits, then SIGKILL, and reaps them; any worker that outlived `shunt serve` is then killed by
+pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import IO, Final
+
+import attrs
+import psutil
+import trio
+
+from shunt.bench import scenarios
+from shunt.bench.client import Connection, ExchangeError
+from shunt.bench.open_streams import SimControl, run_open_streams
+from shunt.bench.processes import (
+    POLL_S,
+    READY_TIMEOUT_S,
+    Pids,
+    cancel_on_sigterm,
+    kill_leftovers,
+    machine,
+    stop_process,
+    tail,
+    wait_for_json,
+)
+from shunt.bench.profiling import PROFILE_CONCURRENCY, profile_proxy
+from shunt.bench.results import BenchResult, LoadPair, Pair, Plan, Startup
+from shunt.bench.scenarios import Target
+from shunt.errors import ShuntError
+from shunt.paths import resolve_paths
+
+HOST: Final = "127.0.0.1"
+QUOTA: Final = 10**15  # tokens per window: never runs out, utilization stays 0.0000
+
+Log = Callable[[str], None]
+
+
+def account_names(count: int) -> list[str]:
+    return [f"bench{i + 1}" for i in range(count)]
+
+
+def _config(sim_url: str, accounts: list[str]) -> str:
+    return (
+        "# Written by `shunt bench`.\n"
+        f'[server]\nupstream_url = "{sim_url}"\n\n'
+        f'[oauth]\ntoken_url = "{sim_url}/v1/oauth/token"\n'
+        f'usage_url = "{sim_url}/api/oauth/usage"\nprofile_url = "{sim_url}/api/oauth/profile"\n\n'
+        + "".join(f'[[accounts]]\nname = "{name}"\n\n' for name in accounts)
+    )
+
+
+class Bench:
+    def __init__(self, plan: Plan, *, log: Log, profile_dir: Path | None = None) -> None:
+        self.plan = plan
+        self.log = log
+        self.profile_dir = profile_dir
+        self._pids: Pids | None = None
+
+    async def run(self) -> BenchResult:
+        """One whole run; SIGTERM (like Ctrl-C) stops it early, and either way every process
+        it started is stopped and reaped before this returns or raises."""
+        started = time.perf_counter()
+        result: BenchResult | None = None
+        with tempfile.TemporaryDirectory(prefix="shunt-bench-") as tmp:
+            workdir = Path(tmp)
+            home = workdir / "home"
+            home.mkdir(mode=0o700)
+            outputs: list[IO[bytes]] = []
+            try:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(cancel_on_sigterm, nursery.cancel_scope)
+                    try:
+                        result = await self._run_in(nursery, workdir, home, outputs)
+                    finally:
+                        if self._pids is not None:
+                            self._pids.find_workers()  # while serve is alive to name them
+                        nursery.cancel_scope.cancel()
+            finally:
+                for output in outputs:
+                    output.close()
+                if self._pids is not None:
+                    kill_leftovers(self._pids.workers)
+        if result is None:
+            raise ShuntError("stopped by SIGTERM; everything it started has been stopped")
+        return attrs.evolve(result, elapsed_s=round(time.perf_counter() - started, 1))
+
+    async def _spawn(
+        self,
+        nursery: trio.Nursery,
+        argv: list[str],
+        log: Path,
+        env: dict[str, str],
+        outputs: list[IO[bytes]],
+    ) -> trio.Process:
+        output = log.open("wb")
+        outputs.append(output)
+        process: trio.Process = await nursery.start(
+            partial(
+                trio.run_process,
+                argv,
+                check=False,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                deliver_cancel=stop_process,
+            )
+        )
+        return process
+
+    async def _run_in(
+        self, nursery: trio.Nursery, workdir: Path, home: Path, outputs: list[IO[bytes]]
+    ) -> BenchResult:
+        plan = self.plan
+        host = machine()  # before anything starts: the load average says how quiet it was
+        names = account_names(plan.accounts)
+        env = dict(os.environ, SHUNT_HOME=str(home))
+        env.pop("SHUNT_LOG_LEVEL", None)
+        paths = resolve_paths({"SHUNT_HOME": str(home)})
+
+        self.log("starting the simulator")
+        sim_ready = workdir / "sim.json"
+        sim_argv = [sys.executable, "-m", "shunt.simulator", "--host", HOST, "--port", "0"]
+        sim_argv += ["--seed", "1"]
+        for name in names:
+            sim_argv += ["--account", f"{name}:{QUOTA}:{QUOTA * 10}"]
+        sim_argv += ["--credentials-out", str(paths.credentials_file)]
+        sim_argv += ["--ready-file", str(sim_ready)]
+        sim_log = workdir / "simulator.log"
+        sim = await self._spawn(nursery, sim_argv, sim_log, env, outputs)
+        sim_info = await wait_for_json(sim_ready, sim, "simulator", sim_log)
+        sim_port = int(sim_info["port"])
+        pids = self._pids = Pids(simulator=psutil.Process(sim.pid))
+        credentials = json.loads(paths.credentials_file.read_text())["accounts"]
+        tokens = tuple(str(credentials[name]["access_token"]) for name in names)
+        paths.config_file.write_text(_config(f"http://{HOST}:{sim_port}", names))
+
+        self.log(f"starting shunt serve with {len(names)} accounts (--workers auto)")
+        serve_argv = [sys.executable, "-m", "shunt", "serve", "--host", HOST, "--port", "0"]
+        serve_argv += ["--workers", "auto"]
+        serve_log = workdir / "serve.log"
+        spawned = time.perf_counter()
+        serve = await self._spawn(nursery, serve_argv, serve_log, env, outputs)
+        pids.frontdoor = psutil.Process(serve.pid)
+        state = await wait_for_json(paths.server_state_file, serve, "shunt serve", serve_log)
+        state_file_s = time.perf_counter() - spawned
+        proxy = Target("proxy", HOST, int(state["port"]))
+        direct = Target("direct", HOST, sim_port, tokens)
+        first_200_s = await _first_200(proxy, spawned, serve, serve_log)
+        startup = Startup(round(state_file_s, 3), round(first_200_s, 3))
+        self.log(f"ready: state file after {state_file_s:.3f}s, first 200 after {first_200_s:.3f}s")
+        pids.find_workers()
+        if len(pids.workers) != plan.accounts:
+            raise ShuntError(f"expected {plan.accounts} workers, found {len(pids.workers)}")
+
+        result = await self._measure(direct, proxy, sim_port, pids, startup, host)
+        self.log("stopping shunt serve and the simulator")
+        return result
+
+    async def _measure(
+        self,
+        direct: Target,
+        proxy: Target,
+        sim_port: int,
+        pids: Pids,
+        startup: Startup,
+        host: dict[str, str],
+    ) -> BenchResult:
+        plan = self.plan
+        budget = plan.phase_budget_s
+        latency: list[LoadPair] = []
+        for concurrency, requests, warmup in zip(
+            plan.concurrencies, plan.requests, plan.warmup, strict=True
+        ):
+            sides = []
+            for target in (direct, proxy):
+                self.log(f"small requests, concurrency {concurrency}, {target.side}")
+                sides.append(
+                    await scenarios.run_load(
+                        target,
+                        concurrency=concurrency,
+                        requests=requests,
+                        warmup=warmup,
+                        budget_s=budget,
+                        cpu=pids.cpu_seconds,
+                    )
+                )
+            latency.append(LoadPair(concurrency, sides[0], sides[1]))
+            if self.profile_dir is not None and concurrency == PROFILE_CONCURRENCY:
+                # Right after the measured c=20 phases, so the pools look as they did then.
+                await profile_proxy(proxy, pids, self.profile_dir, self.log)
+
+        self.log(f"time to first byte, {plan.ttfb_streams} streams of {plan.stream_events} events")
+        ttfb = [
+            await scenarios.run_ttfb(
+                t, streams=plan.ttfb_streams, events=plan.stream_events, budget_s=budget
+            )
+            for t in (direct, proxy)
+        ]
+        self.log(
+            f"delay per SSE event, {plan.event_streams}x{plan.event_rounds} streams of "
+            f"{plan.stream_events} events {plan.event_delay_ms:g} ms apart"
+        )
+        events = [
+            await scenarios.run_events(
+                t,
+                streams=plan.event_streams,
+                rounds=plan.event_rounds,
+                events=plan.stream_events,
+                delay_ms=plan.event_delay_ms,
+                budget_s=budget,
+            )
+            for t in (direct, proxy)
+        ]
+        control = SimControl(HOST, sim_port)
+        try:
+            opened = []
+            for target in (direct, proxy):
+                self.log(f"{plan.open_streams} concurrent open streams, {target.side}")
+                opened.append(
+                    await run_open_streams(
+                        target,
+                        streams=plan.open_streams,
+                        events=plan.open_stream_events,
+                        budget_s=budget,
+                        control=control,
+                    )
+                )
+        finally:
+            await control.aclose()
+        await trio.sleep(0.5)  # let the last streams' buffers go before reading RSS
+        return BenchResult(
+            machine=host,
+            plan=plan,
+            startup=startup,
+            latency=tuple(latency),
+            ttfb=Pair(ttfb[0], ttfb[1]),
+            events=Pair(events[0], events[1]),
+            open_streams=Pair(opened[0], opened[1]),
+            memory=pids.memory(),
+            elapsed_s=0.0,
+        )
+
+
+async def _first_200(target: Target, spawned: float, process: trio.Process, log: Path) -> float:
+    """Seconds from spawn to the first 200 answer on /v1/messages through the proxy."""
+    connection = Connection(target.host, target.port)
+    payload = target.request("bench-startup", stream=False)
+    try:
+        with trio.move_on_after(READY_TIMEOUT_S):
+            while True:
+                try:
+                    exchange = await connection.exchange(payload)
+                    if exchange.status == 200:
+                        return time.perf_counter() - spawned
+                except ExchangeError:
+                    pass
+                if process.returncode is not None:
+                    raise ShuntError(f"shunt serve exited early: {tail(log)}")
+                await trio.sleep(POLL_S)
+    finally:
+        await connection.aclose()
+    raise ShuntError(f"shunt serve answered no 200 within {READY_TIMEOUT_S:.0f}s: {tail(log)}")
