@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_OK: Final = 0
 EXIT_CHANNEL_BROKEN: Final = 3
-MAX_UPSTREAM_KEEPALIVE: Final = 512
+MAX_UPSTREAM_KEEPALIVE: Final = 64  # httpcore scans every pooled connection per request
 
 
 @attrs.define

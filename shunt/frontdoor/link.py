@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 # Return credit in batches: one Credit frame per this many bytes written to the client, not one
 # per chunk. Must stay well below the window so the worker never idles waiting for it.
 CREDIT_BATCH_BYTES: Final = DEFAULT_WINDOW_BYTES // 4
+COALESCE_MAX_BYTES: Final = 64 * 1024  # join already-arrived body frames up to this size
 
 
 @attrs.frozen
@@ -57,6 +58,7 @@ class StreamHandle:
         self.finished = False
         self._uncredited = 0
         self.buffered = 0  # body bytes received from the worker, not yet written to the client
+        self._pushed_back: StreamEvent | None = None
 
     def __repr__(self) -> str:
         return f"<StreamHandle {self.account}#{self.stream_id} finished={self.finished}>"
@@ -97,12 +99,35 @@ class StreamHandle:
         self._send.close()
 
     async def body_events(self) -> AsyncIterator[ResponseBody | ResponseEnd | WorkerLost]:
+        """Body events; bodies that have already arrived are joined into one (one write to the
+        client instead of one per event: nothing waits for more, so nothing is held back)."""
         while True:
             event = await self.next_event()
-            if isinstance(event, ResponseBody | ResponseEnd | WorkerLost):
+            if isinstance(event, ResponseBody):
+                parts = [event.data]
+                size = len(event.data)
+                while size < COALESCE_MAX_BYTES:
+                    try:
+                        more = self._receive.receive_nowait()
+                    except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                        break
+                    if not isinstance(more, ResponseBody):
+                        self._pushed_back = more
+                        break
+                    parts.append(more.data)
+                    size += len(more.data)
+                yield event if len(parts) == 1 else ResponseBody(event.stream_id, b"".join(parts))
+                if self._pushed_back is not None:
+                    pending, self._pushed_back = self._pushed_back, None
+                    if isinstance(pending, ResponseEnd | Failover | WorkerLost):
+                        self.finished = True
+                        self.link.forget(self.stream_id)
+                    if isinstance(pending, ResponseEnd | WorkerLost):
+                        yield pending
+                        return
+            elif isinstance(event, ResponseEnd | WorkerLost):
                 yield event
-                if not isinstance(event, ResponseBody):
-                    return
+                return
             else:
                 logger.error("%r: unexpected %s after the head", self, type(event).__name__)
 
