@@ -338,7 +338,12 @@ def _remedy_lines(account: Mapping[str, Any]) -> list[list[Segment]]:
     if status == "reauth_required":
         return [
             [(f"{INDENT}run: ", None), (f"shunt login {name}", BOLD)],
-            [(f"{INDENT} or: ", None), (f"shunt add {name} --credentials-file FILE", BOLD)],
+            # `shunt import` refreshes an account whose login came from Claude Code.
+            [
+                (f"{INDENT} or: ", None),
+                ("shunt import", BOLD),
+                (" (if it came from Claude Code)", None),
+            ],
         ]
     if status == "disabled":
         return [[(f"{INDENT}run: ", None), (f"shunt enable {name}", BOLD)]]

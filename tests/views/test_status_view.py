@@ -152,7 +152,7 @@ def test_status_phrase_ends_the_title_line(overrides, phrase):
 def test_reauth_required_shows_the_fix():
     text = render_status(status(account(status="reauth_required", reason="invalid_grant")))
     assert "  run: shunt login alice" in text.splitlines()
-    assert "   or: shunt add alice --credentials-file FILE" in text.splitlines()
+    assert "   or: shunt import (if it came from Claude Code)" in text.splitlines()
 
 
 def test_fix_quotes_an_awkward_name():
