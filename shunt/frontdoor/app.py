@@ -282,12 +282,14 @@ class FrontDoor:
             worker: dict[str, object] = {}
             slot = self.supervisor.slot_for(name) if self.supervisor else None
             if slot is not None:
-                worker = {"pid": slot.pid, "restarts": slot.restarts}
-            accounts.append(
-                render_account(
-                    snapshot, self.config.account(name), now, allow_overage=allow, worker=worker
-                )
+                ready = self.supervisor.link_for(name) is not None if self.supervisor else False
+                worker = {"pid": slot.pid, "restarts": slot.restarts, "ready": ready}
+            rendered = render_account(
+                snapshot, self.config.account(name), now, allow_overage=allow, worker=worker
             )
+            if worker and not worker["ready"] and rendered["status"] == "ready":
+                rendered["status"] = "starting"  # its worker is not up yet: it cannot serve
+            accounts.append(rendered)
         return render_status(
             started_at=self.started_at,
             now=now,

@@ -32,6 +32,7 @@ STATUS_ORDER: Final = ("ready", "overage", "cooling", "exhausted", "reauth_requi
 STATUS_COLORS: Final[Mapping[str, str]] = {
     "ready": GREEN,
     "cooling": YELLOW,
+    "starting": YELLOW,  # hot-added or respawning: its worker is not up yet
     "overage": YELLOW,
     "exhausted": RED,
     "reauth_required": RED,

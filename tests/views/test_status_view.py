@@ -429,3 +429,8 @@ def test_status_line_without_data_or_accounts():
     assert render_status_line(status()) == "no accounts"
     one = status(account(status="reauth_required", windows={}), pinned="alice")
     assert render_status_line(one) == "1 account: 1 reauth required · pinned alice"
+
+
+def test_starting_account_is_shown_as_starting():
+    text = render_status(status(account(status="starting")))
+    assert "starting" in text
