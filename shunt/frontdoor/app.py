@@ -58,6 +58,7 @@ class FrontDoor:
         self.draining = False
         self._write_lock = trio.Lock()
         self._sampler = ProcessSampler()
+        self._report_arrived = trio.Event()
         self.pinned_file: Path | None = None  # where `shunt use` survives a restart
         self._nursery: trio.Nursery | None = None
         for account in config.accounts:
@@ -103,6 +104,26 @@ class FrontDoor:
         if current is not None and current.state is AccountState.DISABLED:
             return
         self.pool.update(snapshot)
+        self._report_arrived.set()
+
+    async def wait_until_informed(self, names: list[str], timeout_s: float) -> list[str]:
+        """Wait (bounded) until every named account has utilization data, from the workers'
+        usage prefetch, so the first routing decision is informed. Returns those still without."""
+
+        def uninformed() -> list[str]:
+            return [
+                name
+                for name in names
+                if (snapshot := self.pool.table.get(name)) is not None
+                and snapshot.limits.observed_at is None
+                and snapshot.state is AccountState.READY
+            ]
+
+        with trio.move_on_after(timeout_s):
+            while uninformed():
+                self._report_arrived = trio.Event()
+                await self._report_arrived.wait()
+        return uninformed()
 
     def on_tokens(self, link: WorkerLink, message: TokensRefreshed) -> None:
         assert self._nursery is not None

@@ -32,6 +32,7 @@ from shunt.supervisor import Supervisor
 logger = logging.getLogger(__name__)
 
 PASSTHROUGH_TIMEOUT_S: Final = 600.0
+PREFETCH_WAIT_S: Final = 3.0  # at start, how long to wait for the workers' usage prefetch
 
 
 def worker_settings(config: Config) -> Configure:
@@ -95,7 +96,14 @@ async def serve(
         async with trio.open_nursery() as nursery:
             front.bind(nursery, supervisor)
             enabled = [account.name for account in config.enabled_accounts()]
-            await nursery.start(supervisor.run, front.servable(enabled))
+            servable = front.servable(enabled)
+            await nursery.start(supervisor.run, servable)
+            missing = await front.wait_until_informed(servable, PREFETCH_WAIT_S)
+            if missing:
+                logger.info(
+                    "starting without utilization data for %s (counted as 0 %% until they answer)",
+                    ", ".join(missing),
+                )
             limits = ServerLimits(
                 max_body_bytes=server.max_body_bytes,
                 max_header_bytes=server.max_header_bytes,

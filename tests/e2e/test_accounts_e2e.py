@@ -396,11 +396,8 @@ def test_import_of_a_bad_dir_changes_nothing(shunt_home, user_home, sim, running
 
 def test_prefetch_informs_the_first_routing_decision(shunt_home, sim, running_with_usage):
     proxy = running_with_usage
-    wait_until(
-        lambda: all(a["data_observed_at"] is not None for a in proxy.status()["accounts"]),
-        timeout=20,
-        what="utilization of every account",
-    )
+    # No waiting: shunt starts listening only once the prefetch is in (bounded at 3 s).
+    assert all(a["data_observed_at"] is not None for a in proxy.status()["accounts"])
     assert proxy.account("alpha")["windows"]["five_hour"]["utilization"] == 0.75
     assert proxy.account("beta")["windows"]["five_hour"]["utilization"] == 0.1
     assert sim_requests(sim, "/v1/messages") == []  # not a single token spent for it
@@ -437,6 +434,7 @@ def test_prefetch_failure_falls_back_to_no_data(shunt_home, sim):
         assert proxy.account("alpha")["data_observed_at"] is None
         assert proxy.account("alpha")["status"] == "ready"
         assert proxy.output().count("no utilization before its first request") == 1
+        assert "starting without utilization data for alpha" in proxy.output()
         assert sim_requests(sim, "/v1/messages") == []  # no tokens spent to find out
         assert post(proxy)[0] == 200
     finally:
