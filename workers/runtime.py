@@ -180,7 +180,7 @@ class AccountRuntime:
         except (RefreshFailed, trio.TooSlowError) as exc:
             logger.warning("account %s: token refresh failed: %s", self.name, exc or "timed out")
             return OutcomeKind.REFRESH_FAILED
-        await self._persist(fresh)
+        await self._persist(fresh, replaces=cred)
         if self.credential is cred:  # else a new login arrived meanwhile: it wins
             self.credential = fresh
             self._issued_lifetime_s = max(0.0, fresh.expires_at_ms / 1000 - time.time())
@@ -192,14 +192,14 @@ class AccountRuntime:
         )
         return OutcomeKind.REFRESH_OK
 
-    async def _persist(self, fresh: Credential) -> None:
+    async def _persist(self, fresh: Credential, *, replaces: Credential) -> None:
         """Hand the new pair to the single writer and wait until it is on disk.
 
         If the front door cannot write it, the pair is still used: the old refresh token is
         already spent, so this pair is the only working credential the account has."""
         self._persisted = trio.Event()
         self._persist_result = None
-        self._send(TokensRefreshed(self.name, fresh))
+        self._send(TokensRefreshed(self.name, fresh, replaces.refresh_token))
         with trio.move_on_after(PERSIST_TIMEOUT_S):
             await self._persisted.wait()
         result = self._take_persist_result()

@@ -132,6 +132,15 @@ class FrontDoor:
     async def _persist_tokens(self, link: WorkerLink, message: TokensRefreshed) -> None:
         """The single writer of credentials.json: refreshed pairs are on disk before use."""
         async with self._write_lock:
+            current = self.credentials.get(message.account)
+            replaced = message.replaces_refresh_token
+            if replaced and current is not None and current.refresh_token != replaced:
+                logger.info(
+                    "account %s: a late token refresh was not saved: a newer login replaced it",
+                    message.account,
+                )
+                link.send(TokensPersisted(message.account, ok=False, error="superseded by a login"))
+                return
             self.credentials[message.account] = message.credential
             try:
                 await trio.to_thread.run_sync(self.store.put, message.account, message.credential)

@@ -177,6 +177,9 @@ class TokensRefreshed:
 
     account: str
     credential: Credential
+    # The refresh token this pair was made from: the front door saves the pair only while that
+    # is still the account's login, so a refresh finishing late cannot overwrite a new login.
+    replaces_refresh_token: str = attrs.field(default="", repr=False)
 
 
 @attrs.frozen
