@@ -93,7 +93,7 @@ def demo(duration: float, home: Path | None) -> None:
 
 
 def _register_commands() -> None:
-    from shunt.bench.cli import bench_command
+    from shunt.bench.cli import bench_command, soak_command
     from shunt.cli_accounts import ACCOUNT_COMMANDS
     from shunt.cli_import import IMPORT_COMMANDS
     from shunt.cli_ops import OPS_COMMANDS
@@ -103,6 +103,7 @@ def _register_commands() -> None:
         main.add_command(command)
     main.add_command(simulator_command, name="simulator")
     main.add_command(bench_command, name="bench")
+    main.add_command(soak_command, name="bench-soak")
 
 
 _register_commands()

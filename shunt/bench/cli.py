@@ -53,3 +53,27 @@ def bench_command(
     click.echo(as_text if as_json else render_table(result, checks), nl=False)
     if check and any(c.passed is False for c in checks):
         sys.exit(1)
+
+
+@click.command("bench-soak")
+@click.option(
+    "--duration", type=click.FloatRange(min=5), default=600.0, show_default=True, help="Seconds"
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Seconds between RSS samples",
+)
+@friendly_errors
+def soak_command(duration: float, interval: float) -> None:
+    """Sustained mixed traffic through 4 simulated accounts for --duration seconds, sampling the
+    RSS of the front door and every worker: memory must stay flat. Not part of CI."""
+    from shunt.bench.soak import memory_growth_mb, render, run_soak
+
+    samples = run_soak(duration, interval)
+    click.echo(render(samples))
+    front, worker = memory_growth_mb(samples)
+    if samples[-1].errors or max(front, worker) > 5.0:
+        sys.exit(1)
