@@ -163,8 +163,12 @@ class Proxy:
         return next(a for a in self.status()["accounts"] if a["name"] == name)
 
     def worker_pids(self) -> list[int]:
+        return [worker.pid for worker in self.workers()]
+
+    def workers(self) -> list[psutil.Process]:
+        """Handles, not bare pids: `alive()` on a handle is not fooled by a reused pid."""
         try:
-            return [child.pid for child in psutil.Process(self.pid).children(recursive=True)]
+            return psutil.Process(self.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return []
 
@@ -173,18 +177,22 @@ class Proxy:
         return self.log_path.read_text(errors="replace")
 
     def close(self) -> None:
-        workers = self.worker_pids()
+        workers = self.workers()
         self.client.close()
         stop_process(self.process, grace=15.0)
         self.log.close()
-        leftovers = [
-            pid
-            for pid in workers
-            if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        ]
-        for pid in leftovers:
-            os.kill(pid, 9)
+        leftovers = [worker for worker in workers if alive(worker)]
+        for worker in leftovers:
+            worker.kill()  # psutil checks the handle is still that process, not a reused pid
         assert not leftovers, f"worker processes outlived shunt serve: {leftovers}"
+
+
+def alive(process: psutil.Process) -> bool:
+    """Running and not a zombie; False once gone even if its pid now belongs to another."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:

@@ -41,7 +41,7 @@ def test_random_worker_kills_lose_nothing(shunt_home, tmp_path):
         with Load(proxy.url, count=MAX_REQUESTS, threads=6, headers=slow) as load:
             for _ in range(KILLS):
                 time.sleep(rng.uniform(0.3, 0.9))
-                candidates = [pid for pid in _worker_pids(proxy) if psutil.pid_exists(pid)]
+                candidates = [pid for pid in _worker_pids(proxy) if pid in proxy.worker_pids()]
                 if candidates:
                     victim = rng.choice(candidates)
                     os.kill(victim, signal.SIGKILL)

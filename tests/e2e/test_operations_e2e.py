@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.e2e.harness import Load, Proxy, Simulator, wait_until, write_config
+from tests.e2e.harness import Load, Proxy, Simulator, alive, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 STREAM = {
@@ -128,6 +128,7 @@ def test_sigstopped_worker_is_detected_and_replaced(shunt_home, three):
     proxy = Proxy(shunt_home)
     try:
         victim = worker_of(shunt_home, "alpha")["pid"]
+        victim_process = psutil.Process(victim)
         os.kill(victim, signal.SIGSTOP)
         wait_until(
             lambda: (
@@ -137,9 +138,7 @@ def test_sigstopped_worker_is_detected_and_replaced(shunt_home, three):
             timeout=30,
             what="hung worker replaced",
         )
-        assert (
-            not psutil.pid_exists(victim) or psutil.Process(victim).status() == psutil.STATUS_ZOMBIE
-        )
+        assert not alive(victim_process)
         assert "missed heartbeats" in proxy.output()
         response = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
         assert response.status_code == 200
@@ -300,7 +299,7 @@ def test_no_token_in_ps_status_or_log(shunt_home, simulator):
 def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
     write_config(shunt_home, simulator.url, ["alpha", "beta"])
     proxy = Proxy(shunt_home)
-    workers = proxy.worker_pids()
+    workers = proxy.workers()
     try:
         with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
             slow = {"x-sim-events": "25", "x-sim-event-delay-ms": "40"}
@@ -317,9 +316,7 @@ def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
                 rest = "\n".join(lines)
             assert "event: message_stop" in rest, "the in-flight stream finished"
         assert proxy.process.wait(timeout=30) == 0
-        wait_until(
-            lambda: not any(psutil.pid_exists(pid) for pid in workers), what="workers stopped"
-        )
+        wait_until(lambda: not any(alive(worker) for worker in workers), what="workers stopped")
         assert "draining" in proxy.output()
     finally:
         proxy.close()
@@ -328,15 +325,14 @@ def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
 def test_killed_front_door_leaves_no_orphan_workers(shunt_home, simulator):
     write_config(shunt_home, simulator.url, ["alpha", "beta"])
     proxy = Proxy(shunt_home)
-    workers = proxy.worker_pids()
+    workers = proxy.workers()
     assert len(workers) == 2
     try:
         proxy.process.kill()
         proxy.process.wait(timeout=10)
 
         def gone() -> bool:
-            alive = [p for p in workers if psutil.pid_exists(p)]
-            return all(psutil.Process(p).status() == psutil.STATUS_ZOMBIE for p in alive)
+            return not any(alive(worker) for worker in workers)
 
         wait_until(gone, timeout=10, what="workers exit when the front door dies")
     finally:
