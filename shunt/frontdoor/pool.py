@@ -200,7 +200,11 @@ class Pool:
             503,
             "overloaded_error",
             message,
-            headers=[(b"retry-after", str(retry_after).encode()), (b"x-shunt-route", b"none")],
+            headers=[
+                (b"retry-after", str(retry_after).encode()),
+                (b"x-shunt-account", b"none"),
+                (b"x-shunt-route", b"none"),
+            ],
         )
 
     def _finish(self, record: RequestRecord) -> None:

@@ -138,6 +138,8 @@ def test_all_accounts_unavailable_gives_503_with_retry_after(proxy, simulator):
     )
     assert response.status_code == 503
     assert 1 <= int(response.headers["retry-after"]) <= 30
+    assert response.headers["x-shunt-account"] == "none"
+    assert response.headers["x-shunt-route"] == "none"
     error = response.json()
     assert error["type"] == "error"
     assert error["error"]["type"] == "overloaded_error"
