@@ -27,15 +27,6 @@ class InvalidTransition(ShuntError):
     """The account state machine was fed an outcome it has no row for; state is unchanged."""
 
 
-class UpstreamError(ShuntError):
-    """The upstream could not be reached or broke off; `account` names whose request it was."""
-
-    def __init__(self, message: str, *, account: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.account = account
-        self.status = status
-
-
 class RefreshRejected(ShuntError):
     """The OAuth server refused the refresh token itself (invalid_grant): re-login needed."""
 

@@ -6,13 +6,12 @@ here either reads state or stops processes this run started (by pid, never by na
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import signal
 import time
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import attrs
 import psutil
@@ -20,11 +19,7 @@ import trio
 
 from shunt.bench.results import Memory
 from shunt.bench.scenarios import MACHINE
-from shunt.errors import ShuntError
 
-READY_TIMEOUT_S: Final = 30.0
-STOP_GRACE_S: Final = 15.0
-POLL_S: Final = 0.005
 MB: Final = 1_000_000
 
 
@@ -54,35 +49,6 @@ async def cancel_on_sigterm(scope: trio.CancelScope) -> None:
         async for _ in signals:
             scope.cancel()
             return
-
-
-async def stop_process(process: trio.Process) -> None:
-    """deliver_cancel: SIGTERM, STOP_GRACE_S to finish, then SIGKILL."""
-    process.terminate()
-    with trio.move_on_after(STOP_GRACE_S):
-        await process.wait()
-        return
-    process.kill()
-
-
-async def wait_for_json(path: Path, process: trio.Process, what: str, log: Path) -> dict[str, Any]:
-    with trio.move_on_after(READY_TIMEOUT_S):
-        while True:
-            try:
-                return dict(json.loads(await trio.Path(path).read_text()))
-            except (OSError, ValueError):
-                pass
-            if process.returncode is not None:
-                raise ShuntError(f"the {what} exited with code {process.returncode}: {tail(log)}")
-            await trio.sleep(POLL_S)
-    raise ShuntError(f"the {what} was not ready after {READY_TIMEOUT_S:.0f}s: {tail(log)}")
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no output)"
 
 
 @attrs.define

@@ -26,20 +26,11 @@ import trio
 from shunt.bench import scenarios
 from shunt.bench.client import Connection, ExchangeError
 from shunt.bench.open_streams import SimControl, run_open_streams
-from shunt.bench.processes import (
-    POLL_S,
-    READY_TIMEOUT_S,
-    Pids,
-    cancel_on_sigterm,
-    kill_leftovers,
-    machine,
-    stop_process,
-    tail,
-    wait_for_json,
-)
+from shunt.bench.processes import Pids, cancel_on_sigterm, kill_leftovers, machine
 from shunt.bench.profiling import PROFILE_CONCURRENCY, profile_proxy
 from shunt.bench.results import BenchResult, LoadPair, Pair, Plan, Startup
 from shunt.bench.scenarios import Target
+from shunt.children import POLL_S, READY_TIMEOUT_S, stop_process, tail, wait_for_json
 from shunt.errors import ShuntError
 from shunt.paths import resolve_paths
 

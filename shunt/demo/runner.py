@@ -7,7 +7,6 @@ SIGKILL) whatever happens, Ctrl-C included.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import subprocess
 import sys
@@ -21,42 +20,14 @@ from typing import Any, Final, TextIO
 import httpx
 import trio
 
+from shunt.children import stop_process, wait_for_json
 from shunt.demo.view import Traffic, render_accounts, render_summary, render_traffic
-from shunt.errors import ShuntError
 
 ACCOUNTS: Final = (("alice", 40_000), ("bob", 60_000), ("carol", 80_000))
 WEEK_FACTOR: Final = 20  # weekly quota = 20 x the 5-hour quota
 WINDOW_SECONDS: Final = 25.0  # how long a simulated 5-hour window lasts in the demo
 SESSIONS: Final = 6
 PAUSE_S: Final = 0.15
-READY_TIMEOUT_S: Final = 30.0
-STOP_GRACE_S: Final = 5.0
-
-
-async def _stop(process: trio.Process) -> None:
-    process.terminate()
-    with trio.move_on_after(STOP_GRACE_S):
-        await process.wait()
-        return
-    process.kill()
-
-
-async def _wait_for_file(path: Path, process: trio.Process, what: str) -> dict[str, Any]:
-    with trio.move_on_after(READY_TIMEOUT_S):
-        while True:
-            text = await trio.Path(path).read_text() if await trio.Path(path).exists() else ""
-            if text:
-                try:
-                    data: dict[str, Any] = json.loads(text)
-                    return data
-                except ValueError:
-                    pass
-            if process.returncode is not None:
-                raise ShuntError(
-                    f"the {what} exited with code {process.returncode} before it was ready"
-                )
-            await trio.sleep(0.05)
-    raise ShuntError(f"the {what} did not become ready within {READY_TIMEOUT_S:.0f}s")
 
 
 def _config_text(sim_url: str) -> str:
@@ -118,10 +89,15 @@ class Demo:
             }
             sim = await nursery.start(
                 partial(
-                    trio.run_process, sim_argv, check=False, env=env, deliver_cancel=_stop, **quiet
+                    trio.run_process,
+                    sim_argv,
+                    check=False,
+                    env=env,
+                    deliver_cancel=stop_process,
+                    **quiet,
                 )
             )
-            sim_info = await _wait_for_file(run_dir / "sim.json", sim, "simulator")
+            sim_info = await wait_for_json(run_dir / "sim.json", sim, "simulator")
             sim_url = str(sim_info["url"])
             (home / "config.toml").write_text(_config_text(sim_url))
             serve_argv = [
@@ -140,11 +116,11 @@ class Demo:
                     serve_argv,
                     check=False,
                     env=env,
-                    deliver_cancel=_stop,
+                    deliver_cancel=stop_process,
                     **quiet,
                 )
             )
-            state = await _wait_for_file(home / "run" / "server.json", proxy, "proxy")
+            state = await wait_for_json(home / "run" / "server.json", proxy, "proxy")
             url = str(state["url"])
             self._drawn_lines = 0
             self.out.write(

@@ -153,7 +153,6 @@ class WorkerLink:
         # about one window per stream, however slowly clients read. The peak proves it.
         self.buffered_bytes = 0
         self.peak_buffered_bytes = 0
-        self.in_flight_reported = 0
         self._on_report = on_report
         self._on_tokens = on_tokens
         self._streams: dict[int, StreamHandle] = {}
@@ -220,7 +219,6 @@ class WorkerLink:
             case Pong():
                 self.last_report_at = time.time()
                 self.last_pong = trio.current_time()
-                self.in_flight_reported = message.in_flight
             case TokensRefreshed():
                 self._on_tokens(self, message)
             case WorkerReady(pid=pid):

@@ -65,7 +65,6 @@ class Pool:
         self.pinned: str | None = None
         self.recent: deque[RequestRecord] = deque(maxlen=RECENT_REQUESTS)
         self._turns = itertools.count()
-        self.failovers_total = 0
 
     def __repr__(self) -> str:
         strategy = self.policy.strategy
@@ -129,7 +128,6 @@ class Pool:
                 return self._respond(first, handle, record)
             handle.abandon()
             tried.add(account)
-            self.failovers_total += 1
             if isinstance(first, Failover | WorkerLost):
                 reasons[account] = first.reason
             else:

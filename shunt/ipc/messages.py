@@ -52,7 +52,6 @@ class Configure:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 600.0
     refresh_margin_s: float = 300.0  # refresh this long before expiry
-    heartbeat_interval_s: float = 1.0
     usage_url: str = ""  # [oauth] usage_url, for the start-up prefetch; "" = no prefetch
 
 

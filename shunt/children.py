@@ -1,0 +1,56 @@
+"""Child processes that shunt's own commands (demo, bench) start and own: stop and wait-ready.
+
+Used as trio `run_process(..., deliver_cancel=stop_process)` inside the owner's nursery, so a
+child is always stopped and reaped, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+import trio
+
+from shunt.errors import ShuntError
+
+READY_TIMEOUT_S: Final = 30.0
+STOP_GRACE_S: Final = 15.0
+POLL_S: Final = 0.005
+
+
+async def stop_process(process: trio.Process) -> None:
+    """deliver_cancel: SIGTERM, STOP_GRACE_S to finish (a server drains), then SIGKILL."""
+    process.terminate()
+    with trio.move_on_after(STOP_GRACE_S):
+        await process.wait()
+        return
+    process.kill()
+
+
+async def wait_for_json(
+    path: Path, process: trio.Process, what: str, log: Path | None = None
+) -> dict[str, Any]:
+    """The JSON a child writes once it is ready (its ready/state file); a clear error, with
+    the tail of its output when there is a log, if it exits or takes too long instead."""
+    with trio.move_on_after(READY_TIMEOUT_S):
+        while True:
+            try:
+                return dict(json.loads(await trio.Path(path).read_text()))
+            except (OSError, ValueError):
+                pass
+            if process.returncode is not None:
+                raise ShuntError(f"the {what} exited with code {process.returncode}{_tail(log)}")
+            await trio.sleep(POLL_S)
+    raise ShuntError(f"the {what} was not ready after {READY_TIMEOUT_S:.0f}s{_tail(log)}")
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+def _tail(log: Path | None) -> str:
+    return f": {tail(log)}" if log is not None else ""
