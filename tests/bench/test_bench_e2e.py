@@ -32,16 +32,14 @@ def bench_processes(since: float) -> list[psutil.Process]:
 
 @pytest.mark.timeout(90)
 def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
-    started = time.time()
+    # Bounded by the subprocess timeout; how fast it runs is the bench's business, not a test's.
     done = subprocess.run(
         [sys.executable, "-m", "shunt", "bench", "--quick", "--json"],
         capture_output=True,
         timeout=QUICK_LIMIT_S,
         check=False,
     )
-    elapsed = time.time() - started
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
-    assert elapsed < QUICK_LIMIT_S
     data = json.loads(done.stdout)
     result = data["result"]
 
