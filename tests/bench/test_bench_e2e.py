@@ -32,6 +32,7 @@ def bench_processes(since: float) -> list[psutil.Process]:
 
 @pytest.mark.timeout(90)
 def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
+    started = time.time()  # processes created after this are the bench's
     # Bounded by the subprocess timeout; how fast it runs is the bench's business, not a test's.
     done = subprocess.run(
         [sys.executable, "-m", "shunt", "bench", "--quick", "--json"],
