@@ -9,6 +9,7 @@ from typing import Final
 
 import httpx
 
+from shunt.http.client_wire import InvalidRequestHeader
 from shunt.ipc.channel import SendWindow
 from shunt.ipc.messages import (
     Failover,
@@ -23,6 +24,7 @@ from workers.framing import EventBoundary
 from workers.headers import client_response_headers, upstream_request_headers
 from workers.runtime import AccountRuntime
 from workers.sse import SseScanner, error_event, usage_from_json_body
+from workers.upstream import UpstreamBroke, UpstreamPool, UpstreamResponse, UpstreamUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class _StreamBroke(Exception):
 async def serve_forward(
     forward: Forward,
     runtime: AccountRuntime,
+    upstream: UpstreamPool,
     client: httpx.AsyncClient,
     window: SendWindow,
     send: Callable[[Message], None],
@@ -52,7 +55,7 @@ async def serve_forward(
     runtime.machine.request_started()
     ok: bool | None = None  # stays None if the client goes away (Cancel): not an error
     try:
-        ok = await _attempt(forward, runtime, client, window, send)
+        ok = await _attempt(forward, runtime, upstream, client, window, send)
     finally:
         runtime.in_flight.done()
         runtime.machine.request_finished(ok)
@@ -62,10 +65,12 @@ async def serve_forward(
 async def _attempt(
     forward: Forward,
     runtime: AccountRuntime,
+    upstream: UpstreamPool,
     client: httpx.AsyncClient,
     window: SendWindow,
     send: Callable[[Message], None],
 ) -> bool:
+    """`client` (httpx) is only for a token refresh; the request itself goes over `upstream`."""
     for _ in range(MAX_ATTEMPTS):
         credential = runtime.credential
         if credential is not None and runtime.expires_soon(time.time()):
@@ -74,32 +79,29 @@ async def _attempt(
         if credential is None:
             send(Failover(forward.stream_id, runtime.name, "no usable credential"))
             return False
-        request = client.build_request(
-            forward.method,
-            forward.target,
-            headers=upstream_request_headers(forward.headers, credential.access_token),
-            content=forward.body,
-        )
         try:
-            response = await client.send(request, stream=True)
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
-            runtime.observe(Outcome(OutcomeKind.CONNECT_FAILED, detail=type(exc).__name__))
-            send(
-                Failover(
-                    forward.stream_id, runtime.name, f"upstream unreachable ({type(exc).__name__})"
-                )
+            response = await upstream.request(
+                forward.method,
+                forward.target,
+                upstream_request_headers(forward.headers, credential.access_token),
+                forward.body,
             )
+        except UpstreamUnreachable as exc:
+            runtime.observe(Outcome(OutcomeKind.CONNECT_FAILED, detail=str(exc)))
+            send(Failover(forward.stream_id, runtime.name, f"upstream unreachable ({exc})"))
+            return False
+        except (InvalidRequestHeader, UnicodeEncodeError):
+            # The client's headers passed the front door's parser, so the token is at fault.
+            send(Failover(forward.stream_id, runtime.name, "account token is not a valid header"))
             return False
         try:
             body = b""
-            if response.status_code >= 300:
-                body = await _read_capped(response, MAX_ERROR_BODY_BYTES)
-            outcome = classify(response.status_code, list(response.headers.raw), body, time.time())
+            if response.status >= 300:
+                body = await response.read_capped(MAX_ERROR_BODY_BYTES)
+            outcome = classify(response.status, list(response.headers), body, time.time())
             verdict = runtime.observe(outcome)
             if verdict.action is Action.FAILOVER:
-                send(
-                    Failover(forward.stream_id, runtime.name, verdict.reason, response.status_code)
-                )
+                send(Failover(forward.stream_id, runtime.name, verdict.reason, response.status))
                 return False
             if verdict.action is Action.REFRESH_AND_RETRY:
                 kind = await runtime.refresh(client, stale_token=credential.access_token)
@@ -110,44 +112,30 @@ async def _attempt(
                 continue
             return await _relay(forward, runtime, response, body, window, send)
         finally:
-            await response.aclose()
+            response.close()
     send(Failover(forward.stream_id, runtime.name, "401 again after refreshing the token", 401))
     return False
-
-
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in response.aiter_raw():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= limit:
-                break
-    except (httpx.TransportError, httpx.TimeoutException):
-        pass
-    return b"".join(chunks)
 
 
 async def _relay(
     forward: Forward,
     runtime: AccountRuntime,
-    response: httpx.Response,
+    response: UpstreamResponse,
     body_read: bytes,
     window: SendWindow,
     send: Callable[[Message], None],
 ) -> bool:
     """Send the answer to the client. True when the whole body arrived (a success)."""
     sid = forward.stream_id
-    headers = client_response_headers(response.headers.raw)
-    send(ResponseHead(sid, response.status_code, headers, runtime.name))
-    content_type = response.headers.get("content-type", "")
-    is_sse = content_type.startswith("text/event-stream")
-    if response.status_code >= 300:
+    headers = client_response_headers(response.headers)
+    send(ResponseHead(sid, response.status, headers, runtime.name))
+    content_type = response.header(b"content-type") or b""
+    is_sse = content_type.startswith(b"text/event-stream")
+    if response.status >= 300:
         if body_read:
             send(ResponseBody(sid, body_read))
         send(ResponseEnd(sid, ok=True))
-        return response.status_code < 400
+        return response.status < 400
     scanner = SseScanner() if is_sse else None
     boundary = EventBoundary() if is_sse else None
     json_parts: list[bytes] = []
@@ -160,7 +148,7 @@ async def _relay(
 
     try:
         try:
-            async for chunk in response.aiter_raw():
+            while chunk := await response.next_chunk():
                 if scanner is not None and boundary is not None:
                     scanner.feed(chunk)
                     chunk = boundary.feed(chunk)  # whole events only
@@ -170,10 +158,8 @@ async def _relay(
                     json_parts.append(chunk)
                     json_size += len(chunk)
                 await relay(chunk)
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
-            raise _StreamBroke(
-                f"upstream connection broke mid-response ({type(exc).__name__})"
-            ) from None
+        except UpstreamBroke as exc:
+            raise _StreamBroke(f"upstream connection broke mid-response ({exc})") from None
         if scanner is not None:
             if scanner.error is not None:
                 raise _StreamBroke(f"upstream sent an error event: {scanner.error[1]}")

@@ -36,12 +36,12 @@ from shunt.ipc.messages import (
 from shunt.tally import Tally
 from workers.runtime import AccountRuntime
 from workers.stream import serve_forward
+from workers.upstream import UpstreamPool
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK: Final = 0
 EXIT_CHANNEL_BROKEN: Final = 3
-MAX_UPSTREAM_KEEPALIVE: Final = 64  # httpcore scans every pooled connection per request
 
 
 @attrs.define
@@ -60,16 +60,18 @@ class Worker:
         self._refreshers: dict[str, trio.CancelScope] = {}
         self.streams: dict[int, _Stream] = {}
         self.active = Tally()  # streams in progress, for draining
+        # Pooled requests go over `upstream`; httpx is only for the OAuth and usage endpoints.
+        self.upstream = UpstreamPool(
+            settings.upstream_url,
+            connect_timeout_s=settings.connect_timeout_s,
+            read_timeout_s=settings.read_timeout_s,
+        )
         self.client = httpx.AsyncClient(
-            base_url=settings.upstream_url,
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout_s,
                 read=settings.read_timeout_s,
                 write=settings.read_timeout_s,
                 pool=settings.connect_timeout_s,
-            ),
-            limits=httpx.Limits(
-                max_connections=None, max_keepalive_connections=MAX_UPSTREAM_KEEPALIVE
             ),
             follow_redirects=False,
             trust_env=False,
@@ -160,7 +162,9 @@ class Worker:
     async def _run_stream(self, forward: Forward, runtime: AccountRuntime, stream: _Stream) -> None:
         try:
             with stream.scope:
-                await serve_forward(forward, runtime, self.client, stream.window, self.send)
+                await serve_forward(
+                    forward, runtime, self.upstream, self.client, stream.window, self.send
+                )
         finally:
             del self.streams[forward.stream_id]
             self.active.done()
@@ -200,6 +204,7 @@ async def run_worker(fd: int) -> int:
         finally:
             # The front door is gone (or broke the channel): no stream may outlive it.
             nursery.cancel_scope.cancel()
+            worker.upstream.close()
             with trio.CancelScope(shield=True):
                 await worker.client.aclose()
     return exit_code

@@ -1,9 +1,9 @@
 """A cheap load client: raw keep-alive HTTP/1.1 connections on trio.
 
-Requests are pre-built bytes (one `send_all`), responses go through the small sans-IO parser in
-`wire`, and nothing is allocated per request beyond the parser's slices, so one client process
-can drive hundreds of connections without becoming the bottleneck. trio sets TCP_NODELAY on
-every TCP SocketStream.
+Requests are pre-built bytes (one `send_all`), responses go through the small sans-IO parser
+in `shunt.http.client_wire`, and nothing is allocated per request beyond the parser's slices,
+so one client process can drive hundreds of connections without becoming the bottleneck. trio
+sets TCP_NODELAY on every TCP SocketStream.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Final, Protocol
 import attrs
 import trio
 
-from shunt.bench.wire import NEED_DATA, Body, End, Head, ProtocolError, ResponseParser
+from shunt.http.client_wire import NEED_DATA, Body, End, Head, ProtocolError, ResponseParser
 
 RECEIVE_BYTES: Final = 256 * 1024
 

@@ -1,0 +1,326 @@
+"""The worker's upstream client against real trio servers on 127.0.0.1 (plain and TLS)."""
+
+from __future__ import annotations
+
+import functools
+import ssl
+from collections.abc import Awaitable, Callable
+
+import pytest
+import trio
+import trustme
+
+from workers.upstream import (
+    Origin,
+    UpstreamBroke,
+    UpstreamPool,
+    UpstreamUnreachable,
+)
+
+Handler = Callable[[trio.abc.Stream, "Server"], Awaitable[None]]
+OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+
+
+class Server:
+    """A scripted HTTP/1.1 server: `handler` runs per connection; requests are recorded."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.port = 0
+
+    async def read_request(self, stream: trio.abc.Stream, buffer: bytearray) -> bytes | None:
+        """One whole request (head and content-length body) off `stream`; None at EOF."""
+        while b"\r\n\r\n" not in buffer:
+            data = await stream.receive_some(65536)
+            if not data:
+                return None
+            buffer += data
+        end = buffer.index(b"\r\n\r\n") + 4
+        length = 0
+        for line in bytes(buffer[:end]).split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        while len(buffer) < end + length:
+            data = await stream.receive_some(65536)
+            if not data:
+                return None
+            buffer += data
+        request = bytes(buffer[: end + length])
+        del buffer[: end + length]
+        self.requests.append(request)
+        return request
+
+    async def serve(self, stream: trio.abc.Stream) -> None:
+        self.connections += 1
+        try:
+            await self.handler(stream, self)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            await trio.aclose_forcefully(stream)
+
+
+async def answer_every_request(stream: trio.abc.Stream, server: Server, answer: bytes = OK) -> None:
+    buffer = bytearray()
+    while await server.read_request(stream, buffer) is not None:
+        await stream.send_all(answer)
+
+
+@pytest.fixture
+def start_server(nursery: trio.Nursery) -> Callable[[Handler], Awaitable[Server]]:
+    async def start(handler: Handler) -> Server:
+        server = Server(handler)
+        listeners = await nursery.start(
+            functools.partial(trio.serve_tcp, server.serve, 0, host="127.0.0.1")
+        )
+        server.port = listeners[0].socket.getsockname()[1]
+        return server
+
+    return start
+
+
+def pool_for(server: Server, **kwargs: float) -> UpstreamPool:
+    options = {"connect_timeout_s": 2.0, "read_timeout_s": 5.0, **kwargs}
+    return UpstreamPool(
+        f"http://127.0.0.1:{server.port}",
+        connect_timeout_s=options.pop("connect_timeout_s"),
+        read_timeout_s=options.pop("read_timeout_s"),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def fetch(pool: UpstreamPool, body: bytes = b"{}") -> tuple[int, bytes]:
+    response = await pool.request("POST", "/v1/messages", [(b"x-a", b"1")], body)
+    try:
+        data = bytearray()
+        while chunk := await response.next_chunk():
+            data += chunk
+        return response.status, bytes(data)
+    finally:
+        response.close()
+
+
+async def test_keep_alive_reuses_one_connection_and_sends_the_request_framed(start_server):
+    server = await start_server(answer_every_request)
+    pool = pool_for(server)
+    for _ in range(3):
+        assert await fetch(pool, b'{"n":1}') == (200, b"{}")
+    assert pool.connections_opened == 1
+    assert server.connections == 1
+    assert server.requests[0] == (
+        b"POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1:%d\r\nx-a: 1\r\n"
+        b'content-length: 7\r\n\r\n{"n":1}' % server.port
+    )
+    pool.close()
+
+
+async def test_base_url_path_is_prefixed_and_head_answers_have_no_body(start_server):
+    async def head_then_ok(stream: trio.abc.Stream, server: Server) -> None:
+        buffer = bytearray()
+        await server.read_request(stream, buffer)
+        await stream.send_all(b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n")
+        await answer_every_request(stream, server)
+
+    server = await start_server(head_then_ok)
+    pool = UpstreamPool(
+        f"http://127.0.0.1:{server.port}/prefix/", connect_timeout_s=2, read_timeout_s=5
+    )
+    response = await pool.request("HEAD", "/v1/models", [], b"")
+    assert response.status == 200
+    assert await response.next_chunk() == b""
+    response.close()
+    assert await fetch(pool) == (200, b"{}")  # the same connection, still in step
+    assert pool.connections_opened == 1
+    assert server.requests[0].startswith(b"HEAD /prefix/v1/models HTTP/1.1\r\n")
+
+
+async def test_a_burst_of_chunks_in_one_read_comes_out_as_one_piece(start_server):
+    async def chunked(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        await stream.send_all(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+            b"3\r\none\r\n3\r\ntwo\r\n5\r\nthree\r\n"
+        )
+        await trio.sleep(0.05)
+        await stream.send_all(b"4\r\nfour\r\n0\r\n\r\n")
+
+    server = await start_server(chunked)
+    pool = pool_for(server)
+    response = await pool.request("POST", "/", [], b"")
+    assert await response.next_chunk() == b"onetwothree"
+    assert await response.next_chunk() == b"four"
+    assert await response.next_chunk() == b""
+    response.close()
+    assert pool.idle_count == 1
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_reused(start_server):
+    async def one_answer_then_close(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        await stream.send_all(OK)
+
+    server = await start_server(one_answer_then_close)
+    pool = pool_for(server)
+    assert await fetch(pool) == (200, b"{}")
+    await trio.sleep(0.05)  # let the FIN arrive
+    assert await fetch(pool) == (200, b"{}")
+    assert pool.connections_opened == 2
+
+
+async def test_a_reused_connection_closed_under_the_request_is_retried_once(start_server):
+    async def close_on_the_second_request(stream: trio.abc.Stream, server: Server) -> None:
+        buffer = bytearray()
+        await server.read_request(stream, buffer)
+        await stream.send_all(OK)
+        if server.connections == 1:
+            await server.read_request(stream, buffer)  # read it, then hang up without answering
+            return
+        await answer_every_request(stream, server)
+
+    server = await start_server(close_on_the_second_request)
+    pool = pool_for(server)
+    assert await fetch(pool) == (200, b"{}")
+    assert await fetch(pool) == (200, b"{}")
+    assert pool.connections_opened == 2
+
+
+async def test_a_fresh_connection_closed_before_an_answer_is_unreachable(start_server):
+    async def hang_up(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+
+    server = await start_server(hang_up)
+    with pytest.raises(UpstreamUnreachable, match="connection closed before an answer"):
+        await fetch(pool_for(server))
+
+
+async def test_connection_refused_is_unreachable():
+    listener = trio.socket.socket()
+    await listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nothing listens there now
+    pool = UpstreamPool(f"http://127.0.0.1:{port}", connect_timeout_s=2, read_timeout_s=2)
+    with pytest.raises(UpstreamUnreachable, match="connect failed"):
+        await fetch(pool)
+
+
+async def test_no_head_in_time_is_unreachable_and_a_stalled_body_is_broke(start_server):
+    async def silent(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        await trio.sleep_forever()
+
+    async def stalls_mid_body(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        await stream.send_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf")
+        await trio.sleep_forever()
+
+    with pytest.raises(UpstreamUnreachable, match=r"no answer for 0\.2 s"):
+        await fetch(pool_for(await start_server(silent), read_timeout_s=0.2))
+    pool = pool_for(await start_server(stalls_mid_body), read_timeout_s=0.2)
+    with pytest.raises(UpstreamBroke, match=r"no data for 0\.2 s"):
+        await fetch(pool)
+    assert pool.idle_count == 0
+
+
+async def test_a_body_cut_short_is_broke_and_the_connection_is_dropped(start_server):
+    async def cut(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        await stream.send_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf")
+
+    pool = pool_for(await start_server(cut))
+    with pytest.raises(UpstreamBroke, match="closed in the length"):
+        await fetch(pool)
+    assert pool.idle_count == 0
+
+
+async def test_a_malformed_head_is_unreachable(start_server):
+    async def garbage(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        await stream.send_all(b"HTTP/1.1 200 OK\r\nx-evil: a\x00b\r\n\r\n")
+
+    with pytest.raises(UpstreamUnreachable, match="bad answer"):
+        await fetch(pool_for(await start_server(garbage)))
+
+
+async def test_an_answer_left_unread_closes_its_connection(start_server):
+    server = await start_server(answer_every_request)
+    pool = pool_for(server)
+    response = await pool.request("POST", "/", [], b"")
+    response.close()  # body never read: the connection is not in step any more
+    assert pool.idle_count == 0
+    assert await fetch(pool) == (200, b"{}")
+    assert pool.connections_opened == 2
+
+
+async def test_idle_connections_expire_and_the_stack_is_capped(start_server):
+    server = await start_server(answer_every_request)
+    pool = pool_for(server, idle_expiry_s=0.0)
+    await fetch(pool)
+    await fetch(pool)
+    assert pool.connections_opened == 2  # the first had expired
+    capped = pool_for(server, max_idle=2)
+    responses = [await capped.request("POST", "/", [], b"") for _ in range(4)]
+    for response in responses:
+        assert await response.next_chunk() == b"{}"
+        assert await response.next_chunk() == b""
+        response.close()
+    assert capped.idle_count == 2
+
+
+async def test_cancelling_a_request_closes_its_connection(start_server):
+    saw_eof = trio.Event()
+
+    async def silent(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        if await stream.receive_some(10) == b"":
+            saw_eof.set()
+
+    pool = pool_for(await start_server(silent))
+    with trio.move_on_after(0.2):
+        await fetch(pool)
+    with trio.fail_after(5):
+        await saw_eof.wait()
+    assert pool.idle_count == 0
+
+
+async def test_tls_upstream_with_a_trusted_certificate(nursery: trio.Nursery):
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    server = Server(answer_every_request)
+
+    async def tls_serve(stream: trio.abc.Stream) -> None:
+        await server.serve(trio.SSLStream(stream, server_context, server_side=True))
+
+    listeners = await nursery.start(
+        functools.partial(trio.serve_tcp, tls_serve, 0, host="127.0.0.1")
+    )
+    port = listeners[0].socket.getsockname()[1]
+    pool = UpstreamPool(
+        f"https://localhost:{port}",
+        connect_timeout_s=5,
+        read_timeout_s=5,
+        ssl_context=client_context,
+    )
+    assert await fetch(pool) == (200, b"{}")
+    assert await fetch(pool) == (200, b"{}")
+    assert pool.connections_opened == 1
+    assert server.requests[0].startswith(b"POST /v1/messages HTTP/1.1\r\nhost: localhost:%d" % port)
+    untrusting = UpstreamPool(f"https://localhost:{port}", connect_timeout_s=5, read_timeout_s=5)
+    with pytest.raises(UpstreamUnreachable, match="connect failed"):
+        await fetch(untrusting)  # certifi's roots do not include the test CA
+    pool.close()
+
+
+def test_origin_parsing():
+    assert Origin.parse("https://api.anthropic.com") == Origin(True, "api.anthropic.com", 443, b"")
+    assert Origin.parse("https://api.anthropic.com").host_header == b"api.anthropic.com"
+    local = Origin.parse("http://127.0.0.1:8090/base/")
+    assert (local.port, local.prefix, local.host_header) == (8090, b"/base", b"127.0.0.1:8090")
+    assert Origin.parse("http://[::1]:9/").host_header == b"[::1]:9"
+    for bad in ("ftp://x", "http://", "api.anthropic.com"):
+        with pytest.raises(ValueError, match="http:// or https://"):
+            Origin.parse(bad)
