@@ -12,7 +12,12 @@ from typing import Final
 import attrs
 import trio
 
-from shunt.ipc.channel import DEFAULT_WINDOW_BYTES, ChannelClosed, FrameChannel
+from shunt.ipc.channel import (
+    DEFAULT_WINDOW_BYTES,
+    INITIAL_WINDOW_BYTES,
+    ChannelClosed,
+    FrameChannel,
+)
 from shunt.ipc.messages import (
     AccountReport,
     Cancel,
@@ -57,8 +62,10 @@ class StreamHandle:
         self._send, self._receive = trio.open_memory_channel[StreamEvent](math.inf)
         self.finished = False
         self._uncredited = 0
+        self._window_open = False
         self.buffered = 0  # body bytes received from the worker, not yet written to the client
         self._pushed_back: StreamEvent | None = None
+        self.end: ResponseEnd | None = None  # set by take_finished_body
 
     def __repr__(self) -> str:
         return f"<StreamHandle {self.account}#{self.stream_id} finished={self.finished}>"
@@ -80,9 +87,23 @@ class StreamHandle:
         return event
 
     def written(self, nbytes: int) -> None:
-        """`nbytes` reached the client: give the worker credit for them (batched)."""
+        """`nbytes` reached the client: give the worker credit for them (batched).
+
+        The stream started with credit for one chunk (INITIAL_WINDOW_BYTES), so after its first
+        chunk the worker waits for this: the first write opens the whole window. Without that
+        pause a worker relaying an upstream burst (hundreds of events back to back) keeps its
+        CPU busy and the front door, woken but not run, writes the first byte to the client
+        only when the burst is over (docs/performance.md, time to first byte)."""
         self.buffered -= nbytes
         self.link.buffered_bytes -= nbytes
+        if self.finished:
+            return  # the worker is done with this stream: no credit to give back
+        if not self._window_open:
+            self._window_open = True
+            self.link.send(
+                Credit(self.stream_id, DEFAULT_WINDOW_BYTES - INITIAL_WINDOW_BYTES + nbytes)
+            )
+            return
         self._uncredited += nbytes
         if self._uncredited >= CREDIT_BATCH_BYTES:
             self.link.send(Credit(self.stream_id, self._uncredited))
@@ -97,6 +118,41 @@ class StreamHandle:
             self.link.send(Cancel(self.stream_id))
             self.link.forget(self.stream_id)
         self._send.close()
+
+    def take_finished_body(self) -> bytes | None:
+        """The whole body, when it and a clean ResponseEnd have already arrived; else None,
+        with nothing consumed. Lets a small answer go to the client in one write."""
+        events = self._receive.statistics().current_buffer_used
+        if events == 0:
+            return None
+        taken: list[StreamEvent] = []
+        while True:
+            try:
+                event = self._receive.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                break
+            taken.append(event)
+            if not isinstance(event, ResponseBody):
+                break
+        last = taken[-1] if taken else None
+        if isinstance(last, ResponseEnd) and last.ok:
+            self.finished = True
+            self.link.forget(self.stream_id)
+            self.end = last
+            return b"".join(e.data for e in taken if isinstance(e, ResponseBody))
+        # Not complete: put everything back, in order, for body_events.
+        self._requeue(taken)
+        return None
+
+    def _requeue(self, events: list[StreamEvent]) -> None:
+        rest: list[StreamEvent] = []
+        while True:
+            try:
+                rest.append(self._receive.receive_nowait())
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                break
+        for event in (*events, *rest):
+            self._send.send_nowait(event)
 
     async def body_events(self) -> AsyncIterator[ResponseBody | ResponseEnd | WorkerLost]:
         """Body events; bodies that have already arrived are joined into one (one write to the
@@ -179,7 +235,7 @@ class WorkerLink:
             handle.deliver(WorkerLost(f"worker {self.label} is not running"))
             return handle
         self._streams[stream_id] = handle
-        self.send(Forward(stream_id, account, method, target, headers, body, DEFAULT_WINDOW_BYTES))
+        self.send(Forward(stream_id, account, method, target, headers, body, INITIAL_WINDOW_BYTES))
         return handle
 
     def buffer_grew(self, nbytes: int) -> None:

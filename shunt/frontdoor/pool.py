@@ -149,6 +149,13 @@ class Pool:
             handle.abandon()  # cancels upstream unless the stream already ended
             self._finish(record)
 
+        body = handle.take_finished_body()
+        if body is not None and handle.end is not None:
+            # The whole answer is already here (a small JSON reply, a short stream): one write,
+            # with content-length, instead of head, chunks and terminator one by one.
+            record.input_tokens = handle.end.input_tokens
+            record.output_tokens = handle.end.output_tokens
+            return Response(head.status, headers, body=body, on_close=close)
         return Response(
             head.status, headers, stream=self._body(handle, record, is_sse=is_sse), on_close=close
         )

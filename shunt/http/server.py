@@ -406,8 +406,17 @@ class _Connection:
             body = [h11.Data(data=response.body)] if response.body else []
             await self._send(head, *body, h11.EndOfMessage())
             return
-        await self._send(head)
         try:
+            # The head goes out with the first chunk: one write, and the client is woken once.
+            first = b""
+            async for chunk in stream:
+                if chunk:
+                    first = chunk
+                    break
+            if not first:
+                await self._send(head, h11.EndOfMessage())
+                return
+            await self._send(head, h11.Data(data=first))
             async for chunk in stream:
                 if chunk:
                     await self._send(h11.Data(data=chunk))

@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 READ_SIZE: Final = 256 * 1024
 DEFAULT_WINDOW_BYTES: Final = 256 * 1024
+# A stream starts with credit for its first chunk only; the receiver opens the full window when
+# it has written that chunk to its client. See StreamHandle.written for why.
+INITIAL_WINDOW_BYTES: Final = 1
 
 
 class ChannelClosed(Exception):

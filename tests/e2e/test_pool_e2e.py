@@ -39,6 +39,18 @@ def test_non_streaming_message_through_the_pool(proxy, simulator):
     assert "oauth-2025-04-20" in seen["anthropic_beta"]
 
 
+def test_a_small_answer_goes_out_whole_with_its_length(proxy, simulator):
+    """A JSON answer that reached the front door whole is written at once, not chunked."""
+    body = {"model": MODEL, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+    with httpx.Client(base_url=proxy.url, timeout=30) as client:
+        for _ in range(3):  # on one keep-alive connection
+            small = client.post("/v1/messages", json=body)
+            assert small.status_code == 200
+            assert small.headers["content-length"] == str(len(small.content))
+            assert "transfer-encoding" not in small.headers
+            assert small.json()["type"] == "message"
+
+
 def test_streaming_message_and_usage_counted(proxy, simulator):
     with sdk(proxy).messages.stream(
         model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "stream please"}]

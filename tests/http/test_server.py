@@ -128,3 +128,47 @@ async def test_client_that_never_reads_is_cut_off_and_cleaned_up():
             await tracker.closed_event.wait()
             sock.close()
             nursery.cancel_scope.cancel()
+
+
+async def _read_until(stream: trio.SocketStream, marker: bytes) -> bytes:
+    data = b""
+    while marker not in data:
+        more = await stream.receive_some(65536)
+        assert more, f"connection closed before {marker!r}"
+        data += more
+    return data
+
+
+async def test_a_streamed_answer_sends_its_head_with_the_first_chunk():
+    """One write and one client wake-up for head + first chunk; an empty stream still ends."""
+    release = trio.Event()
+
+    async def handler(request: Request) -> Response:
+        async def stream() -> AsyncIterator[bytes]:
+            if request.path == "/empty":
+                return
+            await release.wait()
+            yield b"data: first\n\n"
+            yield b"data: second\n\n"
+
+        return Response(200, [(b"content-type", b"text/event-stream")], stream=stream())
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(b"GET /events HTTP/1.1\r\nhost: x\r\n\r\n")
+            with trio.move_on_after(0.2):
+                early = await client.receive_some(65536)
+                raise AssertionError(f"the head went out alone: {early!r}")
+            release.set()
+            answer = await _read_until(client, b"0\r\n\r\n")
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 ")
+            assert b"transfer-encoding: chunked" in head.lower()
+            assert body.index(b"data: first") < body.index(b"data: second")
+            await client.send_all(b"GET /empty HTTP/1.1\r\nhost: x\r\n\r\n")
+            empty = await _read_until(client, b"0\r\n\r\n")
+            assert empty.startswith(b"HTTP/1.1 200 ")
+            await client.aclose()
+            nursery.cancel_scope.cancel()
