@@ -17,6 +17,7 @@ import attrs
 import httpx
 import trio
 
+from shunt.heap import settle_after_startup
 from shunt.ipc.channel import ChannelClosed, FrameChannel, SendWindow
 from shunt.ipc.messages import (
     AssignAccount,
@@ -195,6 +196,7 @@ async def run_worker(fd: int) -> int:
             nursery.cancel_scope.cancel()
             return EXIT_CHANNEL_BROKEN
         worker = Worker(channel, nursery, first)
+        settle_after_startup()
         try:
             async for message in messages:
                 worker.dispatch(message)

@@ -22,6 +22,7 @@ from shunt.frontdoor.control import ControlApi
 from shunt.frontdoor.link import WorkerLink
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
+from shunt.heap import settle_after_startup
 from shunt.http.server import ServerLimits, serve_http, serve_http_unix
 from shunt.ipc.messages import Configure
 from shunt.paths import Paths, write_atomically
@@ -126,6 +127,7 @@ async def serve(
             port: int = await nursery.start(run_listener)
             control = ControlApi(front)
             await nursery.start(partial(serve_http_unix, control.handle, path=paths.control_socket))
+            settle_after_startup()
             _write_state(paths, server.host, port)
             logger.info(
                 "shunt listening on http://%s:%d with %d account(s), strategy %s",
