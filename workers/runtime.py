@@ -26,6 +26,7 @@ from shunt.quota import AccountState
 from shunt.tally import Tally
 from workers.account import AccountMachine, Outcome, OutcomeKind, Verdict
 from workers.oauth import UsageUnavailable, fetch_usage, refresh_credential
+from workers.report_pacing import Pace, ReportPacer, routing_view
 from workers.usage import parse_usage
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class AccountRuntime:
         self._generation = 0  # bumped by every new login: one usage prefetch per login
         self._prefetched_generation = -1
         self._usage_warned = False
+        self._pacer = ReportPacer()
 
     def __repr__(self) -> str:
         return f"<AccountRuntime {self.machine!r} in_flight={self.in_flight}>"
@@ -91,7 +93,24 @@ class AccountRuntime:
         return verdict
 
     def report(self) -> None:
-        self._send(AccountReport(self.machine.snapshot(time.time())))
+        """Tell the front door the account's state: at once if routing would decide
+        differently, else batched with the next reports (workers/report_pacing.py)."""
+        now = trio.current_time()
+        snapshot = self.machine.snapshot(time.time())
+        view = routing_view(snapshot, time.time())
+        pace = self._pacer.decide(view, now)
+        if pace is Pace.NOW:
+            self._pacer.sent(view, now)
+            self._send(AccountReport(snapshot))
+        elif pace is Pace.LATER:
+            self._nursery.start_soon(self._report_when_due)
+
+    async def _report_when_due(self) -> None:
+        await trio.sleep_until(self._pacer.due_at)
+        self._pacer.scheduled_fired()
+        snapshot = self.machine.snapshot(time.time())
+        self._pacer.sent(routing_view(snapshot, time.time()), trio.current_time())
+        self._send(AccountReport(snapshot))
 
     def tick(self) -> None:
         verdict = self.machine.tick(time.time())

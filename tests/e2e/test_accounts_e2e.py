@@ -357,8 +357,9 @@ def test_import_into_the_running_server_and_reimport_updates(shunt_home, user_ho
     claude_code_dir(user_home, login, "gamma@sim.example")
     result = shunt(shunt_home, user_home, "import")
     assert result.returncode == 0, result.stderr
-    assert "Imported gamma (gamma@sim.example, max) from" in result.stdout
-    assert "The running server started gamma" in result.stdout
+    said = " ".join(result.stdout.split())  # the CLI wraps lines; where depends on path lengths
+    assert "Imported gamma (gamma@sim.example, max) from" in said
+    assert "The running server started gamma" in said
     assert "refreshes it on its own" in " ".join(result.stderr.split())
     wait_until(
         lambda: running.account("gamma")["status"] == "ready", timeout=20, what="gamma ready"
@@ -370,8 +371,9 @@ def test_import_into_the_running_server_and_reimport_updates(shunt_home, user_ho
     claude_code_dir(user_home, newer, "gamma@sim.example")
     result = shunt(shunt_home, user_home, "import")
     assert result.returncode == 0, result.stderr
-    assert "Updated gamma" in result.stdout
-    assert "the running server uses it now" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert "Updated gamma" in said
+    assert "the running server uses it now" in said
     assert (shunt_home / "config.toml").read_text().count('name = "gamma"') == 1
     assert credentials(shunt_home)["gamma"]["refresh_token"] == newer["refresh_token"]
     assert post(running) == (200, "gamma")
