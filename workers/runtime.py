@@ -108,6 +108,8 @@ class AccountRuntime:
     async def _report_when_due(self) -> None:
         await trio.sleep_until(self._pacer.due_at)
         self._pacer.scheduled_fired()
+        if self.released:
+            return  # the account may already be reporting from another worker
         snapshot = self.machine.snapshot(time.time())
         self._pacer.sent(routing_view(snapshot, time.time()), trio.current_time())
         self._send(AccountReport(snapshot))

@@ -91,8 +91,11 @@ async def _attempt(
             send(Failover(forward.stream_id, runtime.name, f"upstream unreachable ({exc})"))
             return False
         except (InvalidRequestHeader, UnicodeEncodeError):
-            # The client's headers passed the front door's parser, so the token is at fault.
-            send(Failover(forward.stream_id, runtime.name, "account token is not a valid header"))
+            # The client's headers passed the front door's parser, so the stored token is at
+            # fault (a line break or non-ASCII in it): only a new login can mend that.
+            reason = "stored access token cannot be sent (not a valid header value)"
+            runtime.observe(Outcome(OutcomeKind.REFRESH_REJECTED, detail=reason))
+            send(Failover(forward.stream_id, runtime.name, reason))
             return False
         try:
             body = b""
@@ -146,6 +149,10 @@ async def _relay(
             await window.wait_for_room()  # answer then leave in one write to the front door
         window.spend(len(data))
         send(ResponseBody(sid, data))
+        if is_sse and window.available <= 0:
+            # Out of credit (always so after an event stream's first chunk): block now, so the
+            # channel writer sends what is queued at once instead of after one more read.
+            await window.wait_for_room()
 
     try:
         try:

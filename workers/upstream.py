@@ -50,7 +50,7 @@ class UpstreamBroke(Exception):
 
 
 class _Stale(Exception):
-    """A reused keep-alive connection turned out to be closed before any answer byte."""
+    """A reused keep-alive connection was closed before the request could be written."""
 
 
 @attrs.frozen
@@ -72,7 +72,7 @@ class Origin:
     @property
     def host_header(self) -> bytes:
         default = 443 if self.tls else 80
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host.encode("idna").decode("ascii")
         text = host if self.port == default else f"{host}:{self.port}"
         return text.encode("ascii")
 
@@ -160,7 +160,7 @@ class UpstreamResponse:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        if self._ended and self._keep_alive:
+        if self._ended and self._keep_alive and not connection.parser.leftover:
             self._pool.give_back(connection)
         else:
             connection.close()
@@ -270,6 +270,10 @@ class UpstreamPool:
             if tcp is not None:
                 tcp.socket.close()
             raise UpstreamUnreachable(f"connect failed: {_why(exc)}") from None
+        except BaseException:
+            if tcp is not None:
+                tcp.socket.close()  # cancelled mid-connect or mid-handshake
+            raise
         self.connections_opened += 1
         return _Connection(stream, tcp.socket)
 
@@ -291,27 +295,35 @@ class UpstreamPool:
             elif no_body:
                 connection.parser = parser = ResponseParser(no_body=True)
             with trio.fail_after(self.read_timeout_s):
-                await connection.stream.send_all(raw)
+                try:
+                    await connection.stream.send_all(raw)
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                    if reused:
+                        # The server had closed it while idle; a failed write means it never
+                        # got the request, so a new connection may send it.
+                        connection.close()
+                        raise _Stale from None
+                    raise
             while True:
                 event = parser.next_event()
                 if isinstance(event, Head):
                     return UpstreamResponse(self, connection, event)
                 with trio.fail_after(self.read_timeout_s):
                     parser.feed(await connection.stream.receive_some(RECEIVE_BYTES))
+        except _Stale:
+            raise
         except trio.TooSlowError:
             connection.close()
             raise UpstreamUnreachable(f"no answer for {self.read_timeout_s:g} s") from None
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            # Not retried once the request is written: the upstream may have read it and be
+            # generating, and a second send would spend the account's quota twice.
             connection.close()
-            if reused and not parser.received_any:
-                raise _Stale from None
             raise UpstreamUnreachable(f"connection broke: {_why(exc)}") from None
         except ProtocolError as exc:
             connection.close()
             if parser.received_any:
                 raise UpstreamUnreachable(f"bad answer: {exc}") from None
-            if reused:
-                raise _Stale from None
             raise UpstreamUnreachable("connection closed before an answer") from None
         except BaseException:
             connection.close()  # cancelled mid-exchange: the connection is in an unknown state

@@ -3,10 +3,11 @@
 Used by the worker's upstream client and by the bench's load client. It is small on purpose:
 parsing a pooled response here costs ~8 µs against ~60 µs for h11's client state machine,
 and the worker parses one per request. It is strict where strictness protects the front door:
-a header line with a stray CR, LF or NUL, an invalid name, an obsolete line fold, a
-content-length that is not a number or disagrees with another, content-length together with
-transfer-encoding, or a transfer-coding other than chunked are ProtocolErrors, so every header
-the worker passes on is safe to frame again as is.
+a header value with a control character (CR, LF, NUL, any but HTAB), an invalid name, an
+obsolete line fold, more than 16 informational heads, a content-length that is not a number
+or disagrees with another, content-length together with transfer-encoding, or a
+transfer-coding other than chunked are ProtocolErrors, so every header the worker passes on
+is safe to frame again as is.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ MAX_HEADERS: Final = 256
 MAX_CHUNK_LINE: Final = 1024
 
 _TOKEN: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FORBIDDEN_IN_VALUE: Final = re.compile(rb"[\r\n\x00]")
+# Control characters other than HTAB: what h11 (the front door's writer) refuses in a value.
+_FORBIDDEN_IN_VALUE: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+MAX_INFORMATIONAL: Final = 16  # 1xx heads before the real one
 
 
 class ProtocolError(Exception):
@@ -118,6 +121,11 @@ class ResponseParser:
     def done(self) -> bool:
         return self._state is _State.DONE
 
+    @property
+    def leftover(self) -> int:
+        """Bytes received beyond the current response (none, on a connection in step)."""
+        return len(self._buffer)
+
     def feed(self, data: bytes | bytearray) -> None:
         if data:
             self._buffer += data
@@ -151,6 +159,14 @@ class ResponseParser:
         return NEED_DATA
 
     def _head(self) -> Head | _NeedData:
+        for _ in range(MAX_INFORMATIONAL + 1):
+            head = self._one_head()
+            if head is NEED_DATA or head.status >= 200:
+                return head
+            # informational (100 Continue, 103 Early Hints): the real head follows
+        raise ProtocolError(f"more than {MAX_INFORMATIONAL} informational responses")
+
+    def _one_head(self) -> Head | _NeedData:
         buffer = self._buffer
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
@@ -165,13 +181,13 @@ class ResponseParser:
         del buffer[: end + 4]
         if len(lines) > MAX_HEADERS + 1:
             raise ProtocolError("too many response headers")
-        status = _status(lines[0])
+        version, status = _status(lines[0])
         headers = tuple(_header(line) for line in lines[1:])
         if status == 101:
             raise ProtocolError("101 Switching Protocols is not supported")
-        if status < 200:
-            return self._head()  # informational (100 Continue, 103): the real head follows
-        self._body_mode(status, headers)
+        if status >= 200:
+            self._keep_alive = version == b"HTTP/1.1"  # 1.0 closes unless it says otherwise
+            self._body_mode(status, headers)
         return Head(status, headers)
 
     def _body_mode(self, status: int, headers: Sequence[Header]) -> None:
@@ -184,8 +200,12 @@ class ResponseParser:
                 if value.lower() != b"chunked" or chunked:
                     raise ProtocolError(f"unsupported transfer-encoding {value[:40]!r}")
                 chunked = True
-            elif key == b"connection" and b"close" in value.lower():
-                self._keep_alive = False
+            elif key == b"connection":
+                tokens = value.lower()
+                if b"close" in tokens:
+                    self._keep_alive = False
+                elif b"keep-alive" in tokens:
+                    self._keep_alive = True
         if chunked and length is not None:
             raise ProtocolError("both content-length and transfer-encoding")
         if self._no_body or status in (204, 304):
@@ -273,7 +293,7 @@ class ResponseParser:
                 self._remaining = size
 
 
-def _status(line: bytes) -> int:
+def _status(line: bytes) -> tuple[bytes, int]:
     parts = line.split(b" ", 2)
     if (
         len(parts) < 2
@@ -282,7 +302,7 @@ def _status(line: bytes) -> int:
         or not parts[1].isdigit()
     ):
         raise ProtocolError(f"bad status line {line[:80]!r}")
-    return int(parts[1])
+    return parts[0], int(parts[1])
 
 
 def _header(line: bytes) -> Header:

@@ -421,6 +421,12 @@ class _Connection:
                 if chunk:
                     await self._send(h11.Data(data=chunk))
         except StreamAborted as exc:
+            if self.h11.our_state is h11.SEND_RESPONSE:
+                # Nothing written yet (the head waits for the first chunk): the client can still
+                # get a whole error answer instead of a connection closed on it.
+                logger.info("response to %s failed before its body: %s", self.client, exc)
+                await self._write_events(method, error_response(502, "api_error", f"shunt: {exc}"))
+                return
             logger.info("response to %s cut short: %s", self.client, exc)
             raise _ClientGone from exc
         except _ClientGone:

@@ -75,3 +75,32 @@ def test_client_leaving_mid_refresh_does_not_lose_the_rotated_pair(shunt_home, s
         assert token_calls(solo) == 2
     finally:
         proxy.close()
+
+
+def test_a_stored_token_that_cannot_be_sent_asks_for_a_login(shunt_home, tmp_path):
+    """A token with a line break (a hand-edited file) would inject a header: it is never sent,
+    the request goes to another account, and the account says it needs `shunt login`."""
+    sim = Simulator(shunt_home, tmp_path, ["alpha", "beta"])
+    try:
+        write_config(shunt_home, sim.url, ["alpha", "beta"])
+        creds_file = shunt_home / "credentials.json"
+        creds = json.loads(creds_file.read_text())
+        creds["accounts"]["alpha"]["access_token"] += "\r\nx-injected: 1"
+        creds_file.write_text(json.dumps(creds))
+        proxy = Proxy(shunt_home)
+        try:
+            answers = [proxy.client.post("/v1/messages", json=BODY) for _ in range(4)]
+            assert [a.status_code for a in answers] == [200] * 4
+            assert {a.headers["x-shunt-account"] for a in answers} == {"beta"}
+            sent = [r for r in sim.state()["requests"] if r["path"] == "/v1/messages"]
+            assert sent
+            assert all(r["account"] == "beta" for r in sent)  # alpha's token never went out
+            wait_until(
+                lambda: proxy.account("alpha")["status"] == "reauth_required",
+                what="alpha marked reauth_required",
+            )
+            assert "\r\nx-injected" not in proxy.output()
+        finally:
+            proxy.close()
+    finally:
+        sim.close()

@@ -119,6 +119,8 @@ def test_no_body_statuses_and_informational() -> None:
         b"HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\n\r\n",  # obsolete line folding
         b"HTTP/1.1 200 OK\r\nx-a: one\ntwo\r\n\r\n",  # bare LF inside a value
         b"HTTP/1.1 200 OK\r\nx-a: nul\x00\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nx-a: vertical\x0btab\r\n\r\n",  # h11 would refuse to write it
+        b"HTTP/1.1 100 Continue\r\n\r\n" * 17 + b"HTTP/1.1 200 OK\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nbad name: 1\r\n\r\n",
         b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
         b"HTTP/1.1 20 OK\r\n\r\n",
@@ -245,3 +247,32 @@ def test_fuzz_garbage_only_ever_raises_protocol_error(raw: bytes, cuts: list[int
                         assert name == name.lower()
     except ProtocolError:
         pass
+
+
+def test_many_informational_heads_are_refused_without_recursion():
+    parser = ResponseParser()
+    parser.feed(b"HTTP/1.1 100 Continue\r\n\r\n" * 5000)
+    with pytest.raises(ProtocolError, match="informational"):
+        events(parser)
+
+
+@pytest.mark.parametrize(
+    ("head", "keep_alive"),
+    [
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n", False),
+        (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n", False),
+    ],
+)
+def test_keep_alive_follows_the_version_and_the_connection_header(head, keep_alive):
+    _, body, end = parse(head + b"{}")
+    assert body == b"{}"
+    assert end.keep_alive is keep_alive
+
+
+def test_leftover_counts_bytes_beyond_the_answer():
+    parser = ResponseParser()
+    parser.feed(SIZED + b"\r\n")
+    events(parser)
+    assert parser.leftover == 2

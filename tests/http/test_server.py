@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import trio
 
-from shunt.http.server import Request, Response, ServerLimits, serve_http
+from shunt.http.server import Request, Response, ServerLimits, StreamAborted, serve_http
 
 
 async def start(nursery: trio.Nursery, handler, limits: ServerLimits | None = None) -> int:
@@ -171,4 +171,25 @@ async def test_a_streamed_answer_sends_its_head_with_the_first_chunk():
             empty = await _read_until(client, b"0\r\n\r\n")
             assert empty.startswith(b"HTTP/1.1 200 ")
             await client.aclose()
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_stream_that_fails_before_its_first_chunk_gets_a_whole_502():
+    async def handler(request: Request) -> Response:
+        async def stream() -> AsyncIterator[bytes]:
+            raise StreamAborted("upstream connection broke mid-response")
+            yield b""  # pragma: no cover (makes this an async generator)
+
+        return Response(200, [(b"content-type", b"application/json")], stream=stream())
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                failed = await client.post("/v1/messages", content=b"{}")
+                assert failed.status_code == 502
+                assert failed.json()["error"]["type"] == "api_error"
+                assert "mid-response" in failed.json()["error"]["message"]
+                again = await client.post("/v1/messages", content=b"{}")  # same connection
+                assert again.status_code == 502
             nursery.cancel_scope.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 
@@ -169,21 +170,65 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused(start_ser
     assert pool.connections_opened == 2
 
 
-async def test_a_reused_connection_closed_under_the_request_is_retried_once(start_server):
+async def test_a_request_written_to_a_reused_connection_is_never_sent_twice(start_server):
+    """The server reads the second request and hangs up: it may have started on it, so the
+    client reports the failure (the account machine then fails over) instead of re-sending."""
+
     async def close_on_the_second_request(stream: trio.abc.Stream, server: Server) -> None:
         buffer = bytearray()
         await server.read_request(stream, buffer)
         await stream.send_all(OK)
-        if server.connections == 1:
-            await server.read_request(stream, buffer)  # read it, then hang up without answering
-            return
-        await answer_every_request(stream, server)
+        await server.read_request(stream, buffer)  # read it, then hang up without answering
 
     server = await start_server(close_on_the_second_request)
     pool = pool_for(server)
     assert await fetch(pool) == (200, b"{}")
+    with pytest.raises(UpstreamUnreachable):
+        await fetch(pool)
+    assert len(server.requests) == 2
+    assert pool.connections_opened == 1
+
+
+async def test_a_reused_connection_that_cannot_be_written_is_replaced(start_server):
+    async def answer_then_stay(stream: trio.abc.Stream, server: Server) -> None:
+        await answer_every_request(stream, server)
+        await trio.sleep_forever()  # keep its end open: the idle socket never turns readable
+
+    server = await start_server(answer_then_stay)
+    pool = pool_for(server)
+    assert await fetch(pool) == (200, b"{}")
+    (idle,) = pool._idle
+    idle.socket.shutdown(socket.SHUT_WR)  # the write fails; nothing reached the server
     assert await fetch(pool) == (200, b"{}")
     assert pool.connections_opened == 2
+    assert len(server.requests) == 2
+
+
+async def test_bytes_beyond_the_answer_keep_the_connection_out_of_the_pool(start_server):
+    async def too_long(stream: trio.abc.Stream, server: Server) -> None:
+        await server.read_request(stream, bytearray())
+        await stream.send_all(OK + b"XX")
+
+    pool = pool_for(await start_server(too_long))
+    assert await fetch(pool) == (200, b"{}")
+    assert pool.idle_count == 0
+
+
+async def test_cancelled_during_the_tls_handshake_closes_the_socket(nursery: trio.Nursery):
+    saw_eof = trio.Event()
+
+    async def mute(stream: trio.abc.Stream) -> None:
+        while await stream.receive_some(65536):  # the ClientHello, never answered
+            pass
+        saw_eof.set()
+
+    listeners = await nursery.start(functools.partial(trio.serve_tcp, mute, 0, host="127.0.0.1"))
+    port = listeners[0].socket.getsockname()[1]
+    pool = UpstreamPool(f"https://127.0.0.1:{port}", connect_timeout_s=30, read_timeout_s=30)
+    with trio.move_on_after(0.2):
+        await fetch(pool)
+    with trio.fail_after(5):
+        await saw_eof.wait()
 
 
 async def test_a_fresh_connection_closed_before_an_answer_is_unreachable(start_server):
