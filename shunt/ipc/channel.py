@@ -63,7 +63,9 @@ class FrameChannel:
                 while True:
                     try:
                         batch.append(self._queue.receive_nowait())
-                    except trio.WouldBlock:
+                    except (trio.WouldBlock, trio.EndOfChannel):
+                        # EndOfChannel: aclose() ran while this batch was being gathered (a
+                        # worker killed at that moment); write what we have, then stop.
                         break
                 data = batch[0] if len(batch) == 1 else b"".join(batch)
                 batch.clear()

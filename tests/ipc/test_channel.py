@@ -84,3 +84,18 @@ async def test_send_window_blocks_until_credit_arrives(autojump_clock):
         window.grant(3)
         await trio.sleep(1)
         assert woke.is_set()
+
+
+async def test_writer_ends_quietly_when_the_channel_closes_mid_batch():
+    """A worker killed just as a frame was queued: the supervisor closes the channel while the
+    writer is gathering its batch. That once raised EndOfChannel through the supervisor's
+    nursery and took the whole front door down."""
+    front, _worker = trio.socket.socketpair()
+    channel = FrameChannel(trio.SocketStream(front), name="t")
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(channel.run_writer)
+            await trio.testing.wait_all_tasks_blocked()
+            channel.send_nowait(Ping(1))  # wakes the writer...
+            await channel.aclose()  # ...which then finds the queue closed while batching
+    assert channel.closed
