@@ -6,55 +6,37 @@ from __future__ import annotations
 
 import struct
 
-import trio
-
-from shunt.frontdoor.link import WorkerLink, WorkerLost
-from shunt.ipc.channel import FrameChannel
+from shunt.frontdoor.link import WorkerLost
 from shunt.ipc.codec import encode
 from shunt.ipc.messages import ResponseBody, ResponseEnd, ResponseHead
-
-
-async def _linked():
-    front, worker = trio.socket.socketpair()
-    channel = FrameChannel(trio.SocketStream(front), name="test")
-    link = WorkerLink(channel, label="w", on_report=lambda r: None, on_tokens=lambda link, t: None)
-    link.ready.set()
-    return link, channel, trio.SocketStream(worker)
+from tests.frontdoor.linked import running_link
 
 
 async def test_garbage_frames_are_dropped_and_the_stream_still_completes(caplog):
-    link, channel, worker = await _linked()
-    with trio.fail_after(10):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(link.run)
-            nursery.start_soon(channel.run_writer)
-            handle = link.open_stream("a", "POST", "/v1/messages", [], b"{}")
-            garbage = struct.pack(">I", 5) + b"\xc1\xc1\xc1\xc1\xc1"
-            truncated_map = struct.pack(">I", 3) + b"\x81\xa4t"  # a map cut short
-            await worker.send_all(
-                garbage
-                + encode(ResponseHead(handle.stream_id, 200, [], "a"))
-                + truncated_map
-                + encode(ResponseBody(handle.stream_id, b"hello"))
-                + encode(ResponseEnd(handle.stream_id, True))
-            )
-            events = [await handle.next_event() for _ in range(3)]
-            assert [type(e) for e in events] == [ResponseHead, ResponseBody, ResponseEnd]
-            assert channel.frames_dropped == 2
-            assert "dropped a frame" in caplog.text
-            nursery.cancel_scope.cancel()
+    async with running_link() as linked:
+        link, channel, worker = linked.link, linked.channel, linked.worker
+        handle = link.open_stream("a", "POST", "/v1/messages", [], b"{}")
+        garbage = struct.pack(">I", 5) + b"\xc1\xc1\xc1\xc1\xc1"
+        truncated_map = struct.pack(">I", 3) + b"\x81\xa4t"  # a map cut short
+        await worker.send_all(
+            garbage
+            + encode(ResponseHead(handle.stream_id, 200, [], "a"))
+            + truncated_map
+            + encode(ResponseBody(handle.stream_id, b"hello"))
+            + encode(ResponseEnd(handle.stream_id, True))
+        )
+        events = [await handle.next_event() for _ in range(3)]
+        assert [type(e) for e in events] == [ResponseHead, ResponseBody, ResponseEnd]
+        assert channel.frames_dropped == 2
+        assert "dropped a frame" in caplog.text
 
 
 async def test_broken_length_prefix_fails_open_streams_instead_of_hanging():
-    link, channel, worker = await _linked()
-    with trio.fail_after(10):
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(link.run)
-            nursery.start_soon(channel.run_writer)
-            handle = link.open_stream("a", "POST", "/v1/messages", [], b"{}")
-            await worker.send_all(b"\xff\xff\xff\xff garbage that never ends")
-            event = await handle.next_event()
-            assert isinstance(event, WorkerLost)
-            assert "out of sync" in event.reason
-            assert link.closed
-            nursery.cancel_scope.cancel()
+    async with running_link() as linked:
+        link, worker = linked.link, linked.worker
+        handle = link.open_stream("a", "POST", "/v1/messages", [], b"{}")
+        await worker.send_all(b"\xff\xff\xff\xff garbage that never ends")
+        event = await handle.next_event()
+        assert isinstance(event, WorkerLost)
+        assert "out of sync" in event.reason
+        assert link.closed
