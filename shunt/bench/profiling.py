@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -42,12 +43,7 @@ def top_frames(
     inclusive: collections.Counter[str] = collections.Counter()
     files: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = stack.split(";")
+    for frames, count in _stacks(collapsed):
         total += count
         own[frames[-1]] += count
         files[_file_of(frames[-1])] += count
@@ -61,6 +57,14 @@ def top_frames(
     ]
     files_top = [(name, 100 * n / total) for name, n in files.most_common(top)]
     return total, frames_top, files_top
+
+
+def _stacks(collapsed: str) -> Iterator[tuple[list[str], int]]:
+    """(frames, sample count) per line of py-spy's collapsed output; malformed lines skipped."""
+    for line in collapsed.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if stack and count_text.isdigit():
+            yield stack.split(";"), int(count_text)
 
 
 def _file_of(frame: str) -> str:
@@ -80,14 +84,11 @@ def own_code(
     time spent in libraries is called from."""
     inclusive: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        total += int(count_text)
-        for frame in set(stack.split(";")):
+    for frames, count in _stacks(collapsed):
+        total += count
+        for frame in set(frames):
             if _file_of(frame).startswith(roots):
-                inclusive[frame] += int(count_text)
+                inclusive[frame] += count
     if total == 0:
         return []
     below_entry = [(f, n) for f, n in inclusive.most_common() if n < ENTRY_SHARE * total]

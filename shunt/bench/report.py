@@ -39,6 +39,11 @@ def _ms(summary: Summary | None, field: str) -> float | None:
     return None if summary is None else float(getattr(summary, field))
 
 
+def _ms_row(label: str, direct: Summary | None, proxy: Summary | None, field: str) -> str:
+    """A row of one percentile (`field`, e.g. "p50_ms") of two distributions, in ms."""
+    return _row(label, _ms(direct, field), _ms(proxy, field))
+
+
 def _flags(*sides: LoadSide | Any) -> str:
     notes = []
     if any(getattr(side, "timed_out", False) for side in sides):
@@ -65,8 +70,8 @@ def render_table(result: BenchResult, checks: Sequence[Check]) -> str:
     for pair, count in zip(result.latency, plan.requests, strict=False):
         d, p = pair.direct, pair.proxy
         out.append(f"small requests, concurrency {pair.concurrency} ({count} each){_flags(d, p)}")
-        out.append(_row("latency p50 (ms)", _ms(d.latency, "p50_ms"), _ms(p.latency, "p50_ms")))
-        out.append(_row("latency p99 (ms)", _ms(d.latency, "p99_ms"), _ms(p.latency, "p99_ms")))
+        out.append(_ms_row("latency p50 (ms)", d.latency, p.latency, "p50_ms"))
+        out.append(_ms_row("latency p99 (ms)", d.latency, p.latency, "p99_ms"))
         out.append(_row("throughput (req/s)", d.rps, p.rps, 0, added=False))
         out.append(_row("errors", d.errors, p.errors, 0))
     t = result.ttfb
@@ -74,45 +79,19 @@ def render_table(result: BenchResult, checks: Sequence[Check]) -> str:
         f"streams of {plan.stream_events} events, one at a time "
         f"({plan.ttfb_streams} each){_flags(t.direct, t.proxy)}"
     )
-    out.append(
-        _row(
-            "time to first byte p50 (ms)", _ms(t.direct.ttfb, "p50_ms"), _ms(t.proxy.ttfb, "p50_ms")
-        )
-    )
-    out.append(
-        _row(
-            "time to first byte p99 (ms)", _ms(t.direct.ttfb, "p99_ms"), _ms(t.proxy.ttfb, "p99_ms")
-        )
-    )
-    out.append(
-        _row("whole stream p50 (ms)", _ms(t.direct.total, "p50_ms"), _ms(t.proxy.total, "p50_ms"))
-    )
+    out.append(_ms_row("time to first byte p50 (ms)", t.direct.ttfb, t.proxy.ttfb, "p50_ms"))
+    out.append(_ms_row("time to first byte p99 (ms)", t.direct.ttfb, t.proxy.ttfb, "p99_ms"))
+    out.append(_ms_row("whole stream p50 (ms)", t.direct.total, t.proxy.total, "p50_ms"))
     out.append(_row("errors", t.direct.errors, t.proxy.errors, 0))
     e = result.events
     out.append(
         f"SSE event delay, arrival - send ({plan.event_streams} streams at once, "
         f"{plan.event_delay_ms:g} ms apart){_flags(e.direct, e.proxy)}"
     )
-    out.append(
-        _row(
-            "per-event delay p50 (ms)", _ms(e.direct.delay, "p50_ms"), _ms(e.proxy.delay, "p50_ms")
-        )
-    )
-    out.append(
-        _row(
-            "per-event delay p99 (ms)", _ms(e.direct.delay, "p99_ms"), _ms(e.proxy.delay, "p99_ms")
-        )
-    )
-    out.append(
-        _row(
-            "time to first byte p50 (ms)", _ms(e.direct.ttfb, "p50_ms"), _ms(e.proxy.ttfb, "p50_ms")
-        )
-    )
-    out.append(
-        _row(
-            "time to first byte p99 (ms)", _ms(e.direct.ttfb, "p99_ms"), _ms(e.proxy.ttfb, "p99_ms")
-        )
-    )
+    out.append(_ms_row("per-event delay p50 (ms)", e.direct.delay, e.proxy.delay, "p50_ms"))
+    out.append(_ms_row("per-event delay p99 (ms)", e.direct.delay, e.proxy.delay, "p99_ms"))
+    out.append(_ms_row("time to first byte p50 (ms)", e.direct.ttfb, e.proxy.ttfb, "p50_ms"))
+    out.append(_ms_row("time to first byte p99 (ms)", e.direct.ttfb, e.proxy.ttfb, "p99_ms"))
     out.append(_row("events measured", e.direct.events, e.proxy.events, 0, added=False))
     out.append(_row("errors", e.direct.errors, e.proxy.errors, 0))
     o = result.open_streams

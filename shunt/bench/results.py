@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 import attrs
 
@@ -30,37 +30,37 @@ class Plan:
     phase_budget_s: float  # every phase stops by itself after this long
 
 
+FULL_PLAN: Final = Plan(
+    quick=False,
+    accounts=4,
+    concurrencies=(1, 20, 200),
+    requests=(3000, 10000, 10000),
+    warmup=(200, 600, 800),
+    ttfb_streams=300,
+    stream_events=200,
+    event_streams=4,
+    event_rounds=10,
+    event_delay_ms=2.0,
+    open_streams=1000,
+    open_stream_events=20,
+    phase_budget_s=120.0,
+)
+
+
 def make_plan(*, quick: bool) -> Plan:
-    if quick:
-        return Plan(
-            quick=True,
-            accounts=4,
-            concurrencies=(1, 20, 200),
-            requests=(150, 600, 1000),
-            warmup=(20, 60, 200),
-            ttfb_streams=20,
-            stream_events=200,
-            event_streams=4,
-            event_rounds=1,
-            event_delay_ms=2.0,
-            open_streams=250,
-            open_stream_events=5,
-            phase_budget_s=20.0,
-        )
-    return Plan(
-        quick=False,
-        accounts=4,
-        concurrencies=(1, 20, 200),
-        requests=(3000, 10000, 10000),
-        warmup=(200, 600, 800),
-        ttfb_streams=300,
-        stream_events=200,
-        event_streams=4,
-        event_rounds=10,
-        event_delay_ms=2.0,
-        open_streams=1000,
-        open_stream_events=20,
-        phase_budget_s=120.0,
+    """The full run, or `--quick`: the same shapes with fewer requests and a shorter budget."""
+    if not quick:
+        return FULL_PLAN
+    return attrs.evolve(
+        FULL_PLAN,
+        quick=True,
+        requests=(150, 600, 1000),
+        warmup=(20, 60, 200),
+        ttfb_streams=20,
+        event_rounds=1,
+        open_streams=250,
+        open_stream_events=5,
+        phase_budget_s=20.0,
     )
 
 

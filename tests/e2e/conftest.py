@@ -33,3 +33,13 @@ def proxy(shunt_home: Path, simulator: Simulator) -> Iterator[Proxy]:
         yield running
     finally:
         running.close()
+
+
+@pytest.fixture
+def three(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
+    """A simulator with three accounts (alpha, beta, gamma); the test writes its own config."""
+    sim = Simulator(shunt_home, tmp_path, ["alpha", "beta", "gamma"])
+    try:
+        yield sim
+    finally:
+        sim.close()

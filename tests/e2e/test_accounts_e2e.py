@@ -143,12 +143,8 @@ def user_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def sim(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
-    simulator = Simulator(shunt_home, tmp_path, ["alpha", "beta", "gamma"])
-    try:
-        yield simulator
-    finally:
-        simulator.close()
+def sim(three: Simulator) -> Simulator:
+    return three  # the conftest's three-account simulator, under this file's name
 
 
 @pytest.fixture

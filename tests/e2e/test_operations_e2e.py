@@ -7,14 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
-import pytest
 
-from tests.e2e.harness import Load, Proxy, Simulator, alive, wait_until, write_config
+from tests.e2e.harness import Load, Proxy, alive, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 STREAM = {
@@ -48,15 +46,6 @@ def ps(home: Path) -> list[dict]:
 
 def worker_of(home: Path, account: str) -> dict:
     return next(row for row in ps(home) if account in row["accounts"])
-
-
-@pytest.fixture
-def three(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
-    sim = Simulator(shunt_home, tmp_path, ["alpha", "beta", "gamma"])
-    try:
-        yield sim
-    finally:
-        sim.close()
 
 
 def test_kill_9_worker_under_streaming_load(shunt_home, three):
