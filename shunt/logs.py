@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import stat
 import time
 from pathlib import Path
 from typing import Final
@@ -40,6 +42,50 @@ class _SharedFormatter(logging.Formatter):
         return f"{self._second_text},{int(record.msecs):03d}"
 
 
+class _RotatingLog(logging.handlers.RotatingFileHandler):
+    """A RotatingFileHandler that keeps the file's size itself.
+
+    The standard one stats the path twice and seeks to the end before every line to decide on
+    rollover: three system calls per request in the request log. Only the front door writes
+    this file, so the size it wrote is the file's size; it is read from the file once per open.
+    Sizes count characters, as the standard handler does."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        self._size = 0
+        self._regular = True
+        self._measure()
+
+    def _measure(self) -> None:
+        """The size and kind of the file just opened (bpo-45401: never rotate a non-file)."""
+        try:
+            self._regular = stat.S_ISREG(os.stat(self.baseFilename).st_mode)
+        except OSError:
+            self._regular = True
+        self._size = self.stream.seek(0, os.SEEK_END) if self.stream is not None else 0
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        if not self._regular or self.maxBytes <= 0:
+            return False
+        if self.stream is None:
+            self.stream = self._open()
+            self._measure()
+        return self._size > 0 and self._size + len(self.format(record)) + 1 >= self.maxBytes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.shouldRollover(record):
+                self.doRollover()
+            logging.FileHandler.emit(self, record)
+            self._size += len(self.format(record)) + 1
+        except Exception:
+            self.handleError(record)
+
+    def doRollover(self) -> None:
+        super().doRollover()
+        self._measure()
+
+
 def setup_logging(level: str, log_file: Path | None, *, to_stderr: bool = True) -> None:
     # FORMAT uses none of the caller, thread or process fields; not collecting them saves a
     # stack walk and a getpid per line (the request log writes one per request).
@@ -58,9 +104,7 @@ def setup_logging(level: str, log_file: Path | None, *, to_stderr: bool = True) 
         root.addHandler(stream)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        rotating = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=MAX_LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
-        )
+        rotating = _RotatingLog(log_file, MAX_LOG_BYTES, LOG_BACKUPS)
         rotating.setFormatter(formatter)
         root.addHandler(rotating)
     # httpx logs every request at INFO; that is our request log's job.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 
 from shunt.logs import FORMAT, _SharedFormatter
 
@@ -51,3 +53,39 @@ def test_the_time_text_follows_the_clock_across_seconds():
         line.created = created
         line.msecs = (created - int(created)) * 1000
         assert shared.formatTime(line) == standard.formatTime(line)
+
+
+def test_the_log_file_rotates_at_its_size_without_asking_the_file(tmp_path):
+    from shunt.logs import _RotatingLog
+
+    path = tmp_path / "shunt.log"
+    path.write_text("x" * 50 + "\n")  # a log left by an earlier run counts toward the size
+    handler = _RotatingLog(path, max_bytes=200, backups=2)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    try:
+        for i in range(10):
+            handler.emit(record(f"line {i:02d} " + "y" * 30))  # 39 characters + newline
+    finally:
+        handler.close()
+    names = ["shunt.log.2", "shunt.log.1", "shunt.log"]  # oldest first
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    texts = [(tmp_path / name).read_text() for name in names]
+    assert all(0 < len(text) < 200 for text in texts)
+    # what is kept is the newest lines, in order, none doubled (older ones went with backups)
+    kept = [line for text in texts for line in text.splitlines() if line.startswith("line")]
+    written = [f"line {i:02d} " + "y" * 30 for i in range(10)]
+    assert kept == written[-len(kept) :]
+    assert len(kept) >= 8
+
+
+def test_a_log_path_that_is_not_a_regular_file_never_rotates(tmp_path):
+    from shunt.logs import _RotatingLog
+
+    handler = _RotatingLog(Path(os.devnull), max_bytes=10, backups=1)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    try:
+        for _ in range(5):
+            handler.emit(record("a line longer than ten characters"))
+    finally:
+        handler.close()
+    assert Path(os.devnull).exists()
