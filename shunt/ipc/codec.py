@@ -18,6 +18,7 @@ from cattrs.preconf.msgpack import make_converter
 from cattrs.strategies import configure_tagged_union
 
 from shunt.errors import FatalFrameError, FrameError
+from shunt.ipc.hot import DECODERS, ENCODERS
 from shunt.ipc.messages import MESSAGE_TYPES, Message
 
 MIB: Final = 1024 * 1024
@@ -50,8 +51,10 @@ _PACKER_OPTIONS: Final[dict[str, Any]] = {"use_bin_type": True}
 
 def encode(message: Message) -> bytes:
     """One complete frame for `message`."""
+    fast = ENCODERS.get(type(message))
     try:
-        payload: bytes = msgpack.packb(CONVERTER.unstructure(message, Message), **_PACKER_OPTIONS)
+        raw = fast(message) if fast is not None else CONVERTER.unstructure(message, Message)
+        payload: bytes = msgpack.packb(raw, **_PACKER_OPTIONS)
     except (OverflowError, TypeError, ValueError) as exc:
         raise FrameError(f"{type(message).__name__} cannot be encoded: {exc}") from None
     if len(payload) > MAX_FRAME_BYTES:
@@ -70,6 +73,9 @@ def decode_payload(payload: bytes) -> Message:
     kind = raw.get(TAG)
     if not isinstance(kind, str) or kind not in _TYPE_NAMES:
         raise FrameError(f"frame has unknown {TAG}={kind!r}")
+    fast = DECODERS.get(kind)
+    if fast is not None:
+        return fast(raw)
     try:
         message: Message = CONVERTER.structure(raw, Message)  # type: ignore[arg-type]
     except (cattrs.BaseValidationError, KeyError, TypeError, ValueError) as exc:
