@@ -1,0 +1,113 @@
+"""What a server handler sees and returns: requests, responses, limits, shunt's error shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Final
+
+import attrs
+
+KIB: Final = 1024
+MIB: Final = 1024 * KIB
+
+
+@attrs.frozen
+class ServerLimits:
+    max_body_bytes: int = 64 * MIB
+    max_header_bytes: int = 64 * KIB
+    idle_timeout_s: float = 300.0  # keep-alive connection with no request under way
+    header_timeout_s: float = 30.0  # from the first byte of a request to the end of its head
+    body_timeout_s: float = 300.0  # whole request body
+    write_timeout_s: float = 300.0  # a client that reads nothing this long is cut off
+
+
+@attrs.define(slots=True)
+class Request:
+    method: str
+    target: str  # path and query string as sent
+    headers: list[tuple[bytes, bytes]]  # names lowercased by the parser
+    body: bytes
+    client: str  # peer host
+
+    def header(self, name: bytes) -> bytes | None:
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def path(self) -> str:
+        return self.target.split("?", 1)[0]
+
+
+@attrs.define(slots=True)
+class Response:
+    """`stream`, when set, is sent chunk by chunk as it yields (each chunk flushed at once).
+
+    The stream is pulled only after the previous chunk reached the socket, so a producer can
+    treat "resumed after yield" as "written" (the front door returns flow-control credit there).
+    """
+
+    status: int
+    headers: list[tuple[bytes, bytes]] = attrs.Factory(list)
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+    # Runs exactly once after the response is finished, abandoned or never sent (HEAD, a client
+    # that vanished before the head was written): resource cleanup must live here, not in a
+    # generator's `finally`, which does not run for a generator that never started.
+    on_close: Callable[[], Awaitable[None]] | None = None
+
+    def chain_close(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        """Add `cleanup` after any on_close already set."""
+        first = self.on_close
+
+        async def both() -> None:
+            try:
+                if first is not None:
+                    await first()
+            finally:
+                await cleanup()
+
+        self.on_close = both
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error_response(
+    status: int,
+    error_type: str,
+    message: str,
+    *,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> Response:
+    """shunt's own errors in Anthropic shape (SPEC §2)."""
+    body = json.dumps({"type": "error", "error": {"type": error_type, "message": message}}).encode()
+    return Response(
+        status,
+        [(b"content-type", b"application/json"), *(headers or [])],
+        body,
+    )
+
+
+STATUS_ERROR_TYPES: Final = {
+    400: "invalid_request_error",
+    408: "timeout_error",
+    413: "request_too_large",
+    414: "invalid_request_error",
+    431: "invalid_request_error",
+    500: "api_error",
+}
+
+
+class AbortConnection(Exception):
+    """Raised by a handler to close the connection at once without sending a byte
+    (the simulator's `drop` fault; a server that wants to refuse silently)."""
+
+
+class StreamAborted(Exception):
+    """Raised by a response stream that cannot finish honestly (its source broke midway).
+
+    The connection is closed without the terminating chunk, so the client sees an incomplete
+    response instead of a silently truncated one."""

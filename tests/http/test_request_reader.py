@@ -1,0 +1,166 @@
+"""The sans-IO request reader: whole requests out of bytes split anywhere, limits, clear errors."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shunt.http.request_reader import RequestReader
+
+GET = b"GET /health?x=1 HTTP/1.1\r\nHost: shunt\r\nX-App: cli\r\n\r\n"
+POST = b'POST /v1/messages HTTP/1.1\r\nhost: shunt\r\ncontent-length: 11\r\n\r\n{"a": "b"}\n'
+CHUNKED = (
+    b"POST /v1/messages HTTP/1.1\r\nhost: shunt\r\ntransfer-encoding: chunked\r\n\r\n"
+    b'4\r\n{"a"\r\n7\r\n: "b"}\n\r\n0\r\n\r\n'
+)
+
+
+def reader(**limits: int) -> RequestReader:
+    return RequestReader(
+        max_header_bytes=limits.get("head", 64 * 1024), max_body_bytes=limits.get("body", 1000)
+    )
+
+
+def read_all(data: bytes, cuts: list[int] = (), **limits: int):
+    r = reader(**limits)
+    start = 0
+    for cut in sorted(cuts):
+        r.feed(data[start:cut])
+        start = cut
+    r.feed(data[start:])
+    requests = []
+    while (request := r.next_request()) is not None:
+        requests.append(request)
+    return r, requests
+
+
+def test_a_request_with_its_headers_lowercased_and_its_target_as_sent():
+    r, [request] = read_all(GET)
+    assert request.head.method == b"GET"
+    assert request.head.target == b"/health?x=1"
+    assert request.head.headers == [(b"host", b"shunt"), (b"x-app", b"cli")]
+    assert request.head.keep_alive
+    assert request.body == b""
+    assert r.idle
+    assert r.error is None
+
+
+@given(st.lists(st.integers(min_value=0, max_value=len(GET + POST + CHUNKED)), max_size=8))
+def test_pipelined_requests_split_anywhere_come_out_whole_and_in_order(cuts):
+    r, requests = read_all(GET + POST + CHUNKED, cuts)
+    assert [q.head.method for q in requests] == [b"GET", b"POST", b"POST"]
+    assert [q.body for q in requests] == [b"", b'{"a": "b"}\n', b'{"a": "b"}\n']
+    assert r.error is None
+    assert r.idle
+
+
+def test_the_phases_say_which_timeout_applies():
+    r = reader()
+    assert r.idle
+    r.feed(POST[:10])
+    assert r.in_head
+    assert not r.idle
+    r.feed(POST[10:-3])
+    assert not r.in_head
+    assert r.current is not None
+    assert r.current.method == b"POST"
+    r.feed(POST[-3:])
+    assert r.current is None
+    assert r.has_ready
+
+
+def test_http_1_0_and_connection_close_do_not_keep_alive():
+    _, [old] = read_all(b"GET / HTTP/1.0\r\n\r\n")
+    _, [closing] = read_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+    _, [kept] = read_all(b"GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n")
+    assert (old.head.keep_alive, closing.head.keep_alive, kept.head.keep_alive) == (
+        False,
+        False,
+        True,
+    )
+
+
+def test_expect_100_continue_is_noticed():
+    r = reader()
+    r.feed(b"POST / HTTP/1.1\r\nhost: x\r\nexpect: 100-Continue\r\ncontent-length: 2\r\n\r\n")
+    assert r.current is not None
+    assert r.current.expect_continue
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "words"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, "malformed request"),
+        (b"G@T / HTTP/1.1\r\nhost: x\r\n\r\n", 400, "method"),
+        (b"GET / HTTP/1.1\r\nhost: x\r\nno-colon-here\r\n\r\n", 400, "header"),
+        (b"GET / HTTP/1.1\r\nhost: x\r\ncontent-length: nope\r\n\r\n", 400, "Content-Length"),
+        (b"GET / HTTP/9.9\r\nhost: x\r\n\r\n", 400, "version"),
+        (b"GET / HTTP/1.1\r\n\r\n", 400, "Host header"),
+        (b"GET / HTTP/1.1\r\nhost: x\r\nx-v: a\x01b\r\n\r\n", 400, "header value"),
+        (b"GET / HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 300 + b"\r\n\r\n", 431, "max_header"),
+        (b"GET / HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 300, 431, "max_header_bytes"),
+        (b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 5000\r\n\r\n", 413, "max_body_bytes"),
+    ],
+    ids=[
+        "request-line",
+        "method",
+        "header-line",
+        "content-length",
+        "version",
+        "no-host",
+        "control-char",
+        "big-head",
+        "big-unfinished-head",
+        "declared-body",
+    ],
+)
+def test_what_cannot_be_served_is_one_error_with_a_status_and_a_reason(data, status, words):
+    r, requests = read_all(data, head=200, body=1000)
+    assert requests == []
+    assert r.error is not None
+    assert (r.error.status, words.lower() in r.error.message.lower()) == (status, True), r.error
+
+
+def test_a_chunked_body_over_the_limit_is_413_before_it_is_all_buffered():
+    r = reader(body=100)
+    r.feed(b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n")
+    for _ in range(10):
+        r.feed(b"20\r\n" + b"x" * 32 + b"\r\n")
+    assert r.error is not None
+    assert r.error.status == 413
+
+
+def test_requests_before_an_error_are_still_served_first():
+    r, requests = read_all(GET + b"GARBAGE\r\n\r\n")
+    assert [q.head.target for q in requests] == [b"/health?x=1"]
+    assert r.error is not None
+    assert r.error.status == 400
+
+
+def test_nothing_is_parsed_after_an_error():
+    r = reader()
+    r.feed(b"GARBAGE\r\n\r\n")
+    r.feed(GET)
+    assert r.next_request() is None
+    assert r.error is not None
+
+
+def test_an_upgrade_request_is_served_once_and_then_the_connection_closes():
+    _, [request] = read_all(
+        b"GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: ws\r\n\r\n"
+    )
+    assert request.head.target == b"/ws"
+    assert not request.head.keep_alive
+
+
+@given(st.binary(max_size=400))
+def test_any_bytes_give_requests_or_an_error_never_an_exception(data):
+    r, requests = read_all(data, head=200, body=100)
+    assert all(q.head.target for q in requests)
+    assert r.error is None or r.error.status in (400, 413, 431)
+
+
+def test_connect_comes_out_as_a_last_request_whose_target_is_not_a_path():
+    """llhttp ends a CONNECT at its head; the connection then refuses the non-path target."""
+    _, [request] = read_all(b"CONNECT a:1 HTTP/1.1\r\nhost: a\r\n\r\n")
+    assert request.head.target == b"a:1"
+    assert not request.head.keep_alive
