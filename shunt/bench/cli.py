@@ -32,9 +32,19 @@ def _log(message: str) -> None:
     help="Also write the JSON result to this file.",
 )
 @click.option("--check", is_flag=True, help="Exit with status 1 when a target is missed.")
+@click.option(
+    "--no-pin",
+    is_flag=True,
+    help="Do not keep the load client and the simulator on different CPUs.",
+)
 @friendly_errors
 def bench_command(
-    quick: bool, as_json: bool, profile_dir: Path | None, output: Path | None, check: bool
+    quick: bool,
+    as_json: bool,
+    profile_dir: Path | None,
+    output: Path | None,
+    check: bool,
+    no_pin: bool,
 ) -> None:
     """Start the simulator and `shunt serve` (4 accounts) in a temporary SHUNT_HOME and
     measure latency, throughput, time to first byte, per-event delay, 1,000 open streams,
@@ -44,7 +54,7 @@ def bench_command(
     from shunt.bench.runner import Bench
     from shunt.bench.targets import evaluate
 
-    bench = Bench(make_plan(quick=quick), log=_log, profile_dir=profile_dir)
+    bench = Bench(make_plan(quick=quick), log=_log, profile_dir=profile_dir, pin=not no_pin)
     result = trio.run(bench.run)
     checks = evaluate(result)
     as_text = render_json(result, checks)

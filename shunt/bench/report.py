@@ -62,7 +62,7 @@ def render_table(result: BenchResult, checks: Sequence[Check]) -> str:
         f"the simulator direct vs through `shunt serve` ({plan.accounts} accounts, --workers auto)",
         f"machine: {m.get('nproc')} CPUs ({m.get('cpu')}), {m.get('memory_gb')} GB, "
         f"Python {m.get('python')}, load average {m.get('loadavg_1min_at_start')} at start; "
-        "client, simulator, front door and workers share the CPUs",
+        f"{m.get('placement', 'client, simulator, front door and workers share the CPUs')}",
         "",
         f"  {'':<{LABEL}}"
         + "".join(f"{h:>{COLUMN}}" for h in ("direct", "proxy", "proxy/dir", "added")),

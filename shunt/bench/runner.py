@@ -26,6 +26,7 @@ import trio
 from shunt.bench import scenarios
 from shunt.bench.client import Connection, ExchangeError
 from shunt.bench.open_streams import SimControl, run_open_streams
+from shunt.bench.placement import UNPINNED, pin_process, plan_placement, usable_cpus
 from shunt.bench.processes import Pids, cancel_on_sigterm, kill_leftovers, machine
 from shunt.bench.profiling import PROFILE_CONCURRENCY, profile_proxy
 from shunt.bench.results import BenchResult, LoadPair, Pair, Plan, Startup
@@ -55,11 +56,15 @@ def _config(sim_url: str, accounts: list[str]) -> str:
 
 
 class Bench:
-    def __init__(self, plan: Plan, *, log: Log, profile_dir: Path | None = None) -> None:
+    def __init__(
+        self, plan: Plan, *, log: Log, profile_dir: Path | None = None, pin: bool = True
+    ) -> None:
         self.plan = plan
         self.log = log
         self.profile_dir = profile_dir
+        self.pin = pin
         self._pids: Pids | None = None
+        self._own_cpus: frozenset[int] | None = None  # to restore after pinning the client
 
     async def run(self) -> BenchResult:
         """One whole run; SIGTERM (like Ctrl-C) stops it early, and either way every process
@@ -85,6 +90,8 @@ class Bench:
                     output.close()
                 if self._pids is not None:
                     kill_leftovers(self._pids.workers)
+                if self._own_cpus is not None:
+                    pin_process(os.getpid(), self._own_cpus)
         if result is None:
             raise ShuntError("stopped by SIGTERM; everything it started has been stopped")
         return attrs.evolve(result, elapsed_s=round(time.perf_counter() - started, 1))
@@ -157,10 +164,23 @@ class Bench:
         pids.find_workers()
         if len(pids.workers) != plan.accounts:
             raise ShuntError(f"expected {plan.accounts} workers, found {len(pids.workers)}")
+        host["placement"] = self._place(sim.pid)
+        self.log(host["placement"])
 
         result = await self._measure(direct, proxy, sim_port, pids, startup, host)
         self.log("stopping shunt serve and the simulator")
         return result
+
+    def _place(self, simulator_pid: int) -> str:
+        """Pin the simulator and this process (the load client) apart; shunt, started before
+        this, keeps every CPU. See shunt/bench/placement.py."""
+        placement = plan_placement(usable_cpus()) if self.pin else None
+        if placement is None:
+            return UNPINNED if not self.pin else "one CPU: nothing pinned"
+        pin_process(simulator_pid, placement.simulator_cpus)
+        self._own_cpus = frozenset(usable_cpus())
+        pin_process(os.getpid(), placement.client_cpus)
+        return placement.describe()
 
     async def _measure(
         self,
