@@ -60,6 +60,10 @@ class Connection:
         )
         self._write_scope: trio.CancelScope | None = None
         self._head_sent = False  # of the response under way
+        self._gone = False  # the client closed or reset its side
+        self._handler_scope: trio.CancelScope | None = None  # the request being handled
+        self._progress = trio.lowlevel.ParkingLot()  # the serving loop waits here for input
+        self._consumed = trio.lowlevel.ParkingLot()  # the reading task waits here for room
         try:
             peer = stream.socket.getpeername()
             self.client = str(peer[0]) if isinstance(peer, tuple) else str(peer)
@@ -71,8 +75,13 @@ class Connection:
 
     async def serve(self) -> None:
         try:
-            while await self._serve_one():
-                pass
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._read_input)
+                try:
+                    while await self._serve_one():
+                        pass
+                finally:
+                    nursery.cancel_scope.cancel()
         except _ClientGone:
             pass
         except InvalidResponse as exc:
@@ -89,14 +98,35 @@ class Connection:
                     pass
 
     # --- reading ------------------------------------------------------------------------------
+    async def _read_input(self) -> None:
+        """The connection's one reader, for its whole life: parses what arrives, and notices at
+        once when the client goes away, which cancels the request being handled (so a client
+        that disconnects cancels its upstream request). It pauses while a parsed request waits
+        to be served or after a protocol error, so a pipelining client is not read ahead of."""
+        reader = self.reader
+        while True:
+            while reader.has_ready or reader.error is not None:
+                await self._consumed.park()
+            try:
+                data = await self.stream.receive_some(READ_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                data = b""
+            if not data:
+                # Closed or half-closed: nobody will read an answer (as nginx's 499).
+                self._gone = True
+                if self._handler_scope is not None:
+                    self._handler_scope.cancel()
+                self._progress.unpark_all()
+                return
+            reader.feed(data)
+            self._progress.unpark_all()
+
     async def _receive(self) -> None:
-        try:
-            data = await self.stream.receive_some(READ_SIZE)
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            raise _ClientGone from exc
-        if not data:
-            raise _ClientGone  # closed (or half-closed) before a whole request: nothing to answer
-        self.reader.feed(data)
+        """Wait until the reading task has parsed more input."""
+        if not self._gone:
+            await self._progress.park()
+        if self._gone and not self.reader.has_ready:
+            raise _ClientGone  # closed before a whole request: nothing to answer
 
     async def _next_request(self) -> ParsedRequest | None:
         """The next whole request; None when the client closed or idled out between requests.
@@ -127,6 +157,7 @@ class Connection:
                 while pending() and reader.current is not None:
                     await self._receive()
         ready = reader.next_request()
+        self._consumed.unpark_all()
         if ready is None and reader.error is not None:
             raise reader.error
         return ready
@@ -177,22 +208,10 @@ class Connection:
         """Run the handler and write its answer; a client that disconnects cancels both."""
         gone = False
         keep_alive = False
-        async with trio.open_nursery() as nursery:
-
-            async def watch_for_disconnect() -> None:
-                nonlocal gone
-                try:
-                    data = await self.stream.receive_some(READ_SIZE)
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    data = b""
-                if data:
-                    # A pipelined next request: parse it for the next cycle, stop watching.
-                    self.reader.feed(data)
-                    return
-                gone = True
-                nursery.cancel_scope.cancel()
-
-            nursery.start_soon(watch_for_disconnect)
+        with trio.CancelScope() as scope:
+            self._handler_scope = scope
+            if self._gone:
+                scope.cancel()
             response: Response | None
             try:
                 response = await self.handler(request)
@@ -211,8 +230,8 @@ class Connection:
                 except InvalidResponse as exc:
                     logger.error("could not send a valid response to %s: %s", self.client, exc)
                     gone = True
-            nursery.cancel_scope.cancel()
-        if gone:
+        self._handler_scope = None
+        if gone or self._gone:
             raise _ClientGone
         return keep_alive
 

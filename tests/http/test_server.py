@@ -193,3 +193,66 @@ async def test_a_stream_that_fails_before_its_first_chunk_gets_a_whole_502():
                 again = await client.post("/v1/messages", content=b"{}")  # same connection
                 assert again.status_code == 502
             nursery.cancel_scope.cancel()
+
+
+async def test_a_client_that_goes_away_cancels_its_handler_at_once():
+    started, cancelled = trio.Event(), trio.Event()
+
+    async def handler(request: Request) -> Response:
+        started.set()
+        try:
+            await trio.sleep_forever()
+        finally:
+            cancelled.set()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(b"GET /wait HTTP/1.1\r\nhost: x\r\n\r\n")
+            await started.wait()
+            await client.aclose()
+            await cancelled.wait()
+            nursery.cancel_scope.cancel()
+
+
+async def test_pipelined_requests_are_answered_in_order_then_the_bad_one_gets_400():
+    async def handler(request: Request) -> Response:
+        return Response(200, [], request.path.encode())
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(
+                b"GET /one HTTP/1.1\r\nhost: x\r\n\r\n"
+                b"GET /two HTTP/1.1\r\nhost: x\r\n\r\n"
+                b"GARBAGE\r\n\r\n"
+            )
+            answer = b""
+            while (more := await client.receive_some(65536)) != b"":
+                answer += more
+            first, second, third = answer.split(b"HTTP/1.1 ")[1:]
+            assert first.startswith(b"200 ")
+            assert first.endswith(b"/one")
+            assert second.endswith(b"/two")
+            assert third.startswith(b"400 ")
+            assert b'"invalid_request_error"' in third
+            await client.aclose()
+            nursery.cancel_scope.cancel()
+
+
+async def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(autojump_clock):
+    async def handler(request: Request) -> Response:
+        return Response(200, [], b"ok")
+
+    async with trio.open_nursery() as nursery:
+        port = await start(nursery, handler, ServerLimits(idle_timeout_s=30))
+        client = await trio.open_tcp_stream("127.0.0.1", port)
+        await client.send_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert (await client.receive_some(65536)).startswith(b"HTTP/1.1 200 ")
+        with trio.fail_after(60):  # virtual time: the server closes at 30 s
+            assert await client.receive_some(65536) == b""
+        await client.aclose()
+        nursery.cancel_scope.cancel()
