@@ -17,7 +17,7 @@ from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
 from shunt.http.server import Request, Response, StreamAborted, error_response
 from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
 from shunt.quota import AccountSnapshot
-from shunt.routing.conversation import conversation_key
+from shunt.routing.conversation import conversation_key, model_of, needs_body
 from shunt.routing.router import Decision, RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
 from workers.sse import error_event
@@ -88,8 +88,8 @@ class Pool:
         )
 
     async def handle(self, request: Request) -> Response:
-        body = _parse_json(request.body)
-        model = body.get("model") if body is not None else None
+        body = _parse_json(request.body) if needs_body(request.headers) else None
+        model = body.get("model") if body is not None else model_of(request.body)
         record = RequestRecord(
             started=time.time(),
             method=request.method,

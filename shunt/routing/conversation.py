@@ -43,6 +43,26 @@ def conversation_key(
     return _prompt_fingerprint(body)
 
 
+def needs_body(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """Whether `conversation_key` needs the parsed body: only when no session header came.
+
+    Claude Code sends one with every request, so its bodies (often hundreds of KB, a
+    millisecond or more of json.loads each) are never parsed by the front door."""
+    return _header_session(headers) is None
+
+
+_MODEL: Final = re.compile(rb'"model"\s*:\s*"([^"\\]{1,200})"')
+
+
+def model_of(raw: bytes) -> str:
+    """The request's model for the log, read without parsing the body: the first `"model":
+    "<string>"` in the raw JSON. Inside JSON strings quotes are escaped, so a match is always
+    a real key; the Messages API's top-level key comes first in every SDK's serialization.
+    "" when there is none (or it has escapes)."""
+    match = _MODEL.search(raw)
+    return match.group(1).decode("utf-8", "replace") if match else ""
+
+
 def _header_session(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
     for name, value in headers:
         if name == SESSION_HEADER:

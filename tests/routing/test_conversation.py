@@ -152,3 +152,38 @@ def test_malformed_bodies_never_raise(body):
     key = conversation_key([], body)
     assert key is None or isinstance(key, str)
     assert conversation_key([], copy.deepcopy(body)) == key
+
+
+def test_the_body_is_needed_only_without_a_session_header():
+    from shunt.routing.conversation import needs_body
+
+    assert needs_body([(b"content-type", b"application/json")])
+    assert needs_body([(b"x-claude-code-session-id", b"  ")])  # blank counts as absent
+    assert not needs_body([(b"x-claude-code-session-id", b"abc")])
+
+
+@given(
+    model=st.text(
+        alphabet=st.characters(exclude_characters='"\\', exclude_categories=("Cs", "Cc")),
+        min_size=1,
+        max_size=60,
+    ),
+    rest=st.dictionaries(st.sampled_from(["messages", "system", "tools", "metadata"]), st.text()),
+)
+def test_the_model_is_read_from_the_raw_body_as_json_would_read_it(model, rest):
+    from shunt.routing.conversation import model_of
+
+    raw = json.dumps({"model": model, **rest}, ensure_ascii=False).encode()
+    assert model_of(raw) == json.loads(raw)["model"]
+    # a "model" inside message text is escaped in the raw JSON, so it is never taken
+    decoy = {"messages": [{"content": '"model": "decoy"'}], "model": model}
+    decoy_raw = json.dumps(decoy, ensure_ascii=False).encode()
+    assert model_of(decoy_raw) == model
+
+
+def test_no_model_reads_as_empty():
+    from shunt.routing.conversation import model_of
+
+    assert model_of(b"") == ""
+    assert model_of(b"not json at all") == ""
+    assert model_of(b'{"model": 42}') == ""
