@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Final
@@ -12,6 +11,7 @@ from typing import Final
 import attrs
 import trio
 
+from shunt.frontdoor.inbox import Inbox
 from shunt.ipc.channel import (
     DEFAULT_WINDOW_BYTES,
     INITIAL_WINDOW_BYTES,
@@ -59,7 +59,7 @@ class StreamHandle:
         self.link = link
         self.stream_id = stream_id
         self.account = account
-        self._send, self._receive = trio.open_memory_channel[StreamEvent](math.inf)
+        self._inbox: Inbox[StreamEvent] = Inbox()
         self.finished = False
         self._uncredited = 0
         self._window_open = False
@@ -71,16 +71,14 @@ class StreamHandle:
         return f"<StreamHandle {self.account}#{self.stream_id} finished={self.finished}>"
 
     def deliver(self, event: StreamEvent) -> None:
-        try:
-            self._send.send_nowait(event)
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
+        if not self._inbox.put(event):
             return
         if isinstance(event, ResponseBody):
             self.buffered += len(event.data)
             self.link.buffer_grew(len(event.data))
 
     async def next_event(self) -> StreamEvent:
-        event = await self._receive.receive()
+        event = await self._inbox.take()
         if isinstance(event, ResponseEnd | Failover | WorkerLost):
             self.finished = True
             self.link.forget(self.stream_id)
@@ -117,19 +115,18 @@ class StreamHandle:
             self.finished = True
             self.link.send(Cancel(self.stream_id))
             self.link.forget(self.stream_id)
-        self._send.close()
+        self._inbox.close()
 
     def take_finished_body(self) -> bytes | None:
         """The whole body, when it and a clean ResponseEnd have already arrived; else None,
         with nothing consumed. Lets a small answer go to the client in one write."""
-        events = self._receive.statistics().current_buffer_used
-        if events == 0:
+        if not self._inbox:
             return None
         taken: list[StreamEvent] = []
         while True:
             try:
-                event = self._receive.receive_nowait()
-            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                event = self._inbox.take_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
                 break
             taken.append(event)
             if not isinstance(event, ResponseBody):
@@ -141,18 +138,8 @@ class StreamHandle:
             self.end = last
             return b"".join(e.data for e in taken if isinstance(e, ResponseBody))
         # Not complete: put everything back, in order, for body_events.
-        self._requeue(taken)
+        self._inbox.put_back(taken)
         return None
-
-    def _requeue(self, events: list[StreamEvent]) -> None:
-        rest: list[StreamEvent] = []
-        while True:
-            try:
-                rest.append(self._receive.receive_nowait())
-            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-                break
-        for event in (*events, *rest):
-            self._send.send_nowait(event)
 
     async def body_events(self) -> AsyncIterator[ResponseBody | ResponseEnd | WorkerLost]:
         """Body events; bodies that have already arrived are joined into one (one write to the
@@ -164,8 +151,8 @@ class StreamHandle:
                 size = len(event.data)
                 while size < COALESCE_MAX_BYTES:
                     try:
-                        more = self._receive.receive_nowait()
-                    except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                        more = self._inbox.take_nowait()
+                    except (trio.WouldBlock, trio.EndOfChannel):
                         break
                     if not isinstance(more, ResponseBody):
                         self._pushed_back = more
