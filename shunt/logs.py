@@ -86,6 +86,21 @@ class _RotatingLog(logging.handlers.RotatingFileHandler):
         self._measure()
 
 
+REQUEST_LOGGER: Final = "shunt.requests"
+
+
+def _not_a_request_line(record: logging.LogRecord) -> bool:
+    return record.name != REQUEST_LOGGER or record.levelno > logging.INFO
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):
+        return False
+
+
 def setup_logging(level: str, log_file: Path | None, *, to_stderr: bool = True) -> None:
     # FORMAT uses none of the caller, thread or process fields; not collecting them saves a
     # stack walk and a getpid per line (the request log writes one per request).
@@ -101,6 +116,11 @@ def setup_logging(level: str, log_file: Path | None, *, to_stderr: bool = True) 
     if to_stderr:
         stream = logging.StreamHandler()
         stream.setFormatter(formatter)
+        if log_file is not None and not _is_terminal(stream.stream):
+            # One line per request belongs in the rotating log file. A terminal shows them
+            # live; redirected stderr (`shunt start`'s serve.out, a service manager) would
+            # keep a second, never-rotated copy of every one.
+            stream.addFilter(_not_a_request_line)
         root.addHandler(stream)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

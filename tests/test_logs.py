@@ -89,3 +89,30 @@ def test_a_log_path_that_is_not_a_regular_file_never_rotates(tmp_path):
     finally:
         handler.close()
     assert Path(os.devnull).exists()
+
+
+def test_request_lines_stay_out_of_redirected_stderr_but_reach_the_file(tmp_path, capfd):
+    from shunt.logs import setup_logging
+
+    log_file = tmp_path / "log" / "shunt.log"
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    try:
+        setup_logging("info", log_file)  # pytest's stderr is not a terminal
+        logging.getLogger("shunt.requests").info("POST /v1/messages status=200")
+        logging.getLogger("shunt.requests").warning("request log trouble")
+        logging.getLogger("shunt.pool").info("account alpha: cooling")
+        for handler in root.handlers:
+            handler.flush()
+        err = capfd.readouterr().err
+        written = log_file.read_text()
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    assert "status=200" not in err
+    assert "request log trouble" in err
+    assert "account alpha: cooling" in err
+    assert "status=200" in written
+    assert "account alpha: cooling" in written
