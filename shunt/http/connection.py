@@ -64,6 +64,9 @@ class Connection:
         self._handler_scope: trio.CancelScope | None = None  # the request being handled
         self._progress = trio.lowlevel.ParkingLot()  # the serving loop waits here for input
         self._consumed = trio.lowlevel.ParkingLot()  # the reading task waits here for room
+        self._held = bytearray()  # read while a parsed request waits: parsed once it is served
+        self._watch_scope: trio.CancelScope | None = None  # a read made only to notice EOF
+        self._discarded = 0  # bytes read after a protocol error (never parsed)
         try:
             peer = stream.socket.getpeername()
             self.client = str(peer[0]) if isinstance(peer, tuple) else str(peer)
@@ -78,10 +81,22 @@ class Connection:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._read_input)
                 try:
-                    while await self._serve_one():
-                        pass
+                    await self._serve_requests()
                 finally:
                     nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True):
+                try:
+                    await self.stream.aclose()
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                    pass
+
+    async def _serve_requests(self) -> None:
+        # Caught here, inside the nursery: leaving it, they would arrive wrapped in an
+        # ExceptionGroup and be logged as a crash of the connection.
+        try:
+            while await self._serve_one():
+                pass
         except _ClientGone:
             pass
         except InvalidResponse as exc:
@@ -90,36 +105,61 @@ class Connection:
             logger.error(
                 "closing connection to %s: could not send a valid response: %s", self.client, exc
             )
-        finally:
-            with trio.CancelScope(shield=True):
-                try:
-                    await self.stream.aclose()
-                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                    pass
 
     # --- reading ------------------------------------------------------------------------------
     async def _read_input(self) -> None:
         """The connection's one reader, for its whole life: parses what arrives, and notices at
         once when the client goes away, which cancels the request being handled (so a client
-        that disconnects cancels its upstream request). It pauses while a parsed request waits
-        to be served or after a protocol error, so a pipelining client is not read ahead of."""
+        that disconnects cancels its upstream request).
+
+        While a parsed request waits to be served it goes on reading only to notice a
+        disconnect, holding at most READ_SIZE bytes unparsed (a pipelining client is not read
+        further ahead); after a protocol error it reads only to drop what the client still
+        sends (see _linger). Nothing else reads the socket."""
         reader = self.reader
         while True:
-            while reader.has_ready or reader.error is not None:
+            paused = reader.has_ready or reader.error is not None
+            if paused and (
+                (reader.error is None and len(self._held) >= READ_SIZE)
+                or self._discarded >= LINGER_BYTES
+            ):
                 await self._consumed.park()
-            try:
-                data = await self.stream.receive_some(READ_SIZE)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                data = b""
-            if not data:
-                # Closed or half-closed: nobody will read an answer (as nginx's 499).
-                self._gone = True
-                if self._handler_scope is not None:
-                    self._handler_scope.cancel()
-                self._progress.unpark_all()
-                return
+                continue
+            if not paused and self._held:
+                data = bytes(self._held)
+                self._held.clear()
+            else:
+                with trio.CancelScope() as watch:
+                    self._watch_scope = watch if paused else None
+                    data = await self._recv(READ_SIZE - len(self._held) if paused else READ_SIZE)
+                self._watch_scope = None
+                if watch.cancelled_caught:
+                    continue  # the waiting request was taken: parse what is held
+                if not data:
+                    self._client_went_away()
+                    return
+                if paused:
+                    if reader.error is None:
+                        self._held += data
+                    else:
+                        self._discarded += len(data)
+                        self._progress.unpark_all()
+                    continue
             reader.feed(data)
             self._progress.unpark_all()
+
+    async def _recv(self, size: int) -> bytes:
+        try:
+            return await self.stream.receive_some(size)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return b""
+
+    def _client_went_away(self) -> None:
+        # Closed or half-closed: nobody will read an answer (as nginx's 499).
+        self._gone = True
+        if self._handler_scope is not None:
+            self._handler_scope.cancel()
+        self._progress.unpark_all()
 
     async def _receive(self) -> None:
         """Wait until the reading task has parsed more input."""
@@ -158,6 +198,8 @@ class Connection:
                     await self._receive()
         ready = reader.next_request()
         self._consumed.unpark_all()
+        if self._watch_scope is not None and not reader.has_ready:
+            self._watch_scope.cancel()  # what it holds may be the next request: parse it now
         if ready is None and reader.error is not None:
             raise reader.error
         return ready
@@ -189,19 +231,16 @@ class Connection:
         return await self._handle(head, request)
 
     async def _linger(self) -> None:
-        """Read and drop what the client is still sending before closing: closing a socket
-        with unread input sends a reset, and the client may then never read our error."""
+        """Let the client finish sending before closing: closing a socket with unread input
+        sends a reset, and the client may then never read our error. The reading task drops
+        what arrives (up to LINGER_BYTES); this waits for the client's end, up to LINGER_S."""
         with trio.move_on_after(LINGER_S):
             try:
                 await self.stream.send_eof()
-                drained = 0
-                while drained < LINGER_BYTES:
-                    data = await self.stream.receive_some(READ_SIZE)
-                    if not data:
-                        return
-                    drained += len(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                 return
+            while not self._gone and self._discarded < LINGER_BYTES:
+                await self._progress.park()
 
     # --- handling -----------------------------------------------------------------------------
     async def _handle(self, head: RequestHead, request: Request) -> bool:
@@ -293,6 +332,8 @@ class Connection:
             closing = True
         elif closing:
             headers.append((b"connection", b"close"))
+        elif request.http_version == "1.0":
+            headers.append((b"connection", b"keep-alive"))  # 1.0 closes unless told otherwise
         status = response.status
         bodiless = request.method == b"HEAD" or status in NO_BODY_STATUSES or status < 200
         declared_text = find_header(headers, b"content-length")
@@ -316,9 +357,10 @@ class Connection:
             headers.append((b"transfer-encoding", b"chunked"))
         elif declared is None and not closing:  # HTTP/1.0: the body ends when we close
             closing = True
+            headers = [(k, v) for k, v in headers if k != b"connection"]
             headers.append((b"connection", b"close"))
         try:
-            sent = await self._write_stream(stream, headers, status, chunked)
+            sent = await self._write_stream(stream, headers, status, chunked, declared)
         except StreamAborted as exc:
             if not self._head_sent:
                 # Nothing written yet (the head waits for the first chunk): the client can still
@@ -343,6 +385,7 @@ class Connection:
         headers: list[tuple[bytes, bytes]],
         status: int,
         chunked: bool,
+        declared: int | None,
     ) -> int:
         """Send the head with the first chunk (one write, one client wake-up), then each chunk
         as it comes; the number of body bytes sent."""
@@ -352,6 +395,8 @@ class Connection:
             if not data:
                 continue
             sent += len(data)
+            if declared is not None and sent > declared:
+                raise InvalidResponse(f"a body longer than its content-length {declared}")
             framed = chunk(data) if chunked else data
             if not self._head_sent:
                 self._head_sent = True

@@ -19,6 +19,7 @@ import httptools
 
 Header = tuple[bytes, bytes]
 HEADER_OVERHEAD: Final = 4  # ": " and CRLF, as counted against max_header_bytes
+SUPPORTED_VERSIONS: Final = frozenset({"1.0", "1.1"})
 
 
 class ProtocolError(Exception):
@@ -72,6 +73,9 @@ class RequestReader:
         self._head_bytes = 0
         self._body: list[bytes] = []
         self._body_bytes = 0
+        self._raw_head_bytes = 0  # of a head still incomplete, counted across reads
+        self._began_in_this_feed = False
+        self._ended_in_this_feed = False  # an earlier request ended in this read
 
     def __repr__(self) -> str:
         return (
@@ -95,6 +99,7 @@ class RequestReader:
         """Parse `data`; b"" is the end of the client's input (a half-closed socket)."""
         if self.error is not None or not data:
             return
+        self._began_in_this_feed = self._ended_in_this_feed = False
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -109,9 +114,17 @@ class RequestReader:
                 self._fail(ProtocolError(400, "protocol upgrades are not supported"))
         except httptools.HttpParserError as exc:
             self._fail(ProtocolError(400, f"malformed request: {exc}"))
-        if self.in_head and self._head_bytes + len(data) > self._max_head and self.error is None:
-            # A head still incomplete after this much input: do not buffer it any further.
-            self._fail(self._too_large_head(self._head_bytes + len(data)))
+        if self.in_head and self.error is None:
+            # A head still incomplete: count what it has taken so far, so that one endless
+            # header line is refused too (the callbacks see a header only once it is whole).
+            # A read that began it counts whole, unless an earlier request ended in that read
+            # (then only its finished parts are known); every later read counts whole.
+            if self._began_in_this_feed:
+                self._raw_head_bytes = self._head_bytes if self._ended_in_this_feed else len(data)
+            else:
+                self._raw_head_bytes += len(data)
+            if self._raw_head_bytes > self._max_head:
+                self._fail(self._too_large_head(self._raw_head_bytes))
 
     def _fail(self, error: ProtocolError) -> None:
         # Requests already queued are still served, in order; the error is answered after them.
@@ -134,6 +147,8 @@ class RequestReader:
     # --- httptools callbacks ------------------------------------------------------------------
     def on_message_begin(self) -> None:
         self.in_head = True
+        self._began_in_this_feed = True
+        self._raw_head_bytes = 0
         self._url = []
         self._headers = []
         self._head_bytes = 0
@@ -162,9 +177,20 @@ class RequestReader:
             headers=self._headers,
             http_version=version,
         )
-        if version == "1.1" and head.header(b"host") is None:
-            raise ProtocolError(400, "an HTTP/1.1 request needs a Host header")
+        if version not in SUPPORTED_VERSIONS:
+            raise ProtocolError(505, f"HTTP/{version} is not supported: use HTTP/1.1")
+        hosts = sum(1 for name, _ in self._headers if name == b"host")
+        if hosts > 1 or (version == "1.1" and hosts == 0):
+            raise ProtocolError(400, "an HTTP/1.1 request needs exactly one Host header")
+        coding = head.header(b"transfer-encoding")
+        if coding is not None and coding.strip().lower() != b"chunked":
+            raise ProtocolError(501, f"transfer-coding {coding[:40]!r} is not supported")
         declared = head.header(b"content-length")
+        has_body = coding is not None or (declared is not None and int(declared) > 0)
+        if parser.should_upgrade() and head.method != b"CONNECT" and has_body:
+            # llhttp would hand over the rest of the connection, body included, as the new
+            # protocol's; we never switch, so such a request must not carry a body.
+            raise ProtocolError(400, "a request asking for a protocol upgrade has a body")
         if declared is not None and int(declared) > self._max_body:  # llhttp checked the digits
             raise self._too_large_body(int(declared))
         expect = head.header(b"expect")
@@ -183,6 +209,7 @@ class RequestReader:
         if head is None:  # llhttp calls this only after on_headers_complete
             raise ProtocolError(400, "request ended before its head")
         head.keep_alive = bool(self._parser.should_keep_alive())
+        self._ended_in_this_feed = True
         self.current = None
         self._ready.append(ParsedRequest(head, b"".join(self._body)))
         self._body = []

@@ -164,3 +164,58 @@ def test_connect_comes_out_as_a_last_request_whose_target_is_not_a_path():
     _, [request] = read_all(b"CONNECT a:1 HTTP/1.1\r\nhost: a\r\n\r\n")
     assert request.head.target == b"a:1"
     assert not request.head.keep_alive
+
+
+def test_a_long_head_in_several_reads_is_fine_under_the_limit():
+    head = b"GET / HTTP/1.1\r\nhost: x\r\n" + b"".join(
+        b"x-h%d: %s\r\n" % (i, b"v" * 900) for i in range(44)
+    )
+    assert 36_000 < len(head) < 64 * 1024
+    r = reader(head=64 * 1024)
+    r.feed(head[:36_000])
+    r.feed(head[36_000:] + b"\r\n")
+    assert r.error is None
+    assert r.next_request() is not None
+
+
+def test_an_endless_header_line_is_431_once_it_passes_the_limit():
+    r = reader(head=16 * 1024)
+    r.feed(b"GET / HTTP/1.1\r\nhost: x\r\nx-endless: ")
+    fed = 0
+    while r.error is None and fed < 1_000_000:
+        r.feed(b"a" * 4096)
+        fed += 4096
+    assert r.error is not None
+    assert r.error.status == 431
+    assert fed <= 20 * 1024
+
+
+def test_a_large_body_before_a_small_unfinished_head_is_not_counted_as_head():
+    body = b"b" * 30_000
+    first = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    r = reader(head=16 * 1024, body=64 * 1024)
+    r.feed(first + b"GET /next HTTP/1.1\r\nho")
+    assert r.error is None
+    r.feed(b"st: x\r\n\r\n")
+    assert [q.head.target for q in (r.next_request(), r.next_request())] == [b"/", b"/next"]
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (
+            b"POST / HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: h2c\r\n"
+            b"content-length: 5\r\n\r\nhello",
+            400,
+        ),
+        (b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+        (b"GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n", 400),
+        (b"GET / HTTP/2.0\r\nhost: a\r\n\r\n", 505),
+    ],
+    ids=["upgrade-with-body", "gzip-coding", "two-hosts", "http-2"],
+)
+def test_requests_h11_also_refused_are_refused(data, status):
+    r, requests = read_all(data)
+    assert requests == []
+    assert r.error is not None
+    assert r.error.status == status

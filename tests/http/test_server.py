@@ -256,3 +256,107 @@ async def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(au
             assert await client.receive_some(65536) == b""
         await client.aclose()
         nursery.cancel_scope.cancel()
+
+
+async def test_a_client_leaving_mid_request_is_not_logged_as_a_failure(caplog):
+    started = trio.Event()
+
+    async def handler(request: Request) -> Response:
+        started.set()
+        await trio.sleep_forever()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+            await started.wait()
+            await client.aclose()
+            half = await trio.open_tcp_stream("127.0.0.1", port)  # EOF in the middle of a head
+            await half.send_all(b"GET /half HTTP/1.1\r\nho")
+            await half.aclose()
+            await trio.sleep(0.2)
+            nursery.cancel_scope.cancel()
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+
+
+async def test_a_client_leaving_with_a_pipelined_request_queued_cancels_at_once():
+    seen: list[str] = []
+    started, cancelled = trio.Event(), trio.Event()
+
+    async def handler(request: Request) -> Response:
+        seen.append(request.path)
+        started.set()
+        try:
+            await trio.sleep_forever()
+        finally:
+            cancelled.set()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            client = await trio.open_tcp_stream("127.0.0.1", port)
+            await client.send_all(
+                b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\nGET /queued HTTP/1.1\r\nhost: x\r\n\r\n"
+            )
+            await started.wait()
+            await client.aclose()
+            await cancelled.wait()
+            await trio.sleep(0.2)
+            assert seen == ["/slow"], "the queued request of a departed client is never handled"
+            nursery.cancel_scope.cancel()
+
+
+async def _exchange(port: int, request: bytes) -> tuple[bytes, bool]:
+    """(what the server sent, whether it then closed) for one request."""
+    client = await trio.open_tcp_stream("127.0.0.1", port)
+    await client.send_all(request)
+    answer = b""
+    closed = False
+    with trio.move_on_after(1):
+        while True:
+            more = await client.receive_some(65536)
+            if not more:
+                closed = True
+                break
+            answer += more
+    await client.aclose()
+    return answer, closed
+
+
+async def test_http_1_0_keep_alive_is_said_and_kept():
+    async def handler(request: Request) -> Response:
+        return Response(200, [], b"ok")
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            answer, closed = await _exchange(
+                port, b"GET / HTTP/1.0\r\nconnection: keep-alive\r\n\r\n"
+            )
+            assert b"\r\nconnection: keep-alive\r\n" in answer.lower()
+            assert not closed
+            answer, closed = await _exchange(port, b"GET / HTTP/1.0\r\n\r\n")
+            assert b"\r\nconnection: close\r\n" in answer.lower()
+            assert closed
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_stream_longer_than_its_content_length_never_sends_the_excess():
+    async def handler(request: Request) -> Response:
+        async def stream() -> AsyncIterator[bytes]:
+            yield b"hello"
+            yield b"WORLD"
+
+        return Response(200, [(b"content-length", b"5")], stream=stream())
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            answer, closed = await _exchange(port, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            assert answer.endswith(b"\r\n\r\nhello")
+            assert b"WORLD" not in answer
+            assert closed
+            nursery.cancel_scope.cancel()
