@@ -67,6 +67,7 @@ class Connection:
         self._held = bytearray()  # read while a parsed request waits: parsed once it is served
         self._watch_scope: trio.CancelScope | None = None  # a read made only to notice EOF
         self._discarded = 0  # bytes read after a protocol error (never parsed)
+        self._handling = False  # a handler is running (so a queued request must be watched)
         try:
             peer = stream.socket.getpeername()
             self.client = str(peer[0]) if isinstance(peer, tuple) else str(peer)
@@ -120,7 +121,9 @@ class Connection:
         while True:
             paused = reader.has_ready or reader.error is not None
             if paused and (
-                (reader.error is None and len(self._held) >= READ_SIZE)
+                # A request about to be taken (no handler running) needs no watch: waiting
+                # here costs nothing, a read armed and cancelled costs two epoll_ctl calls.
+                (reader.error is None and (not self._handling or len(self._held) >= READ_SIZE))
                 or self._discarded >= LINGER_BYTES
             ):
                 await self._consumed.park()
@@ -249,6 +252,9 @@ class Connection:
         keep_alive = False
         with trio.CancelScope() as scope:
             self._handler_scope = scope
+            self._handling = True
+            if self.reader.has_ready:
+                self._consumed.unpark_all()  # a pipelined request waits: watch for EOF meanwhile
             if self._gone:
                 scope.cancel()
             response: Response | None
@@ -270,6 +276,7 @@ class Connection:
                     logger.error("could not send a valid response to %s: %s", self.client, exc)
                     gone = True
         self._handler_scope = None
+        self._handling = False
         if gone or self._gone:
             raise _ClientGone
         return keep_alive
