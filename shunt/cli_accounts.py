@@ -9,6 +9,7 @@ the user's comments and are checked before anything is written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -94,7 +95,8 @@ def _forget_credential(paths: Paths, name: str) -> None:
 @friendly_errors
 def add(
     name: str,
-    credentials_file: click.utils.LazyFile | None,
+    credentials_file: IO[str]
+    | None,  # click.File: a file, or a lazy one (Click 8.5 renamed its class)
     plan: str,
     email: str,
     no_browser: bool,
