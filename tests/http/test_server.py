@@ -195,25 +195,33 @@ async def test_a_stream_that_fails_before_its_first_chunk_gets_a_whole_502():
             nursery.cancel_scope.cancel()
 
 
-async def test_a_client_that_goes_away_cancels_its_handler_at_once():
-    started, cancelled = trio.Event(), trio.Event()
+class Waiter:
+    """A handler that waits until cancelled, recording the paths it was given."""
 
-    async def handler(request: Request) -> Response:
-        started.set()
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.started, self.cancelled = trio.Event(), trio.Event()
+
+    async def __call__(self, request: Request) -> Response:
+        self.seen.append(request.path)
+        self.started.set()
         try:
             await trio.sleep_forever()
         finally:
-            cancelled.set()
+            self.cancelled.set()
         raise AssertionError("unreachable")  # pragma: no cover
 
+
+async def test_a_client_that_goes_away_cancels_its_handler_at_once():
+    waiter = Waiter()
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
-            port = await start(nursery, handler)
+            port = await start(nursery, waiter)
             client = await trio.open_tcp_stream("127.0.0.1", port)
             await client.send_all(b"GET /wait HTTP/1.1\r\nhost: x\r\n\r\n")
-            await started.wait()
+            await waiter.started.wait()
             await client.aclose()
-            await cancelled.wait()
+            await waiter.cancelled.wait()
             nursery.cancel_scope.cancel()
 
 
@@ -259,19 +267,13 @@ async def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(au
 
 
 async def test_a_client_leaving_mid_request_is_not_logged_as_a_failure(caplog):
-    started = trio.Event()
-
-    async def handler(request: Request) -> Response:
-        started.set()
-        await trio.sleep_forever()
-        raise AssertionError("unreachable")  # pragma: no cover
-
+    waiter = Waiter()
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
-            port = await start(nursery, handler)
+            port = await start(nursery, waiter)
             client = await trio.open_tcp_stream("127.0.0.1", port)
             await client.send_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
-            await started.wait()
+            await waiter.started.wait()
             await client.aclose()
             half = await trio.open_tcp_stream("127.0.0.1", port)  # EOF in the middle of a head
             await half.send_all(b"GET /half HTTP/1.1\r\nho")
@@ -282,30 +284,21 @@ async def test_a_client_leaving_mid_request_is_not_logged_as_a_failure(caplog):
 
 
 async def test_a_client_leaving_with_a_pipelined_request_queued_cancels_at_once():
-    seen: list[str] = []
-    started, cancelled = trio.Event(), trio.Event()
-
-    async def handler(request: Request) -> Response:
-        seen.append(request.path)
-        started.set()
-        try:
-            await trio.sleep_forever()
-        finally:
-            cancelled.set()
-        raise AssertionError("unreachable")  # pragma: no cover
-
+    waiter = Waiter()
     with trio.fail_after(10):
         async with trio.open_nursery() as nursery:
-            port = await start(nursery, handler)
+            port = await start(nursery, waiter)
             client = await trio.open_tcp_stream("127.0.0.1", port)
             await client.send_all(
                 b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\nGET /queued HTTP/1.1\r\nhost: x\r\n\r\n"
             )
-            await started.wait()
+            await waiter.started.wait()
             await client.aclose()
-            await cancelled.wait()
+            await waiter.cancelled.wait()
             await trio.sleep(0.2)
-            assert seen == ["/slow"], "the queued request of a departed client is never handled"
+            assert waiter.seen == ["/slow"], (
+                "the queued request of a departed client is never handled"
+            )
             nursery.cancel_scope.cancel()
 
 
