@@ -9,45 +9,29 @@ a client that goes away cancels its upstream request).
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import AsyncIterator
 from typing import Final
 
 import trio
 
 from shunt.http.exchange import (
     MIB,
-    STATUS_ERROR_TYPES,
     AbortConnection,
     Handler,
     Request,
     Response,
     ServerLimits,
-    StreamAborted,
     error_response,
 )
 from shunt.http.request_reader import ParsedRequest, ProtocolError, RequestHead, RequestReader
-from shunt.http.response_wire import (
-    LAST_CHUNK,
-    NO_BODY_STATUSES,
-    InvalidResponse,
-    chunk,
-    find_header,
-    has_token,
-    head_bytes,
-)
+from shunt.http.response_wire import InvalidResponse
+from shunt.http.response_writer import ClientGone, ResponseWriter
 
 logger = logging.getLogger("shunt.http.server")
 
 LINGER_S: Final = 2.0  # after an early error, read (and drop) the unread body this long
 LINGER_BYTES: Final = 16 * MIB
 READ_SIZE: Final = 64 * 1024
-SERVER_NAME: Final = b"shunt"
 CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
-class _ClientGone(Exception):
-    """The peer closed or reset the connection."""
 
 
 class Connection:
@@ -58,8 +42,6 @@ class Connection:
         self.reader = RequestReader(
             max_header_bytes=limits.max_header_bytes, max_body_bytes=limits.max_body_bytes
         )
-        self._write_scope: trio.CancelScope | None = None
-        self._head_sent = False  # of the response under way
         self._gone = False  # the client closed or reset its side
         self._handler_scope: trio.CancelScope | None = None  # the request being handled
         self._progress = trio.lowlevel.ParkingLot()  # the serving loop waits here for input
@@ -73,6 +55,9 @@ class Connection:
             self.client = str(peer[0]) if isinstance(peer, tuple) else str(peer)
         except OSError:
             self.client = "?"
+        self.writer = ResponseWriter(
+            stream, write_timeout_s=limits.write_timeout_s, client=self.client
+        )
 
     def __repr__(self) -> str:
         return f"<Connection {self.client} {self.reader!r}>"
@@ -98,7 +83,7 @@ class Connection:
         try:
             while await self._serve_one():
                 pass
-        except _ClientGone:
+        except ClientGone:
             pass
         except InvalidResponse as exc:
             # Our own answer was malformed (bad header value, body not its content-length):
@@ -119,15 +104,10 @@ class Connection:
         sends (see _linger). Nothing else reads the socket."""
         reader = self.reader
         while True:
-            paused = reader.has_ready or reader.error is not None
-            if paused and (
-                # A request about to be taken (no handler running) needs no watch: waiting
-                # here costs nothing, a read armed and cancelled costs two epoll_ctl calls.
-                (reader.error is None and (not self._handling or len(self._held) >= READ_SIZE))
-                or self._discarded >= LINGER_BYTES
-            ):
+            if self._should_wait():
                 await self._consumed.park()
                 continue
+            paused = reader.has_ready or reader.error is not None
             if not paused and self._held:
                 data = bytes(self._held)
                 self._held.clear()
@@ -151,6 +131,16 @@ class Connection:
             reader.feed(data)
             self._progress.unpark_all()
 
+    def _should_wait(self) -> bool:
+        """Whether the reading task waits (reads nothing) until a request is taken."""
+        if self.reader.error is not None:
+            return self._discarded >= LINGER_BYTES
+        if not self.reader.has_ready:
+            return False
+        # A request about to be taken (no handler running) needs no watch: waiting here costs
+        # nothing, a read armed and then cancelled costs two epoll_ctl calls per request.
+        return not self._handling or len(self._held) >= READ_SIZE
+
     async def _recv(self, size: int) -> bytes:
         try:
             return await self.stream.receive_some(size)
@@ -164,12 +154,12 @@ class Connection:
             self._handler_scope.cancel()
         self._progress.unpark_all()
 
-    async def _receive(self) -> None:
+    async def _wait_for_input(self) -> None:
         """Wait until the reading task has parsed more input."""
         if not self._gone:
             await self._progress.park()
         if self._gone and not self.reader.has_ready:
-            raise _ClientGone  # closed before a whole request: nothing to answer
+            raise ClientGone  # closed before a whole request: nothing to answer
 
     async def _next_request(self) -> ParsedRequest | None:
         """The next whole request; None when the client closed or idled out between requests.
@@ -184,21 +174,21 @@ class Connection:
             with trio.move_on_after(self.limits.idle_timeout_s):
                 while pending() and reader.idle:
                     try:
-                        await self._receive()
-                    except _ClientGone:
+                        await self._wait_for_input()
+                    except ClientGone:
                         return None
             if pending() and reader.idle:
                 return None  # idled out
         if pending() and reader.in_head:
             with trio.fail_after(self.limits.header_timeout_s):
                 while pending() and reader.in_head:
-                    await self._receive()
+                    await self._wait_for_input()
         if pending() and reader.current is not None:
             if reader.current.expect_continue:
-                await self._send(CONTINUE)
+                await self.writer.send(CONTINUE)
             with trio.fail_after(self.limits.body_timeout_s):
                 while pending() and reader.current is not None:
-                    await self._receive()
+                    await self._wait_for_input()
         ready = reader.next_request()
         self._consumed.unpark_all()
         if self._watch_scope is not None and not reader.has_ready:
@@ -212,17 +202,17 @@ class Connection:
         try:
             parsed = await self._next_request()
         except ProtocolError as exc:
-            await self._send_error_and_close(exc.status, exc.message, linger=exc.status == 413)
+            await self._refuse(exc.status, exc.message, linger=exc.status == 413)
             return False
         except trio.TooSlowError:
-            await self._send_error_and_close(408, "request not received in time")
+            await self._refuse(408, "request not received in time")
             return False
         if parsed is None:
             return False
         head = parsed.head
         if not head.target.startswith(b"/"):
             # Absolute-form targets would make a proxy reach any host: only paths are served.
-            await self._send_error_and_close(400, "the request target must be a path")
+            await self._refuse(400, "the request target must be a path")
             return False
         request = Request(
             method=head.method.decode("ascii", "replace"),
@@ -269,8 +259,8 @@ class Connection:
                 gone = True
             else:
                 try:
-                    keep_alive = await self._write_response(head, response)
-                except _ClientGone:
+                    keep_alive = await self.writer.write(head, response)
+                except ClientGone:
                     gone = True
                 except InvalidResponse as exc:
                     logger.error("could not send a valid response to %s: %s", self.client, exc)
@@ -278,182 +268,14 @@ class Connection:
         self._handler_scope = None
         self._handling = False
         if gone or self._gone:
-            raise _ClientGone
+            raise ClientGone
         return keep_alive
 
-    # --- writing ------------------------------------------------------------------------------
-    async def _send(self, data: bytes) -> None:
-        """Write with the response's write deadline (one cancel scope per response, armed only
-        while a write is under way: a stream may wait on its upstream as long as it likes)."""
-        scope = self._write_scope
+    async def _refuse(self, status: int, message: str, *, linger: bool = False) -> None:
+        """Answer a request that will not be served; the connection closes after it."""
         try:
-            if scope is None:
-                with trio.fail_after(self.limits.write_timeout_s):
-                    await self.stream.send_all(data)
-                return
-            scope.deadline = trio.current_time() + self.limits.write_timeout_s
-            try:
-                await self.stream.send_all(data)
-            finally:
-                scope.deadline = math.inf
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            raise _ClientGone from exc
-        except trio.TooSlowError:
-            self._log_write_timeout()
-            raise _ClientGone from None
-
-    def _log_write_timeout(self) -> None:
-        logger.warning(
-            "client %s read nothing for %.0fs; closing its connection",
-            self.client,
-            self.limits.write_timeout_s,
-        )
-
-    async def _write_response(self, head: RequestHead, response: Response) -> bool:
-        """Write `response`, then run its cleanup whatever happened; whether to keep alive."""
-        try:
-            with trio.CancelScope() as scope:
-                self._write_scope = scope
-                self._head_sent = False
-                try:
-                    keep_alive = await self._write_framed(head, response)
-                finally:
-                    self._write_scope = None
-            if scope.cancelled_caught:
-                self._log_write_timeout()
-                raise _ClientGone
-            return keep_alive
-        finally:
-            with trio.CancelScope(shield=True):
-                if response.stream is not None:
-                    await _aclose_iterator(response.stream)
-                if response.on_close is not None:
-                    await response.on_close()
-
-    async def _write_framed(self, request: RequestHead, response: Response) -> bool:
-        headers = [(k, v) for k, v in response.headers if k.lower() != b"transfer-encoding"]
-        if find_header(headers, b"server") is None:
-            headers.insert(0, (b"server", SERVER_NAME))
-        closing = not request.keep_alive
-        if has_token(find_header(headers, b"connection"), b"close"):
-            closing = True
-        elif closing:
-            headers.append((b"connection", b"close"))
-        elif request.http_version == "1.0":
-            headers.append((b"connection", b"keep-alive"))  # 1.0 closes unless told otherwise
-        status = response.status
-        bodiless = request.method == b"HEAD" or status in NO_BODY_STATUSES or status < 200
-        declared_text = find_header(headers, b"content-length")
-        declared = _declared_length(declared_text)
-        stream = response.stream
-        if stream is None:
-            body = response.body
-            if declared_text is None and status not in NO_BODY_STATUSES:
-                headers.append((b"content-length", b"%d" % len(body)))
-            elif declared is not None and declared != len(body) and request.method != b"HEAD":
-                raise InvalidResponse(f"content-length {declared} for a body of {len(body)} bytes")
-            await self._send(head_bytes(status, headers) + (b"" if bodiless else body))
-            self._head_sent = True
-            return not closing
-        if bodiless:
-            await self._send(head_bytes(status, headers))
-            self._head_sent = True
-            return not closing
-        chunked = declared is None and request.http_version == "1.1"
-        if chunked:
-            headers.append((b"transfer-encoding", b"chunked"))
-        elif declared is None and not closing:  # HTTP/1.0: the body ends when we close
-            closing = True
-            headers = [(k, v) for k, v in headers if k != b"connection"]
-            headers.append((b"connection", b"close"))
-        try:
-            sent = await self._write_stream(stream, headers, status, chunked, declared)
-        except StreamAborted as exc:
-            if not self._head_sent:
-                # Nothing written yet (the head waits for the first chunk): the client can still
-                # get a whole error answer instead of a connection closed on it.
-                logger.info("response to %s failed before its body: %s", self.client, exc)
-                failed = error_response(502, "api_error", f"shunt: {exc}")
-                return await self._write_framed(request, failed)
-            logger.info("response to %s cut short: %s", self.client, exc)
-            raise _ClientGone from exc
-        except (_ClientGone, InvalidResponse):
-            raise
-        except Exception as exc:
-            logger.exception("response stream failed")
-            raise _ClientGone from exc
-        if declared is not None and sent != declared:
-            raise InvalidResponse(f"content-length {declared} for a body of {sent} bytes")
-        return not closing
-
-    async def _write_stream(
-        self,
-        stream: AsyncIterator[bytes],
-        headers: list[tuple[bytes, bytes]],
-        status: int,
-        chunked: bool,
-        declared: int | None,
-    ) -> int:
-        """Send the head with the first chunk (one write, one client wake-up), then each chunk
-        as it comes; the number of body bytes sent."""
-        head = head_bytes(status, headers)
-        sent = 0
-        async for data in stream:
-            if not data:
-                continue
-            sent += len(data)
-            if declared is not None and sent > declared:
-                raise InvalidResponse(f"a body longer than its content-length {declared}")
-            framed = chunk(data) if chunked else data
-            if not self._head_sent:
-                self._head_sent = True
-                await self._send(head + framed)
-            else:
-                await self._send(framed)
-        if not self._head_sent:
-            self._head_sent = True
-            await self._send(head + LAST_CHUNK if chunked else head)
-        elif chunked:
-            await self._send(LAST_CHUNK)
-        return sent
-
-    async def _send_error_and_close(
-        self, status: int, message: str, *, linger: bool = False
-    ) -> None:
-        response = error_response(
-            status, STATUS_ERROR_TYPES.get(status, "invalid_request_error"), message
-        )
-        response.headers.append((b"connection", b"close"))
-        data = head_bytes(
-            status,
-            [
-                (b"server", SERVER_NAME),
-                *response.headers,
-                (b"content-length", b"%d" % len(response.body)),
-            ],
-        )
-        try:
-            await self._send(data + response.body)
-        except _ClientGone:
+            await self.writer.write_error(status, message)
+        except ClientGone:
             return
         if linger:
             await self._linger()
-
-
-def _declared_length(text: bytes | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise InvalidResponse(f"content-length {text[:20]!r} is not a number") from None
-    if value < 0:
-        raise InvalidResponse(f"content-length {value} is negative")
-    return value
-
-
-async def _aclose_iterator(iterator: AsyncIterator[bytes]) -> None:
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        with trio.CancelScope(shield=True):
-            await aclose()

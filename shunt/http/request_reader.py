@@ -2,9 +2,11 @@
 
 httptools (llhttp, the parser behind Node.js and uvicorn) does the parsing; this module adds the
 server's limits and what RFC 9112 asks of a server on top: a head over `max_header_bytes` is 431,
-a body over `max_body_bytes` is 413 (from its content-length, before the body is read), an HTTP/1.1
-request without Host is 400. h11 did this job before; a request cost it ~24 µs to parse and ~40 µs
-to answer, against ~4 µs here for both (docs/performance.md).
+a body over `max_body_bytes` is 413 (from its content-length, before the body is read), an
+HTTP/1.1 request without exactly one Host is 400, a transfer-coding other than chunked 501, a
+version other than 1.0 and 1.1 505 (docs/architecture.md, "The server side of HTTP"). h11 did
+this job before; a request cost it ~24 µs to parse and ~40 µs to answer, against ~4 µs here for
+both (docs/performance.md).
 
 Pipelined requests are parsed as they arrive and queued; the connection takes them in order.
 """
@@ -39,12 +41,6 @@ class RequestHead:
     http_version: str  # "1.1", "1.0"
     keep_alive: bool = True  # settled when the message is complete
     expect_continue: bool = False
-
-    def header(self, name: bytes) -> bytes | None:
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
 
 
 @attrs.define(slots=True)
@@ -104,16 +100,16 @@ class RequestReader:
             self._parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__
-            self._fail(cause if isinstance(cause, ProtocolError) else ProtocolError(400, str(exc)))
+            self.error = cause if isinstance(cause, ProtocolError) else ProtocolError(400, str(exc))
         except httptools.HttpParserUpgrade:
             # We never switch protocols: a complete upgrade (or CONNECT) request is answered
             # as an ordinary one and the connection closed after it.
             if self._ready and not self.in_head and self.current is None:
                 self._ready[-1].head.keep_alive = False
             else:
-                self._fail(ProtocolError(400, "protocol upgrades are not supported"))
+                self.error = ProtocolError(400, "protocol upgrades are not supported")
         except httptools.HttpParserError as exc:
-            self._fail(ProtocolError(400, f"malformed request: {exc}"))
+            self.error = ProtocolError(400, f"malformed request: {exc}")
         if self.in_head and self.error is None:
             # A head still incomplete: count what it has taken so far, so that one endless
             # header line is refused too (the callbacks see a header only once it is whole).
@@ -124,11 +120,7 @@ class RequestReader:
             else:
                 self._raw_head_bytes += len(data)
             if self._raw_head_bytes > self._max_head:
-                self._fail(self._too_large_head(self._raw_head_bytes))
-
-    def _fail(self, error: ProtocolError) -> None:
-        # Requests already queued are still served, in order; the error is answered after them.
-        self.error = error
+                self.error = self._too_large_head(self._raw_head_bytes)
 
     def _too_large_head(self, size: int) -> ProtocolError:
         return ProtocolError(
@@ -179,21 +171,28 @@ class RequestReader:
         )
         if version not in SUPPORTED_VERSIONS:
             raise ProtocolError(505, f"HTTP/{version} is not supported: use HTTP/1.1")
-        hosts = sum(1 for name, _ in self._headers if name == b"host")
+        hosts = 0
+        coding = declared = expect = None
+        for name, value in self._headers:  # one pass: this runs for every request
+            if name == b"host":
+                hosts += 1
+            elif name == b"transfer-encoding" and coding is None:
+                coding = value
+            elif name == b"content-length" and declared is None:
+                declared = value
+            elif name == b"expect" and expect is None:
+                expect = value
         if hosts > 1 or (version == "1.1" and hosts == 0):
             raise ProtocolError(400, "an HTTP/1.1 request needs exactly one Host header")
-        coding = head.header(b"transfer-encoding")
         if coding is not None and coding.strip().lower() != b"chunked":
             raise ProtocolError(501, f"transfer-coding {coding[:40]!r} is not supported")
-        declared = head.header(b"content-length")
-        has_body = coding is not None or (declared is not None and int(declared) > 0)
-        if parser.should_upgrade() and head.method != b"CONNECT" and has_body:
+        length = int(declared) if declared is not None else 0  # llhttp checked the digits
+        if parser.should_upgrade() and head.method != b"CONNECT" and (coding or length):
             # llhttp would hand over the rest of the connection, body included, as the new
             # protocol's; we never switch, so such a request must not carry a body.
             raise ProtocolError(400, "a request asking for a protocol upgrade has a body")
-        if declared is not None and int(declared) > self._max_body:  # llhttp checked the digits
-            raise self._too_large_body(int(declared))
-        expect = head.header(b"expect")
+        if length > self._max_body:
+            raise self._too_large_body(length)
         head.expect_continue = version == "1.1" and (expect or b"").lower() == b"100-continue"
         self.in_head = False
         self.current = head

@@ -15,7 +15,6 @@ from typing import Final
 
 import trio
 
-from shunt.http.connection import SERVER_NAME as SERVER_NAME
 from shunt.http.connection import Connection
 from shunt.http.exchange import KIB as KIB
 from shunt.http.exchange import MIB as MIB
@@ -26,6 +25,7 @@ from shunt.http.exchange import Response as Response
 from shunt.http.exchange import ServerLimits as ServerLimits
 from shunt.http.exchange import StreamAborted as StreamAborted
 from shunt.http.exchange import error_response as error_response
+from shunt.http.response_writer import SERVER_NAME as SERVER_NAME
 
 logger = logging.getLogger(__name__)
 

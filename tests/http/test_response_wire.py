@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from shunt.http.response_wire import (
     InvalidResponse,
     chunk,
-    find_header,
     has_token,
     head_bytes,
+    read_framing,
     status_line,
 )
 
@@ -78,10 +78,25 @@ def test_a_chunk_is_read_back_whole_by_h11(data):
     assert isinstance(event, h11.EndOfMessage)
 
 
-def test_header_lookups_ignore_case_and_read_token_lists():
-    headers = [(b"Connection", b"keep-alive, Close"), (b"content-length", b"5")]
-    assert find_header(headers, b"connection") == b"keep-alive, Close"
-    assert find_header(headers, b"server") is None
-    assert has_token(find_header(headers, b"connection"), b"close")
+def test_framing_headers_are_read_in_one_pass_in_any_case():
+    headers = [
+        (b"Connection", b"keep-alive, Close"),
+        (b"Transfer-Encoding", b"chunked"),  # the server frames: a handler's choice is dropped
+        (b"content-length", b"5"),
+        (b"Content-Length", b"7"),  # the first one counts
+        (b"x-a", b"1"),
+    ]
+    framing = read_framing(headers)
+    assert framing.kept == [
+        (b"Connection", b"keep-alive, Close"),
+        (b"content-length", b"5"),
+        (b"Content-Length", b"7"),
+        (b"x-a", b"1"),
+    ]
+    assert framing.connection == b"keep-alive, Close"
+    assert framing.content_length == b"5"
+    assert not framing.has_server
+    assert read_framing([(b"Server", b"upstream")]).has_server
+    assert has_token(framing.connection, b"close")
     assert not has_token(b"closed", b"close")
     assert not has_token(None, b"close")

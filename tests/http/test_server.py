@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import trio
+import trio.testing
 
 from shunt.http.server import Request, Response, ServerLimits, StreamAborted, serve_http
 
@@ -278,7 +279,7 @@ async def test_a_client_leaving_mid_request_is_not_logged_as_a_failure(caplog):
             half = await trio.open_tcp_stream("127.0.0.1", port)  # EOF in the middle of a head
             await half.send_all(b"GET /half HTTP/1.1\r\nho")
             await half.aclose()
-            await trio.sleep(0.2)
+            await trio.testing.wait_all_tasks_blocked(cushion=0.05)
             nursery.cancel_scope.cancel()
     assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
 
@@ -295,7 +296,7 @@ async def test_a_client_leaving_with_a_pipelined_request_queued_cancels_at_once(
             await waiter.started.wait()
             await client.aclose()
             await waiter.cancelled.wait()
-            await trio.sleep(0.2)
+            await trio.testing.wait_all_tasks_blocked(cushion=0.05)
             assert waiter.seen == ["/slow"], (
                 "the queued request of a departed client is never handled"
             )
