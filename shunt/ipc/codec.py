@@ -18,13 +18,12 @@ from cattrs.preconf.msgpack import make_converter
 from cattrs.strategies import configure_tagged_union
 
 from shunt.errors import FatalFrameError, FrameError
-from shunt.ipc.hot import DECODERS, ENCODERS
+from shunt.ipc.hot import DECODERS, ENCODERS, TAG
 from shunt.ipc.messages import MESSAGE_TYPES, Message
 
 MIB: Final = 1024 * 1024
 MAX_FRAME_BYTES: Final = 80 * MIB  # a 64 MiB request body plus headers
 _LENGTH = struct.Struct(">I")
-TAG: Final = "type"
 
 
 class _NeedData(enum.Enum):
