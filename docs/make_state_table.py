@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workers.account import transitions_table_markdown
+from shunt.model.machine import transitions_table_markdown
 
 HEADER = """# Account states (generated)
 
-Generated from `workers/account.py` (`TRANSITIONS`, `CONDITIONS`, `ACTIONS`, `COOLDOWNS`) by
+Generated from `shunt/model/machine.py` (`TRANSITIONS`, `CONDITIONS`, `ACTIONS`, `COOLDOWNS`) by
 `python docs/make_state_table.py`; do not edit by hand. A cooldown of 0 s (the default for
 `stream_failed`) leaves the state unchanged. `exhausted` is not a state: it is derived from the
 rate-limit windows (see architecture.md).

@@ -11,7 +11,7 @@ from typing import Any, Final
 import httpx
 
 from shunt.errors import RefreshFailed, RefreshRejected, ShuntError
-from shunt.ipc.messages import Credential
+from shunt.model.credential import Credential
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Final
 
 import attrs
 
-from shunt.quota import AccountSnapshot, AccountState
+from shunt.model.quota import AccountSnapshot, AccountState
 
 REPORT_INTERVAL_S: Final = 0.1
 

@@ -12,22 +12,16 @@ import attrs
 import httpx
 import trio
 
-from shunt.credentials import redact
+from shunt.anthropic.usage import parse_usage
 from shunt.errors import RefreshFailed, RefreshRejected
-from shunt.ipc.messages import (
-    AccountReport,
-    Configure,
-    Credential,
-    Message,
-    TokensPersisted,
-    TokensRefreshed,
-)
-from shunt.quota import AccountState
+from shunt.ipc.messages import AccountReport, Configure, Message, TokensPersisted, TokensRefreshed
+from shunt.model.credential import Credential
+from shunt.model.machine import AccountMachine, Outcome, OutcomeKind, Verdict
+from shunt.model.quota import AccountState
+from shunt.storage.credentials import redact
 from shunt.tally import Tally
-from workers.account import AccountMachine, Outcome, OutcomeKind, Verdict
 from workers.oauth import UsageUnavailable, fetch_usage, refresh_credential
 from workers.report_pacing import Pace, ReportPacer, routing_view
-from workers.usage import parse_usage
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,9 @@ from typing import Final
 
 import httpx
 
+from shunt.anthropic.framing import EventBoundary
+from shunt.anthropic.headers import client_response_headers, upstream_request_headers
+from shunt.anthropic.sse import SseScanner, error_event, usage_from_json_body
 from shunt.http.client_wire import InvalidRequestHeader
 from shunt.ipc.channel import SendWindow
 from shunt.ipc.messages import (
@@ -19,11 +22,8 @@ from shunt.ipc.messages import (
     ResponseEnd,
     ResponseHead,
 )
-from workers.account import Action, Outcome, OutcomeKind, classify
-from workers.framing import EventBoundary
-from workers.headers import client_response_headers, upstream_request_headers
+from shunt.model.machine import Action, Outcome, OutcomeKind, classify
 from workers.runtime import AccountRuntime
-from workers.sse import SseScanner, error_event, usage_from_json_body
 from workers.upstream import UpstreamBroke, UpstreamPool, UpstreamResponse, UpstreamUnreachable
 
 logger = logging.getLogger(__name__)

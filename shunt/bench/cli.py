@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import trio
 
-from shunt.cli_common import friendly_errors
+from shunt.cli.common import friendly_errors
 
 
 def _log(message: str) -> None:

@@ -33,7 +33,7 @@ from shunt.bench.results import BenchResult, LoadPair, Pair, Plan, Startup
 from shunt.bench.scenarios import Target
 from shunt.children import POLL_S, READY_TIMEOUT_S, stop_process, tail, wait_for_json
 from shunt.errors import ShuntError
-from shunt.paths import resolve_paths
+from shunt.storage.paths import resolve_paths
 
 HOST: Final = "127.0.0.1"
 QUOTA: Final = 10**15  # tokens per window: never runs out, utilization stays 0.0000

@@ -14,7 +14,6 @@ import attrs
 import trio
 
 from shunt.config import Config
-from shunt.credentials import CredentialStore, redact
 from shunt.errors import CredentialsError, ShuntError
 from shunt.frontdoor.link import WorkerLink
 from shunt.frontdoor.passthrough import Passthrough
@@ -22,11 +21,13 @@ from shunt.frontdoor.pool import Pool
 from shunt.frontdoor.processes import ProcessSampler, process_rows
 from shunt.frontdoor.reconcile import AccountChanges, plan_changes
 from shunt.frontdoor.status import render_account, render_status
+from shunt.frontdoor.supervisor import Supervisor
 from shunt.http.server import Request, Response, error_response
-from shunt.ipc.messages import AccountReport, Credential, TokensPersisted, TokensRefreshed
-from shunt.paths import write_atomically
-from shunt.quota import AccountSnapshot, AccountState
-from shunt.supervisor import Supervisor
+from shunt.ipc.messages import AccountReport, TokensPersisted, TokensRefreshed
+from shunt.model.credential import Credential
+from shunt.model.quota import AccountSnapshot, AccountState
+from shunt.storage.credentials import CredentialStore, redact
+from shunt.storage.paths import write_atomically
 from shunt.tally import Tally
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from shunt.config import load_config
 from shunt.errors import ShuntError
 from shunt.frontdoor.app import FrontDoor
 from shunt.http.server import Request, Response, error_response
-from shunt.ipc.messages import Credential
+from shunt.model.credential import Credential
 
 logger = logging.getLogger(__name__)
 

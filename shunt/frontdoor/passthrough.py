@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from shunt.anthropic.headers import client_response_headers, passthrough_request_headers
 from shunt.http.server import Request, Response, StreamAborted, error_response
-from workers.headers import client_response_headers, passthrough_request_headers
 
 logger = logging.getLogger(__name__)
 

@@ -13,15 +13,15 @@ from typing import Final
 
 import attrs
 
+from shunt.anthropic.sse import error_event
 from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
 from shunt.http.server import Request, Response, StreamAborted, error_response
 from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
 from shunt.logs import REQUEST_LOGGER
-from shunt.quota import AccountSnapshot
+from shunt.model.quota import AccountSnapshot
 from shunt.routing.conversation import conversation_key, model_of, needs_body
 from shunt.routing.router import Decision, RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
-from workers.sse import error_event
 
 logger = logging.getLogger(__name__)
 request_log = logging.getLogger(REQUEST_LOGGER)

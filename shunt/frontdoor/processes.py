@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 import psutil
 
-from shunt.quota import AccountSnapshot
-from shunt.supervisor import Supervisor, WorkerSlot
+from shunt.frontdoor.supervisor import Supervisor, WorkerSlot
+from shunt.model.quota import AccountSnapshot
 
 
 class ProcessSampler:

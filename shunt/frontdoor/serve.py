@@ -16,19 +16,19 @@ import httpx
 import trio
 
 from shunt.config import Config, validate_bind
-from shunt.credentials import CredentialStore
 from shunt.frontdoor.app import FrontDoor
 from shunt.frontdoor.control import ControlApi
 from shunt.frontdoor.link import WorkerLink
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
+from shunt.frontdoor.supervisor import Supervisor
 from shunt.heap import settle_after_startup
 from shunt.http.server import ServerLimits, serve_http, serve_http_unix
 from shunt.ipc.messages import Configure
-from shunt.paths import Paths, write_atomically
 from shunt.routing.router import RoutingPolicy
 from shunt.routing.sticky import StickyTable
-from shunt.supervisor import Supervisor
+from shunt.storage.credentials import CredentialStore
+from shunt.storage.paths import Paths, write_atomically
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from shunt import __version__
 from shunt.config import AccountConfig
 from shunt.frontdoor.pool import RequestRecord
-from shunt.quota import AccountSnapshot, Window
+from shunt.model.quota import AccountSnapshot, Window
 
 
 def account_status(snapshot: AccountSnapshot, now: float, *, allow_overage: bool) -> str:

@@ -15,30 +15,11 @@ from typing import TypeAlias
 
 import attrs
 
-from shunt.quota import AccountSnapshot
+from shunt.model.credential import Credential
+from shunt.model.durations import Durations
+from shunt.model.quota import AccountSnapshot
 
 Header: TypeAlias = tuple[bytes, bytes]
-
-
-@attrs.frozen
-class Credential:
-    """An account's OAuth token pair. Never logged: its repr hides the tokens."""
-
-    access_token: str = attrs.field(repr=False)
-    refresh_token: str = attrs.field(repr=False)
-    expires_at_ms: int = 0  # epoch milliseconds, as in credentials.json
-
-
-@attrs.frozen
-class Durations:
-    """Cooldown lengths of the SPEC §3 table, in seconds; configurable under [cooldowns]."""
-
-    rate_limited_s: float = 60.0  # 429 without retry-after
-    overloaded_s: float = 30.0  # 529
-    auth_failed_s: float = 300.0  # 401 whose refresh failed
-    forbidden_s: float = 1800.0  # 403
-    connect_failed_s: float = 15.0  # connection error / timeout before any byte
-    stream_failed_s: float = 0.0  # a stream cut midway counts as an error, no cooldown
 
 
 @attrs.frozen
@@ -48,7 +29,7 @@ class Configure:
     upstream_url: str
     token_url: str
     oauth_client_id: str
-    durations: Durations = Durations()
+    durations: Durations = attrs.Factory(Durations)
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 600.0
     refresh_margin_s: float = 300.0  # refresh this long before expiry

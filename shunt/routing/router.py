@@ -20,7 +20,7 @@ from typing import Final
 
 import attrs
 
-from shunt.quota import AccountSnapshot
+from shunt.model.quota import AccountSnapshot
 from shunt.routing.strategies import DEFAULT_STRATEGY, check_strategy, rank
 
 PINNED: Final = "pinned"

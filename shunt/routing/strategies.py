@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from itertools import groupby
 from typing import Final, TypeAlias
 
-from shunt.quota import HOURS, AccountSnapshot, Window
+from shunt.model.quota import HOURS, AccountSnapshot, Window
 
 SortKey: TypeAlias = tuple[float, ...]
 KeyFunction: TypeAlias = Callable[[AccountSnapshot, float, float], SortKey]

@@ -22,7 +22,6 @@ import attrs
 import click
 import trio
 
-from shunt.paths import write_atomically
 from shunt.simulator.app import (
     ACCOUNT_NAME,
     DEFAULT_FIVE_HOUR_TOKENS,
@@ -31,6 +30,7 @@ from shunt.simulator.app import (
 )
 from shunt.simulator.oauth import DEFAULT_ACCESS_TTL_S
 from shunt.simulator.transport import is_loopback, serve_simulator
+from shunt.storage.paths import write_atomically
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Final
 
 import attrs
 
-from shunt.quota import ALLOWED, ALLOWED_WARNING, REJECTED
+from shunt.model.quota import ALLOWED, ALLOWED_WARNING, REJECTED
 from shunt.simulator.ledger import AccountUsage, WindowUsage
 
 WARNING_THRESHOLD: Final = 0.8

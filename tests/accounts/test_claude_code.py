@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shunt.claude_code import (
+from shunt.accounts.claude.claude_code import (
     ClaudeCodeLogin,
     Existing,
     Keep,
@@ -16,7 +16,7 @@ from shunt.claude_code import (
     unique_name,
 )
 from shunt.errors import CredentialsError
-from shunt.ipc.messages import Credential
+from shunt.model.credential import Credential
 from tests.accounts.conftest import ACCESS, REFRESH, write_claude_dir
 
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from shunt.cli import main
 from shunt.config import load_config
-from shunt.credentials import CredentialStore
+from shunt.storage.credentials import CredentialStore
 from tests.accounts.conftest import ACCESS, REFRESH, write_claude_dir
 
 LATER = 1_900_000_100_000  # expires after the pair write_claude_dir writes by default

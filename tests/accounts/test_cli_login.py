@@ -11,10 +11,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from shunt import cli_oauth, oauth_login
+from shunt.accounts.claude import login as oauth_login
+from shunt.accounts.claude.oauth_flow import b64url, pkce_challenge
 from shunt.cli import main
+from shunt.cli import oauth as cli_oauth
 from shunt.config import OAuthConfig, load_config
-from shunt.oauth_flow import b64url, pkce_challenge
 
 OAUTH = OAuthConfig()
 STATE = b64url(b"\x02" * 32)

@@ -7,8 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shunt.config import OAuthConfig
-from shunt.oauth_flow import (
+from shunt.accounts.claude.oauth_flow import (
     Identity,
     LoginError,
     b64url,
@@ -21,6 +20,7 @@ from shunt.oauth_flow import (
     start_login,
     token_error_message,
 )
+from shunt.config import OAuthConfig
 
 OAUTH = OAuthConfig()
 

@@ -9,13 +9,14 @@ import httpx
 import trio
 
 from shunt.config import AccountConfig, Config
-from shunt.credentials import CredentialStore
 from shunt.frontdoor.app import FrontDoor
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
-from shunt.ipc.messages import Credential, TokensPersisted, TokensRefreshed
+from shunt.ipc.messages import TokensPersisted, TokensRefreshed
+from shunt.model.credential import Credential
 from shunt.routing.router import RoutingPolicy
 from shunt.routing.sticky import StickyTable
+from shunt.storage.credentials import CredentialStore
 
 
 class RecordingLink:

@@ -16,9 +16,7 @@ from shunt.ipc.messages import (
     AssignAccount,
     Cancel,
     Configure,
-    Credential,
     Credit,
-    Durations,
     Failover,
     Forward,
     Ping,
@@ -32,7 +30,9 @@ from shunt.ipc.messages import (
     TokensRefreshed,
     WorkerReady,
 )
-from shunt.quota import AccountSnapshot, AccountState, Counters, RateLimits, Window
+from shunt.model.credential import Credential
+from shunt.model.durations import Durations
+from shunt.model.quota import AccountSnapshot, AccountState, Counters, RateLimits, Window
 
 SAMPLES = [
     Configure(

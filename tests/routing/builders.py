@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from shunt.quota import (
+from shunt.model.quota import (
     ALLOWED,
     ALLOWED_WARNING,
     HOURS,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shunt.quota import HOURS, AccountSnapshot, RateLimits, Window
+from shunt.model.quota import HOURS, AccountSnapshot, RateLimits, Window
 from shunt.routing.strategies import STRATEGY_NAMES, maximus_score, rank, sort_key
 from tests.routing.builders import NOW, account, clocks, pools, strategy_names, turns
 

@@ -8,10 +8,10 @@ import time
 import httpx
 import trio
 
+from shunt.anthropic.sse import SseScanner
 from shunt.simulator import Simulator
 from shunt.simulator.responses import stamp_line
 from tests.simulator.support import BODY, NET_TIMEOUT_S, auth_headers
-from workers.sse import SseScanner
 
 STAMP = re.compile(rb": t=(\d+\.\d{6})\n")
 

@@ -6,7 +6,7 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shunt.quota import AccountSnapshot, AccountState, RateLimits, Window
+from shunt.model.quota import AccountSnapshot, AccountState, RateLimits, Window
 from workers.report_pacing import REPORT_INTERVAL_S, Pace, ReportPacer, routing_view
 
 NOW = 1_800_000_000.0

@@ -11,16 +11,10 @@ import pytest
 import trio
 import trio.testing
 
-from shunt.ipc.messages import (
-    AccountReport,
-    Configure,
-    Credential,
-    Message,
-    TokensPersisted,
-    TokensRefreshed,
-)
-from shunt.quota import AccountSnapshot, AccountState, RateLimits, Window
-from workers.account import Outcome, OutcomeKind
+from shunt.ipc.messages import AccountReport, Configure, Message, TokensPersisted, TokensRefreshed
+from shunt.model.credential import Credential
+from shunt.model.machine import Outcome, OutcomeKind
+from shunt.model.quota import AccountSnapshot, AccountState, RateLimits, Window
 from workers.runtime import AccountRuntime
 
 USAGE = {

@@ -1,0 +1,1 @@
+"""Account logins and imports, one package per kind of account."""

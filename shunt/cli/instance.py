@@ -1,0 +1,126 @@
+"""The running server, as the CLI sees it: its state file (pid file), liveness, start and stop.
+
+A pid file can outlive its process and a pid can be reused, so a pid counts as shunt's only
+while that process is alive and its command line is a `shunt serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Final
+
+import attrs
+import psutil
+
+from shunt.errors import ShuntError
+from shunt.storage.paths import Paths
+
+START_TIMEOUT_S: Final = 30.0
+KILL_WAIT_S: Final = 5.0
+
+
+@attrs.frozen
+class Instance:
+    pid: int
+    url: str
+    port: int
+    started_at: float
+
+
+def _is_shunt_server(pid: int) -> bool:
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        cmdline = " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return "shunt" in cmdline and "serve" in cmdline
+
+
+def running_instance(paths: Paths) -> Instance | None:
+    """The live server of this shunt home, or None (a stale state file is ignored)."""
+    try:
+        state = json.loads(paths.server_state_file.read_text())
+        instance = Instance(
+            pid=int(state["pid"]),
+            url=str(state["url"]),
+            port=int(state["port"]),
+            started_at=float(state["started_at"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return instance if _is_shunt_server(instance.pid) else None
+
+
+def stop_instance(instance: Instance, *, timeout_s: float) -> bool:
+    """SIGTERM (the server drains), wait up to timeout_s, then SIGKILL. True if it drained."""
+    try:
+        process = psutil.Process(instance.pid)
+        process.send_signal(signal.SIGTERM)
+    except psutil.NoSuchProcess:
+        return True
+    try:
+        process.wait(timeout_s)
+        return True
+    except psutil.TimeoutExpired:
+        pass
+    # Its workers see the channel close and exit on their own; only the front door is killed.
+    try:
+        process.kill()
+        process.wait(KILL_WAIT_S)
+    except psutil.NoSuchProcess:
+        pass
+    return False
+
+
+def start_background(
+    paths: Paths, serve_args: list[str], *, env: dict[str, str] | None = None
+) -> Instance:
+    """Run `shunt serve` detached from the terminal; return once it answers (its state file)."""
+    paths.ensure()
+    output = paths.log_dir / "serve.out"
+    old = running_instance(paths)
+    with output.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shunt", "serve", *serve_args],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,  # survives the terminal closing; Ctrl-C there won't reach it
+            env=env if env is not None else dict(os.environ),
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        code = process.poll()
+        if code is not None:
+            raise ShuntError(
+                f"shunt serve exited with code {code} while starting; "
+                f"its output is in {output}:\n{_tail(output)}"
+            )
+        instance = running_instance(paths)
+        if (
+            instance is not None
+            and instance.pid == process.pid
+            and (old is None or old.pid != instance.pid)
+        ):
+            return instance
+        time.sleep(0.05)
+    process.terminate()
+    raise ShuntError(
+        f"shunt serve did not become ready within {START_TIMEOUT_S:.0f}s; see {output}"
+    )
+
+
+def _tail(path: Path, lines: int = 12) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,1 @@
+"""Files on disk: where they live (paths), atomic writes and locks, the credentials store."""
