@@ -9,9 +9,10 @@ from typing import Final
 
 import httpx
 
+from shunt.anthropic.errors import error_event
 from shunt.anthropic.framing import EventBoundary
 from shunt.anthropic.headers import client_response_headers, upstream_request_headers
-from shunt.anthropic.sse import SseScanner, error_event, usage_from_json_body
+from shunt.anthropic.sse import SseScanner, usage_from_json_body
 from shunt.http.client_wire import InvalidRequestHeader
 from shunt.ipc.channel import SendWindow
 from shunt.ipc.messages import (

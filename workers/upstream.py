@@ -28,11 +28,11 @@ from shunt.http.client_wire import (
     Body,
     End,
     Head,
-    Header,
     ProtocolError,
     ResponseParser,
     encode_request,
 )
+from shunt.http.exchange import Header
 
 RECEIVE_BYTES: Final = 64 * 1024
 DEFAULT_MAX_IDLE: Final = 64

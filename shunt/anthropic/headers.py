@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-Header = tuple[bytes, bytes]
+from shunt.http.exchange import Header
 
 OAUTH_BETA: Final = b"oauth-2025-04-20"
 DEFAULT_ANTHROPIC_VERSION: Final = b"2023-06-01"

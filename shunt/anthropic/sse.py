@@ -175,15 +175,6 @@ class SseScanner:
         self.usage = _merged(self.usage, payload.get("usage"))
 
 
-def error_event(error_type: str, message: str) -> bytes:
-    """A complete SSE `error` frame in Anthropic's shape, ending with the blank line.
-
-    json.dumps escapes newlines, so the data stays on one line whatever the message holds.
-    """
-    data = json.dumps({"type": "error", "error": {"type": error_type, "message": message}})
-    return b"event: error\ndata: " + data.encode() + b"\n\n"
-
-
 def usage_from_json_body(body: bytes) -> Usage | None:
     """The `usage` of a non-streaming Messages response; None when there is none to read."""
     payload = _loads(body)

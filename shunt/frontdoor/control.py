@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Final
+from typing import Any
 
+from shunt.anthropic.errors import error_response
 from shunt.config import load_config
 from shunt.errors import ShuntError
-from shunt.frontdoor.app import FrontDoor
-from shunt.http.server import Request, Response, error_response
+from shunt.frontdoor.live_accounts import LiveAccounts
+from shunt.frontdoor.reporting import StatusReporter
+from shunt.http.server import Request, Response, json_response
 from shunt.model.credential import Credential
 
 logger = logging.getLogger(__name__)
-
-JSON: Final = (b"content-type", b"application/json")
-
-
-def _json(status: int, payload: object) -> Response:
-    return Response(status, [JSON], json.dumps(payload).encode())
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -48,28 +44,32 @@ def _credential(payload: dict[str, Any]) -> Credential:
 
 
 class ControlApi:
-    def __init__(self, front: FrontDoor) -> None:
-        self.front = front
+    def __init__(self, *, live: LiveAccounts, reporter: StatusReporter) -> None:
+        self.live = live
+        self.reporter = reporter
+
+    def __repr__(self) -> str:
+        return f"<ControlApi {self.live!r}>"
 
     async def handle(self, request: Request) -> Response:
         route = (request.method, request.path)
         try:
             if route == ("GET", "/ps"):
-                return _json(200, self.front.processes())
+                return json_response(200, self.reporter.processes())
             if route == ("GET", "/status"):
-                return _json(200, self.front.status())
+                return json_response(200, self.reporter.status())
             if route == ("POST", "/reload"):
-                return _json(200, await self._reload())
+                return json_response(200, await self._reload())
             if route == ("POST", "/credentials"):
-                return _json(200, await self._credentials(_body(request)))
+                return json_response(200, await self._credentials(_body(request)))
             if route == ("POST", "/credentials/remove"):
                 name = _body(request).get("name")
                 if not isinstance(name, str):
                     raise ShuntError("name the account whose credential to remove")
-                await self.front.forget_credential(name)
-                return _json(200, {"removed": name})
+                await self.live.forget_credential(name)
+                return json_response(200, {"removed": name})
             if route == ("POST", "/use"):
-                return _json(200, self._use(_body(request)))
+                return json_response(200, self._use(_body(request)))
         except ShuntError as exc:
             return error_response(400, "invalid_request_error", str(exc))
         return error_response(
@@ -77,10 +77,10 @@ class ControlApi:
         )
 
     async def _reload(self) -> dict[str, object]:
-        path = self.front.config.path
+        path = self.live.table.config.path
         if path is None:
             raise ShuntError("this server was not started from a config file; nothing to reload")
-        changes = await self.front.apply_config(load_config(path))
+        changes = await self.live.apply_config(load_config(path))
         return {"started": list(changes.start), "stopped": list(changes.stop)}
 
     async def _credentials(self, payload: dict[str, Any]) -> dict[str, object]:
@@ -90,12 +90,12 @@ class ControlApi:
         extra = payload.get("extra") or {}
         if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
             raise ShuntError("extra must map names to strings")
-        await self.front.put_credential(name, _credential(payload), **extra)
+        await self.live.put_credential(name, _credential(payload), **extra)
         return {"saved": name}
 
     def _use(self, payload: dict[str, Any]) -> dict[str, object]:
         account = payload.get("account")
         if account is not None and not isinstance(account, str):
             raise ShuntError("account must be a name or null")
-        self.front.pin(account)
+        self.live.pin(account)
         return {"pinned": account}

@@ -12,6 +12,7 @@ import attrs
 import trio
 
 from shunt.frontdoor.inbox import Inbox
+from shunt.http.exchange import Header
 from shunt.ipc.channel import (
     DEFAULT_WINDOW_BYTES,
     INITIAL_WINDOW_BYTES,
@@ -24,7 +25,6 @@ from shunt.ipc.messages import (
     Credit,
     Failover,
     Forward,
-    Header,
     Message,
     Pong,
     ResponseBody,

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from shunt.anthropic.errors import error_response
 from shunt.anthropic.headers import client_response_headers, passthrough_request_headers
-from shunt.http.server import Request, Response, StreamAborted, error_response
+from shunt.http.server import Request, Response, StreamAborted
 
 logger = logging.getLogger(__name__)
 

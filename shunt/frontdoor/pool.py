@@ -13,12 +13,12 @@ from typing import Final
 
 import attrs
 
-from shunt.anthropic.sse import error_event
+from shunt.anthropic.errors import error_event, error_response
+from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
-from shunt.http.server import Request, Response, StreamAborted, error_response
+from shunt.http.server import Request, Response, StreamAborted
 from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
 from shunt.logs import REQUEST_LOGGER
-from shunt.model.quota import AccountSnapshot
 from shunt.routing.conversation import conversation_key, model_of, needs_body
 from shunt.routing.router import Decision, RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
@@ -50,36 +50,35 @@ class RequestRecord:
 
 
 class Pool:
-    """The routing table and the failover loop. Owns no processes: workers come from `links`."""
+    """Routing over the account table and the failover loop. Owns no processes: a worker's
+    link comes from `link_for` (the supervisor's lookup)."""
 
     def __init__(
         self,
         *,
         policy: RoutingPolicy,
         sticky: StickyTable,
+        table: AccountTable,
         link_for: Callable[[str], WorkerLink | None],
     ) -> None:
         self.policy = policy
         self.sticky = sticky
+        self.table = table
         self._link_for = link_for
-        self.table: dict[str, AccountSnapshot] = {}
         self.pinned: str | None = None
         self.recent: deque[RequestRecord] = deque(maxlen=RECENT_REQUESTS)
         self._turns = itertools.count()
 
     def __repr__(self) -> str:
         strategy = self.policy.strategy
-        return f"<Pool accounts={sorted(self.table)} pinned={self.pinned} strategy={strategy}>"
-
-    def update(self, snapshot: AccountSnapshot) -> None:
-        if snapshot.name in self.table:
-            self.table[snapshot.name] = snapshot
+        accounts = sorted(self.table.snapshots)
+        return f"<Pool accounts={accounts} pinned={self.pinned} strategy={strategy}>"
 
     def decide(self, key: str | None, tried: frozenset[str]) -> Decision:
         now = time.time()
         sticky = self.sticky.get(key, now) if key is not None else None
         return choose(
-            list(self.table.values()),
+            list(self.table.snapshots.values()),
             now=now,
             policy=self.policy,
             pinned=self.pinned,

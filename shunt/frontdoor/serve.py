@@ -9,18 +9,21 @@ import signal
 import time
 from contextlib import suppress
 from functools import partial
-from pathlib import Path
 from typing import Final
 
 import httpx
 import trio
 
+from shunt.anthropic.errors import refusal as anthropic_refusal
 from shunt.config import Config, validate_bind
-from shunt.frontdoor.app import FrontDoor
+from shunt.frontdoor.accounts import AccountTable
+from shunt.frontdoor.anthropic_api import AnthropicApi
 from shunt.frontdoor.control import ControlApi
-from shunt.frontdoor.link import WorkerLink
+from shunt.frontdoor.credential_writer import CredentialWriter
+from shunt.frontdoor.live_accounts import LiveAccounts, read_pinned
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
+from shunt.frontdoor.reporting import ServingState, StatusReporter
 from shunt.frontdoor.supervisor import Supervisor
 from shunt.heap import settle_after_startup
 from shunt.http.server import ServerLimits, serve_http, serve_http_unix
@@ -53,13 +56,26 @@ async def serve(
     workers: int | None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run until SIGTERM/SIGINT, then drain in-flight requests for drain_timeout_s."""
+    """Run until SIGTERM/SIGINT, then drain in-flight requests for drain_timeout_s.
+
+    Built in one direction: account table and credential writer → supervisor → pool (given
+    the supervisor's link lookup) → the HTTP APIs."""
     validate_bind(config.server)
-    store = CredentialStore(paths.credentials_file)
-    credentials = store.load()
     server = config.server
     routing = config.routing
-    pool_link = _LinkLookup()
+    store = CredentialStore(paths.credentials_file)
+    table = AccountTable(config, store.load())
+    writer = CredentialWriter(store, table)
+    supervisor = Supervisor(
+        configure=worker_settings(config),
+        credential_for=table.credential_for,
+        snapshot_for=table.snapshot_for,
+        on_report=table.on_report,
+        on_tokens=writer.on_tokens,
+        workers=workers,
+        log_level=server.log_level,
+        heartbeat_timeout_s=server.heartbeat_timeout_s,
+    )
     pool = Pool(
         policy=RoutingPolicy(
             strategy=routing.strategy,
@@ -67,39 +83,35 @@ async def serve(
             expiry_soon_s=routing.expiry_soon_s,
         ),
         sticky=StickyTable(ttl_s=routing.sticky_ttl_s),
-        link_for=pool_link,
+        table=table,
+        link_for=supervisor.link_for,
+    )
+    pinned_file = paths.state_dir / "pinned"
+    pool.pinned = read_pinned(pinned_file, table)
+    serving = ServingState()
+    reporter = StatusReporter(table=table, supervisor=supervisor, pool=pool, serving=serving)
+    live = LiveAccounts(
+        table=table, writer=writer, supervisor=supervisor, pool=pool, pinned_file=pinned_file
     )
     async with httpx.AsyncClient(
         base_url=server.upstream_url,
         timeout=httpx.Timeout(PASSTHROUGH_TIMEOUT_S, connect=10.0),
         trust_env=False,
     ) as client:
-        front = FrontDoor(
-            config=config,
-            store=store,
-            credentials=credentials,
+        api = AnthropicApi(
+            server=server,
             pool=pool,
             passthrough=Passthrough(client, server.upstream_url),
+            reporter=reporter,
+            serving=serving,
         )
-        supervisor = Supervisor(
-            configure=worker_settings(config),
-            credential_for=front.credential_for,
-            snapshot_for=front.pool.table.get,
-            on_report=front.on_report,
-            on_tokens=front.on_tokens,
-            workers=workers,
-            log_level=server.log_level,
-            heartbeat_timeout_s=server.heartbeat_timeout_s,
-        )
-        pool_link.supervisor = supervisor
-        front.pinned_file = paths.state_dir / "pinned"
-        pool.pinned = _read_pinned(front.pinned_file, front)
+        control = ControlApi(live=live, reporter=reporter)
         async with trio.open_nursery() as nursery:
-            front.bind(nursery, supervisor)
+            await nursery.start(writer.run)
             enabled = [account.name for account in config.enabled_accounts()]
-            servable = front.servable(enabled)
+            servable = table.servable(enabled)
             await nursery.start(supervisor.run, servable)
-            missing = await front.wait_until_informed(servable, PREFETCH_WAIT_S)
+            missing = await table.wait_until_informed(servable, PREFETCH_WAIT_S)
             if missing:
                 logger.info(
                     "starting without utilization data for %s (counted as 0 %% until they answer)",
@@ -117,7 +129,8 @@ async def serve(
             async def run_listener(task_status: trio.TaskStatus[int]) -> None:
                 with listener_scope:
                     await serve_http(
-                        front.handle,
+                        api.handle,
+                        refusal=anthropic_refusal,
                         host=server.host,
                         port=server.port,
                         limits=limits,
@@ -125,8 +138,14 @@ async def serve(
                     )
 
             port: int = await nursery.start(run_listener)
-            control = ControlApi(front)
-            await nursery.start(partial(serve_http_unix, control.handle, path=paths.control_socket))
+            await nursery.start(
+                partial(
+                    serve_http_unix,
+                    control.handle,
+                    refusal=anthropic_refusal,
+                    path=paths.control_socket,
+                )
+            )
             settle_after_startup()
             _write_state(paths, server.host, port)
             logger.info(
@@ -140,12 +159,13 @@ async def serve(
             try:
                 await _wait_for_stop_signal()
                 logger.info("stop requested: draining for up to %.0fs", server.drain_timeout_s)
-                front.draining = True
+                serving.draining = True
                 with trio.move_on_after(server.drain_timeout_s):
-                    await front.in_flight.wait_idle()
-                if front.in_flight.count:
+                    await serving.in_flight.wait_idle()
+                if serving.in_flight.count:
                     logger.warning(
-                        "drain deadline passed with %d request(s) in flight", front.in_flight.count
+                        "drain deadline passed with %d request(s) in flight",
+                        serving.in_flight.count,
                     )
                 listener_scope.cancel()
                 await supervisor.shutdown(grace_s=1.0)
@@ -155,32 +175,11 @@ async def serve(
                 nursery.cancel_scope.cancel()
 
 
-class _LinkLookup:
-    """Late binding: the pool is built before the supervisor that owns the links."""
-
-    supervisor: Supervisor | None = None
-
-    def __call__(self, account: str) -> WorkerLink | None:
-        return self.supervisor.link_for(account) if self.supervisor else None
-
-
 async def _wait_for_stop_signal() -> None:
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for signum in signals:
             logger.info("received %s", signal.Signals(signum).name)
             return
-
-
-def _read_pinned(path: Path, front: FrontDoor) -> str | None:
-    """`shunt use NAME` survives restarts; a pin on an account that is gone is dropped."""
-    try:
-        name = path.read_text().strip()
-    except OSError:
-        return None
-    if name and name in front.pool.table:
-        logger.info("routing pinned to %s (shunt use auto to undo)", name)
-        return name
-    return None
 
 
 def _write_state(paths: Paths, host: str, port: int) -> None:

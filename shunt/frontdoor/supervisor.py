@@ -133,7 +133,7 @@ class Supervisor:
         self.slots: list[WorkerSlot] = []
         self.running = Tally()  # live worker processes
         self._retiring: list[WorkerSlot] = []  # emptied slots whose worker is still draining
-        self._nursery: trio.Nursery | None = None
+        self._slot_nursery: trio.Nursery | None = None
         self._slot_index = 0
 
     def __repr__(self) -> str:
@@ -160,7 +160,7 @@ class Supervisor:
     ) -> None:
         """Start a slot per planned group, report started once every worker is ready."""
         async with trio.open_nursery() as nursery:
-            self._nursery = nursery
+            self._slot_nursery = nursery
             for group in plan_slots(accounts, self.workers):
                 self._add_slot(group)
             with trio.move_on_after(READY_TIMEOUT_S):
@@ -170,11 +170,11 @@ class Supervisor:
             await trio.sleep_forever()
 
     def _add_slot(self, accounts: set[str]) -> WorkerSlot:
-        assert self._nursery is not None, "supervisor is not running"
+        assert self._slot_nursery is not None, "supervisor is not running"
         slot = WorkerSlot(index=self._slot_index, accounts=set(accounts))
         self._slot_index += 1
         self.slots.append(slot)
-        self._nursery.start_soon(self._run_slot, slot)
+        self._slot_nursery.start_soon(self._run_slot, slot)
         return slot
 
     def add_account(self, name: str) -> None:

@@ -19,7 +19,7 @@ from typing import Final
 
 import attrs
 
-Header = tuple[bytes, bytes]
+from shunt.http.exchange import Header
 
 MAX_HEAD_BYTES: Final = 64 * 1024
 MAX_HEADERS: Final = 256

@@ -17,10 +17,10 @@ from shunt.http.exchange import (
     MIB,
     AbortConnection,
     Handler,
+    Refusal,
     Request,
     Response,
     ServerLimits,
-    error_response,
 )
 from shunt.http.request_reader import ParsedRequest, ProtocolError, RequestHead, RequestReader
 from shunt.http.response_wire import InvalidResponse
@@ -35,10 +35,13 @@ CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class Connection:
-    def __init__(self, stream: trio.SocketStream, handler: Handler, limits: ServerLimits) -> None:
+    def __init__(
+        self, stream: trio.SocketStream, handler: Handler, limits: ServerLimits, refusal: Refusal
+    ) -> None:
         self.stream = stream
         self.handler = handler
         self.limits = limits
+        self.refusal = refusal
         self.reader = RequestReader(
             max_header_bytes=limits.max_header_bytes, max_body_bytes=limits.max_body_bytes
         )
@@ -56,7 +59,7 @@ class Connection:
         except OSError:
             self.client = "?"
         self.writer = ResponseWriter(
-            stream, write_timeout_s=limits.write_timeout_s, client=self.client
+            stream, write_timeout_s=limits.write_timeout_s, client=self.client, refusal=refusal
         )
 
     def __repr__(self) -> str:
@@ -254,7 +257,7 @@ class Connection:
                 response = None
             except Exception:
                 logger.exception("handler failed for %s %s", request.method, request.path)
-                response = error_response(500, "api_error", "internal error in shunt")
+                response = self.refusal(500, "internal error in shunt")
             if response is None:
                 gone = True
             else:

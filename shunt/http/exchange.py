@@ -1,4 +1,4 @@
-"""What a server handler sees and returns: requests, responses, limits, shunt's error shape."""
+"""What a server handler sees and returns: requests, responses, limits, how refusals look."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import attrs
 
 KIB: Final = 1024
 MIB: Final = 1024 * KIB
+
+
+Header = tuple[bytes, bytes]  # (name, value); names lowercased where a parser produced them
 
 
 @attrs.frozen
@@ -26,7 +29,7 @@ class ServerLimits:
 class Request:
     method: str
     target: str  # path and query string as sent
-    headers: list[tuple[bytes, bytes]]  # names lowercased by the parser
+    headers: list[Header]  # names lowercased by the parser
     body: bytes
     client: str  # peer host
 
@@ -50,7 +53,7 @@ class Response:
     """
 
     status: int
-    headers: list[tuple[bytes, bytes]] = attrs.Factory(list)
+    headers: list[Header] = attrs.Factory(list)
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
     # Runs exactly once after the response is finished, abandoned or never sent (HEAD, a client
@@ -74,31 +77,18 @@ class Response:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+# How a listener shapes the answers the server itself makes (400/408/413/431/501/505 for a
+# request it will not serve, 500 for a handler that crashed, 502 for a stream that failed before
+# its first byte): status and message in, an answer in that listener's API's error shape out.
+Refusal = Callable[[int, str], Response]
 
-def error_response(
-    status: int,
-    error_type: str,
-    message: str,
-    *,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> Response:
-    """shunt's own errors in Anthropic shape (SPEC §2)."""
-    body = json.dumps({"type": "error", "error": {"type": error_type, "message": message}}).encode()
+
+def json_response(status: int, payload: object, *, headers: list[Header] | None = None) -> Response:
     return Response(
         status,
         [(b"content-type", b"application/json"), *(headers or [])],
-        body,
+        json.dumps(payload).encode(),
     )
-
-
-STATUS_ERROR_TYPES: Final = {
-    400: "invalid_request_error",
-    408: "timeout_error",
-    413: "request_too_large",
-    414: "invalid_request_error",
-    431: "invalid_request_error",
-    500: "api_error",
-}
 
 
 class AbortConnection(Exception):

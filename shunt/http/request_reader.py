@@ -19,7 +19,8 @@ from typing import Final
 import attrs
 import httptools
 
-Header = tuple[bytes, bytes]
+from shunt.http.exchange import Header
+
 HEADER_OVERHEAD: Final = 4  # ": " and CRLF, as counted against max_header_bytes
 SUPPORTED_VERSIONS: Final = frozenset({"1.0", "1.1"})
 

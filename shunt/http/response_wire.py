@@ -14,7 +14,7 @@ from typing import Final
 
 import attrs
 
-Header = tuple[bytes, bytes]
+from shunt.http.exchange import Header
 
 _TOKEN: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")

@@ -15,12 +15,11 @@ from typing import Final
 
 import trio
 
-from shunt.http.exchange import STATUS_ERROR_TYPES, Response, StreamAborted, error_response
+from shunt.http.exchange import Header, Refusal, Response, StreamAborted
 from shunt.http.request_reader import RequestHead
 from shunt.http.response_wire import (
     LAST_CHUNK,
     NO_BODY_STATUSES,
-    Header,
     InvalidResponse,
     chunk,
     has_token,
@@ -40,8 +39,11 @@ class ClientGone(Exception):
 
 
 class ResponseWriter:
-    def __init__(self, stream: trio.SocketStream, *, write_timeout_s: float, client: str) -> None:
+    def __init__(
+        self, stream: trio.SocketStream, *, write_timeout_s: float, client: str, refusal: Refusal
+    ) -> None:
         self.stream = stream
+        self.refusal = refusal
         self.write_timeout_s = write_timeout_s
         self.client = client
         self._scope: trio.CancelScope | None = None  # the write deadline of the answer under way
@@ -99,8 +101,7 @@ class ResponseWriter:
 
     async def write_error(self, status: int, message: str) -> None:
         """shunt's own error for a request it will not serve; the connection closes after it."""
-        error_type = STATUS_ERROR_TYPES.get(status, "invalid_request_error")
-        await self._write_framed(_CLOSING, error_response(status, error_type, message))
+        await self._write_framed(_CLOSING, self.refusal(status, message))
 
     async def _write_framed(self, request: RequestHead, response: Response) -> bool:
         framing = read_framing(response.headers)
@@ -143,7 +144,7 @@ class ResponseWriter:
                 # Nothing written yet (the head waits for the first chunk): the client can still
                 # get a whole error answer instead of a connection closed on it.
                 logger.info("response to %s failed before its body: %s", self.client, exc)
-                failed = error_response(502, "api_error", f"shunt: {exc}")
+                failed = self.refusal(502, f"shunt: {exc}")
                 return await self._write_framed(request, failed)
             logger.info("response to %s cut short: %s", self.client, exc)
             raise ClientGone from exc

@@ -20,11 +20,12 @@ from shunt.http.exchange import KIB as KIB
 from shunt.http.exchange import MIB as MIB
 from shunt.http.exchange import AbortConnection as AbortConnection
 from shunt.http.exchange import Handler as Handler
+from shunt.http.exchange import Refusal as Refusal
 from shunt.http.exchange import Request as Request
 from shunt.http.exchange import Response as Response
 from shunt.http.exchange import ServerLimits as ServerLimits
 from shunt.http.exchange import StreamAborted as StreamAborted
-from shunt.http.exchange import error_response as error_response
+from shunt.http.exchange import json_response as json_response
 from shunt.http.response_writer import SERVER_NAME as SERVER_NAME
 
 logger = logging.getLogger(__name__)
@@ -36,21 +37,25 @@ DEFAULT_LIMITS: Final = ServerLimits()
 async def serve_http(
     handler: Handler,
     *,
+    refusal: Refusal,
     host: str,
     port: int,
     limits: ServerLimits = DEFAULT_LIMITS,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve until cancelled; `task_status.started(port)` reports the bound port (port 0 works)."""
+    """Serve until cancelled; `task_status.started(port)` reports the bound port (port 0 works).
+
+    `refusal` shapes the server's own error answers in the listener's API (exchange.Refusal)."""
     listeners = await trio.open_tcp_listeners(port, host=host, backlog=BACKLOG)
     bound_port = int(listeners[0].socket.getsockname()[1])
     task_status.started(bound_port)
-    await _serve_listeners(handler, listeners, limits)
+    await _serve_listeners(handler, listeners, limits, refusal)
 
 
 async def serve_http_unix(
     handler: Handler,
     *,
+    refusal: Refusal,
     path: Path,
     limits: ServerLimits = DEFAULT_LIMITS,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
@@ -68,7 +73,7 @@ async def serve_http_unix(
     listener = trio.SocketListener(sock)
     task_status.started()
     try:
-        await _serve_listeners(handler, [listener], limits)
+        await _serve_listeners(handler, [listener], limits, refusal)
     finally:
         _remove_socket_file(path)
 
@@ -82,11 +87,11 @@ def _remove_socket_file(path: Path) -> None:
 
 
 async def _serve_listeners(
-    handler: Handler, listeners: list[trio.SocketListener], limits: ServerLimits
+    handler: Handler, listeners: list[trio.SocketListener], limits: ServerLimits, refusal: Refusal
 ) -> None:
     async def on_connection(stream: trio.SocketStream) -> None:
         try:
-            await Connection(stream, handler, limits).serve()
+            await Connection(stream, handler, limits, refusal).serve()
         except Exception:
             # The process boundary of one connection: log it, never take the listener down.
             logger.exception("connection handler failed")

@@ -16,11 +16,11 @@ from typing import Any, Final
 import attrs
 
 from shunt.errors import FrameError
+from shunt.http.exchange import Header
 from shunt.ipc.messages import (
     Cancel,
     Credit,
     Forward,
-    Header,
     Message,
     ResponseBody,
     ResponseEnd,

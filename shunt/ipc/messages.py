@@ -15,11 +15,10 @@ from typing import TypeAlias
 
 import attrs
 
+from shunt.http.exchange import Header
 from shunt.model.credential import Credential
 from shunt.model.durations import Durations
 from shunt.model.quota import AccountSnapshot
-
-Header: TypeAlias = tuple[bytes, bytes]
 
 
 @attrs.frozen

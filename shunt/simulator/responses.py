@@ -45,10 +45,15 @@ ERROR_TYPES: Final = {
     402: "billing_error",
     403: "permission_error",
     404: "not_found_error",
+    408: "timeout_error",
     413: "request_too_large",
+    414: "invalid_request_error",
+    431: "invalid_request_error",
     429: "rate_limit_error",
     500: "api_error",
     504: "timeout_error",
+    501: "invalid_request_error",
+    505: "invalid_request_error",
     529: "overloaded_error",
 }
 

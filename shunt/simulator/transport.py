@@ -56,4 +56,11 @@ async def serve_simulator(
     if not is_loopback(host):
         raise ValueError(f"the simulator only binds loopback addresses, not {host!r}")
     logger.debug("simulator binding %s:%d", host, port)
-    await serve_http(sim.handle, host=host, port=port, limits=limits, task_status=task_status)
+    await serve_http(
+        sim.handle,
+        refusal=sim.error,
+        host=host,
+        port=port,
+        limits=limits,
+        task_status=task_status,
+    )

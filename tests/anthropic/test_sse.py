@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shunt.anthropic.sse import MAX_LINE_BYTES, SseScanner, Usage, error_event, usage_from_json_body
+from shunt.anthropic.errors import error_event
+from shunt.anthropic.sse import MAX_LINE_BYTES, SseScanner, Usage, usage_from_json_body
 
 
 def frame(name: str, data: dict[str, object]) -> bytes:

@@ -10,6 +10,7 @@ import httpx
 import trio
 import trio.testing
 
+from shunt.anthropic.errors import refusal
 from shunt.http.server import Request, Response, ServerLimits, StreamAborted, serve_http
 
 
@@ -17,7 +18,14 @@ async def start(nursery: trio.Nursery, handler, limits: ServerLimits | None = No
     limits = limits or ServerLimits()
 
     async def run(task_status: trio.TaskStatus[int]) -> None:
-        await serve_http(handler, host="127.0.0.1", port=0, limits=limits, task_status=task_status)
+        await serve_http(
+            handler,
+            refusal=refusal,
+            host="127.0.0.1",
+            port=0,
+            limits=limits,
+            task_status=task_status,
+        )
 
     return await nursery.start(run)
 

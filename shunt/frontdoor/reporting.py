@@ -1,0 +1,74 @@
+"""What `/status`, `shunt status` and `shunt ps` show: the account table, the supervisor's
+slots and the pool's recent requests, read at the moment of asking (rendering is pure, in
+status.py and processes.py)."""
+
+from __future__ import annotations
+
+import time
+
+import attrs
+
+from shunt.frontdoor.accounts import AccountTable
+from shunt.frontdoor.pool import Pool
+from shunt.frontdoor.processes import ProcessSampler, process_rows
+from shunt.frontdoor.status import render_account, render_status
+from shunt.frontdoor.supervisor import Supervisor
+from shunt.tally import Tally
+
+
+@attrs.define
+class ServingState:
+    """The front door's own lifecycle: when it started, what is in flight, whether it drains."""
+
+    started_at: float = attrs.Factory(time.time)
+    in_flight: Tally = attrs.Factory(Tally)  # requests not yet fully answered, for draining
+    draining: bool = False
+
+
+class StatusReporter:
+    def __init__(
+        self, *, table: AccountTable, supervisor: Supervisor, pool: Pool, serving: ServingState
+    ) -> None:
+        self.table = table
+        self.supervisor = supervisor
+        self.pool = pool
+        self.serving = serving
+        self._sampler = ProcessSampler()
+
+    def __repr__(self) -> str:
+        return f"<StatusReporter {self.table!r}>"
+
+    def status(self) -> dict[str, object]:
+        now = time.time()
+        allow = self.table.config.routing.allow_overage
+        accounts = []
+        for name, snapshot in sorted(self.table.snapshots.items()):
+            worker: dict[str, object] = {}
+            slot = self.supervisor.slot_for(name)
+            if slot is not None:
+                ready = self.supervisor.link_for(name) is not None
+                worker = {"pid": slot.pid, "restarts": slot.restarts, "ready": ready}
+            rendered = render_account(
+                snapshot, self.table.account(name), now, allow_overage=allow, worker=worker
+            )
+            if worker and not worker["ready"] and rendered["status"] == "ready":
+                rendered["status"] = "starting"  # its worker is not up yet: it cannot serve
+            accounts.append(rendered)
+        return render_status(
+            started_at=self.serving.started_at,
+            now=now,
+            pinned=self.pool.pinned,
+            strategy=self.pool.policy.strategy,
+            accounts=accounts,
+            recent=list(self.pool.recent),
+        )
+
+    def processes(self) -> dict[str, object]:
+        return process_rows(
+            supervisor=self.supervisor,
+            table=self.table.snapshots,
+            sampler=self._sampler,
+            started_at=self.serving.started_at,
+            in_flight=self.serving.in_flight.count,
+            draining=self.serving.draining,
+        )
