@@ -252,7 +252,7 @@ def use(name: str, config_path: Path | None) -> None:
         click.echo(f"Routing {'pinned to ' + account if account else 'is automatic again'}.")
     except NotRunning:
         paths.ensure()
-        write_atomically(paths.state_dir / "pinned", (account or "").encode(), mode=0o600)
+        write_atomically(paths.pinned_file, (account or "").encode(), mode=0o600)
         click.echo(
             f"Saved: routing {'pinned to ' + account if account else 'automatic'} "
             "when shunt starts."
