@@ -44,6 +44,16 @@ def load(config_path: Path | None) -> tuple[Paths, Config]:
     return paths, load_config(config_path or paths.config_file)
 
 
+# `--config` of the commands that edit config.toml (and of `shunt use`, which checks a name in it).
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="config.toml to edit",
+)
+
+
 # The options of `shunt serve`, shared by `start` and `restart` (which pass them on to it).
 SERVE_OPTIONS = (
     click.option(

@@ -1,25 +1,66 @@
-"""`shunt start / stop / restart / ps / status`: running the server and looking inside it."""
+"""`shunt serve / start / stop / restart`: run the server in the foreground, or in the
+background and stop it again."""
 
 from __future__ import annotations
 
-import json
-import shutil
+import functools
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
+import attrs
 import click
+import trio
 
-from shunt.cli.common import friendly_errors, load, serve_options
-from shunt.cli.control_client import NotRunning, call
+from shunt.cli.common import friendly_errors, load, parse_workers, serve_options
 from shunt.cli.instance import running_instance, start_background, stop_instance
+from shunt.errors import ShuntError
+from shunt.logs import setup_logging
 from shunt.storage.paths import Paths
 
 STOP_MARGIN_S = 10.0
 
 
-def _width() -> int:
-    return max(60, shutil.get_terminal_size((100, 24)).columns)
+@click.command()
+@serve_options
+@friendly_errors
+def serve(
+    workers: str,
+    host: str | None,
+    port: int | None,
+    config_path: Path | None,
+    upstream: str | None,
+    log_level: str | None,
+) -> None:
+    """Run the proxy in the foreground."""
+    from shunt.frontdoor.serve import serve as run
+
+    worker_count = parse_workers(workers)
+    paths, config = load(config_path)
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    if upstream is not None:
+        if not upstream.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
+        overrides["upstream_url"] = upstream.rstrip("/")
+    if log_level is not None:
+        overrides["log_level"] = log_level
+    config = attrs.evolve(config, server=attrs.evolve(config.server, **overrides))
+    running = running_instance(paths)
+    if running is not None:
+        raise ShuntError(
+            f"shunt is already running for this home (pid {running.pid}, {running.url}): "
+            "stop it with `shunt stop`, or use `shunt restart`"
+        )
+    paths.ensure()
+    setup_logging(config.server.log_level, paths.log_file)
+    try:
+        trio.run(functools.partial(run, config, paths, workers=worker_count))
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 def _serve_args(
@@ -107,65 +148,4 @@ def stop(config_path: Path | None) -> None:
     click.echo(f"Stopped shunt (pid {pid}).")
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
-@friendly_errors
-def ps(as_json: bool) -> None:
-    """One row per process: the front door and each worker."""
-    paths, _ = load(None)
-    rows = call(paths, "GET", "/ps")
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    from shunt.cli.views.ps_view import render_ps
-
-    click.echo(render_ps(rows, now=float(rows.get("now", time.time()))))
-
-
-@click.command()
-@click.option(
-    "--json", "as_json", is_flag=True, help="Machine-readable output (the /status document)"
-)
-@click.option("--watch", is_flag=True, help="Redraw every --interval seconds until Ctrl-C")
-@click.option("--interval", type=click.FloatRange(min=0.2), default=2.0, show_default=True)
-@click.option(
-    "--count", type=click.IntRange(min=1), default=None, help="With --watch: stop after N redraws"
-)
-@friendly_errors
-def status(as_json: bool, watch: bool, interval: float, count: int | None) -> None:
-    """Every account's windows, headroom, resets and state."""
-    from shunt.cli.views.status_view import render_status
-
-    paths, _ = load(None)
-    color = sys.stdout.isatty()
-    if not watch:
-        document = call(paths, "GET", "/status")
-        click.echo(
-            json.dumps(document, indent=2)
-            if as_json
-            else render_status(document, color=color, width=_width())
-        )
-        return
-    drawn = 0
-    try:
-        while count is None or drawn < count:
-            try:
-                document = call(paths, "GET", "/status")
-                text = (
-                    json.dumps(document)
-                    if as_json
-                    else render_status(document, color=color, width=_width())
-                )
-            except NotRunning as exc:
-                text = f"{exc}; retrying every {interval:g}s"
-            if color and not as_json:
-                click.echo("\x1b[H\x1b[2J", nl=False)
-            click.echo(text)
-            drawn += 1
-            if count is None or drawn < count:
-                time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
-
-
-OPS_COMMANDS = (start, stop, restart, ps, status)
+SERVER_COMMANDS = (serve, start, stop, restart)
