@@ -5,50 +5,129 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import attrs
 import click
 import trio
 
-from shunt.cli.common import friendly_errors, load, parse_workers, serve_options
+from shunt.cli.common import friendly_errors, load
 from shunt.cli.instance import running_instance, start_background, stop_instance
+from shunt.config import ServerConfig
 from shunt.errors import ShuntError
-from shunt.logs import setup_logging
+from shunt.logs import LEVELS, setup_logging
 from shunt.storage.paths import Paths
 
 STOP_MARGIN_S = 10.0
 
 
+@attrs.frozen
+class ServeOptions:
+    """The options of `shunt serve`. `start` and `restart` take the same ones and hand them on to
+    the `shunt serve` they run in the background."""
+
+    workers: str  # "auto" or a number; checked by worker_count
+    host: str | None
+    port: int | None
+    config_path: Path | None
+    upstream: str | None
+    log_level: str | None
+
+    def worker_count(self) -> int | None:
+        """The number of worker processes; None = one per account."""
+        if self.workers == "auto":
+            return None
+        if self.workers.isdigit() and int(self.workers) >= 1:
+            return int(self.workers)
+        raise click.BadParameter(
+            f"{self.workers!r}: use `auto` (one process per account) or a number >= 1"
+        )
+
+    def applied_to(self, server: ServerConfig) -> ServerConfig:
+        """The [server] settings with the options given on the command line put over them."""
+        if self.host is not None:
+            server = attrs.evolve(server, host=self.host)
+        if self.port is not None:
+            server = attrs.evolve(server, port=self.port)
+        if self.upstream is not None:
+            if not self.upstream.startswith(("http://", "https://")):
+                raise click.BadParameter(
+                    f"{self.upstream!r} is not an http(s) URL", param_hint="--upstream"
+                )
+            server = attrs.evolve(server, upstream_url=self.upstream.rstrip("/"))
+        if self.log_level is not None:
+            server = attrs.evolve(server, log_level=self.log_level)
+        return server
+
+    def command_line(self) -> list[str]:
+        """The same options as arguments of `shunt serve` (the ones given, and --workers)."""
+        args = ["--workers", self.workers]
+        for flag, value in (
+            ("--host", self.host),
+            ("--port", self.port),
+            ("--config", self.config_path),
+            ("--upstream", self.upstream),
+            ("--log-level", self.log_level),
+        ):
+            if value is not None:
+                args += [flag, str(value)]
+        return args
+
+
+SERVE_OPTIONS = (
+    click.option(
+        "--workers", default="auto", show_default=True, help="auto = one process per account, or N"
+    ),
+    click.option("--host", default=None, help="Bind address (default from config: 127.0.0.1)"),
+    click.option(
+        "--port",
+        type=click.IntRange(0, 65535),
+        default=None,
+        help="Port (config default 8082; 0 = any)",
+    ),
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="config.toml to use",
+    ),
+    click.option("--upstream", default=None, help="Upstream base URL (e.g. the simulator's)"),
+    click.option("--log-level", type=click.Choice(LEVELS), default=None),
+)
+
+
+def serve_options(command: Callable[[ServeOptions], None]) -> Callable[..., None]:
+    """Put SERVE_OPTIONS on `command`, which receives what was given as one ServeOptions."""
+
+    @functools.wraps(command)
+    def gathered(
+        *,
+        workers: str,
+        host: str | None,
+        port: int | None,
+        config_path: Path | None,
+        upstream: str | None,
+        log_level: str | None,
+    ) -> None:
+        command(ServeOptions(workers, host, port, config_path, upstream, log_level))
+
+    for option in reversed(SERVE_OPTIONS):
+        gathered = option(gathered)
+    return gathered
+
+
 @click.command()
 @serve_options
 @friendly_errors
-def serve(
-    workers: str,
-    host: str | None,
-    port: int | None,
-    config_path: Path | None,
-    upstream: str | None,
-    log_level: str | None,
-) -> None:
+def serve(options: ServeOptions) -> None:
     """Run the proxy in the foreground."""
     from shunt.frontdoor.serve import serve as run
 
-    worker_count = parse_workers(workers)
-    paths, config = load(config_path)
-    overrides: dict[str, Any] = {}
-    if host is not None:
-        overrides["host"] = host
-    if port is not None:
-        overrides["port"] = port
-    if upstream is not None:
-        if not upstream.startswith(("http://", "https://")):
-            raise click.BadParameter(f"{upstream!r} is not an http(s) URL", param_hint="--upstream")
-        overrides["upstream_url"] = upstream.rstrip("/")
-    if log_level is not None:
-        overrides["log_level"] = log_level
-    config = attrs.evolve(config, server=attrs.evolve(config.server, **overrides))
+    worker_count = options.worker_count()
+    paths, config = load(options.config_path)
+    config = attrs.evolve(config, server=options.applied_to(config.server))
     running = running_instance(paths)
     if running is not None:
         raise ShuntError(
@@ -61,27 +140,6 @@ def serve(
         trio.run(functools.partial(run, config, paths, workers=worker_count))
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-def _serve_args(
-    workers: str,
-    host: str | None,
-    port: int | None,
-    config_path: Path | None,
-    upstream: str | None,
-    log_level: str | None,
-) -> list[str]:
-    args = ["--workers", workers]
-    for flag, value in (
-        ("--host", host),
-        ("--port", port),
-        ("--config", config_path),
-        ("--upstream", upstream),
-        ("--log-level", log_level),
-    ):
-        if value is not None:
-            args += [flag, str(value)]
-    return args
 
 
 def _stop_running(paths: Paths, drain_timeout_s: float) -> int | None:
@@ -113,17 +171,9 @@ def _start_command(name: str, doc: str) -> click.Command:
 
     @serve_options
     @friendly_errors
-    def run(
-        workers: str,
-        host: str | None,
-        port: int | None,
-        config_path: Path | None,
-        upstream: str | None,
-        log_level: str | None,
-    ) -> None:
-        paths, config = load(config_path)
-        args = _serve_args(workers, host, port, config_path, upstream, log_level)
-        _start(paths, args, config.server.drain_timeout_s)
+    def run(options: ServeOptions) -> None:
+        paths, config = load(options.config_path)
+        _start(paths, options.command_line(), config.server.drain_timeout_s)
 
     run.__doc__ = doc
     return click.command(name=name)(run)
