@@ -1,3 +1,20 @@
-"""The `shunt` command line: one module per group of commands; `views/` for what they print."""
+"""The `shunt` command line.
+
+Where things go:
+
+- One module per group of commands, each ending in a tuple of its commands:
+  `server.py` (serve, start, stop, restart), `status.py` (status, ps, use: the commands that
+  ask or tell the running server), `accounts.py` (add, login, remove, enable, disable),
+  `importing.py` (import).
+- The demo, the bench and the simulator are programs of their own: each defines its commands in
+  its package's `cli.py` (`shunt/demo/cli.py`, `shunt/bench/cli.py`, `shunt/simulator/cli.py`).
+- `main.py` only builds the click group and registers all of these.
+- Helpers are modules without commands: `common.py` (error handling, loading the config, the
+  `--config` option), `account_changes.py` (storing a credential, asking the server to reload),
+  `oauth.py` (the interactive login), `instance.py` (the running server's process),
+  `control_client.py` (the control socket), and `views/` (PURE: JSON in, terminal text out).
+- A command module imports helpers, never another command module. A helper used by one command
+  module lives in it; a name another module imports is public (no leading underscore).
+"""
 
 from shunt.cli.main import main as main

@@ -1,9 +1,7 @@
-"""`shunt add / login / remove / enable / disable / use`: edit the files, then tell the running
-server.
+"""`shunt add / login / remove / enable / disable`: edit config.toml and credentials.json, then
+tell the running server (see account_changes.py for how a change reaches it).
 
-While a server runs it is the only writer of credentials.json, so credentials go to it over the
-control socket; with no server running the CLI writes the file itself. config.toml edits keep
-the user's comments and are checked before anything is written.
+config.toml edits keep the user's comments and are checked before anything is written.
 """
 
 from __future__ import annotations
@@ -15,69 +13,17 @@ import click
 
 from shunt.accounts.claude.oauth_flow import plan_from_tier
 from shunt.accounts.credential_input import parse_credential_input
-from shunt.cli.common import friendly_errors, load
-from shunt.cli.control_client import NotRunning, call
+from shunt.cli.account_changes import (
+    account_labels,
+    forget_credential,
+    save_credential,
+    tell_server,
+)
+from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
 from shunt.cli.oauth import obtain_login
 from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
 from shunt.config import edit as config_edit
 from shunt.errors import ConfigError
-from shunt.model.credential import Credential
-from shunt.storage.credentials import CredentialStore
-from shunt.storage.paths import Paths, write_atomically
-
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="config.toml to edit",
-)
-
-
-def _tell_server(paths: Paths) -> str:
-    """Ask a running server to apply config.toml; a sentence for the user either way."""
-    try:
-        result = call(paths, "POST", "/reload")
-    except NotRunning:
-        return "shunt is not running: the change applies when it starts."
-    started, stopped = result.get("started", []), result.get("stopped", [])
-    parts = []
-    if started:
-        parts.append(f"started {', '.join(started)}")
-    if stopped:
-        parts.append(f"is draining {', '.join(stopped)}")
-    return "The running server " + (" and ".join(parts) if parts else "had nothing to change") + "."
-
-
-def _save_credential(
-    paths: Paths, name: str, credential: Credential, extra: dict[str, str]
-) -> bool:
-    """Store `name`'s tokens: through the running server (the single writer, which hands them
-    to the account's worker at once; True), else straight into credentials.json (False)."""
-    try:
-        call(
-            paths,
-            "POST",
-            "/credentials",
-            {
-                "name": name,
-                "access_token": credential.access_token,
-                "refresh_token": credential.refresh_token,
-                "expires_at": credential.expires_at_ms,
-                "extra": extra,
-            },
-        )
-    except NotRunning:
-        CredentialStore(paths.credentials_file).put(name, credential, **extra)
-        return False
-    return True
-
-
-def _forget_credential(paths: Paths, name: str) -> None:
-    try:
-        call(paths, "POST", "/credentials/remove", {"name": name})
-    except NotRunning:
-        CredentialStore(paths.credentials_file).remove(name)
 
 
 @click.command()
@@ -122,7 +68,7 @@ def add(
         )
     # The token first: if the config edit then fails, re-running `shunt add` simply replaces
     # the saved token, whereas the other order would leave an account with no credential.
-    _save_credential(paths, name, credential, extra)
+    save_credential(paths, name, credential, extra)
     account = AccountConfig(
         name=name,
         plan=plan
@@ -131,7 +77,8 @@ def add(
         email=email or extra.get("email", ""),
     )
     config_edit.add_account(config_path or paths.config_file, account)
-    click.echo(f"Added account {name}{_labels(account.email, account.plan)}. {_tell_server(paths)}")
+    labels = account_labels(account.email, account.plan)
+    click.echo(f"Added account {name}{labels}. {tell_server(paths)}")
 
 
 def _check_new_name(config: Config, name: str) -> None:
@@ -150,11 +97,6 @@ def _check_new_name(config: Config, name: str) -> None:
                 f"{config.path}: a provider is named {provider.name!r}; account and provider "
                 "names must differ: choose another name"
             )
-
-
-def _labels(email: str, plan: str) -> str:
-    shown = ", ".join(v for v in (email, plan) if v)
-    return f" ({shown})" if shown else ""
 
 
 @click.command()
@@ -182,7 +124,7 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
         )
     result = obtain_login(config, name=name, open_browser=not no_browser)
     extra = {k: v for k, v in (("email", result.email), ("plan", result.plan)) if v}
-    live = _save_credential(paths, name, result.credential, extra)
+    live = save_credential(paths, name, result.credential, extra)
     changes: dict[str, str | bool] = {k: v for k, v in extra.items() if v != getattr(account, k)}
     config_edit.update_account(config_path or paths.config_file, name, **changes)
     note = ""
@@ -192,11 +134,11 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
         state = f"It is disabled: `shunt enable {name}` routes to it again."
     elif live:
         if changes:
-            _tell_server(paths)  # the new email/plan labels; the worker has the login already
+            tell_server(paths)  # the new email/plan labels; the worker has the login already
         state = "The running server uses the new login now."
     else:
         state = "shunt is not running: the login applies when it starts."
-    click.echo(f"Logged in {name}{_labels(result.email, result.plan)}.{note} {state}")
+    click.echo(f"Logged in {name}{account_labels(result.email, result.plan)}.{note} {state}")
 
 
 @click.command()
@@ -207,15 +149,15 @@ def remove(name: str, config_path: Path | None) -> None:
     """Remove an account; its in-flight requests finish first, then its token is deleted."""
     paths, _ = load(config_path)
     config_edit.remove_account(config_path or paths.config_file, name)
-    message = _tell_server(paths)
-    _forget_credential(paths, name)
+    message = tell_server(paths)
+    forget_credential(paths, name)
     click.echo(f"Removed account {name}. {message}")
 
 
 def _set_enabled(name: str, enabled: bool, config_path: Path | None) -> None:
     paths, _ = load(config_path)
     config_edit.set_account_enabled(config_path or paths.config_file, name, enabled)
-    click.echo(f"{'Enabled' if enabled else 'Disabled'} account {name}. {_tell_server(paths)}")
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} account {name}. {tell_server(paths)}")
 
 
 @click.command()
@@ -236,27 +178,4 @@ def enable(name: str, config_path: Path | None) -> None:
     _set_enabled(name, True, config_path)
 
 
-@click.command()
-@click.argument("name")
-@CONFIG_OPTION
-@friendly_errors
-def use(name: str, config_path: Path | None) -> None:
-    """Pin every request to NAME, or `auto` to route by headroom again."""
-    paths, config = load(config_path)
-    account = None if name == "auto" else name
-    if account is not None and config.account(account) is None:
-        known = ", ".join(a.name for a in config.accounts) or "none"
-        raise ConfigError(f"no account named {account!r} in {config.path} (accounts: {known})")
-    try:
-        call(paths, "POST", "/use", {"account": account})
-        click.echo(f"Routing {'pinned to ' + account if account else 'is automatic again'}.")
-    except NotRunning:
-        paths.ensure()
-        write_atomically(paths.state_dir / "pinned", (account or "").encode(), mode=0o600)
-        click.echo(
-            f"Saved: routing {'pinned to ' + account if account else 'automatic'} "
-            "when shunt starts."
-        )
-
-
-ACCOUNT_COMMANDS = (add, login, remove, enable, disable, use)
+ACCOUNT_COMMANDS = (add, login, remove, enable, disable)

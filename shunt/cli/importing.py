@@ -25,8 +25,8 @@ from shunt.accounts.claude.claude_code import (
     plan_import,
     read_login,
 )
-from shunt.cli.accounts import CONFIG_OPTION, _labels, _save_credential, _tell_server
-from shunt.cli.common import friendly_errors, load
+from shunt.cli.account_changes import account_labels, save_credential, tell_server
+from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
 from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
 from shunt.config import edit as config_edit
 from shunt.errors import ConfigError
@@ -84,7 +84,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
     for step in steps:
         edited |= _apply(paths, config, config_file, step)
     if edited:
-        click.echo(_tell_server(paths))
+        click.echo(tell_server(paths))
     one = len(steps) == 1
     warning = RACE_WARNING.format(
         this="this" if one else "each", names=steps[0].name if one else "NAME"
@@ -95,7 +95,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
 def _apply(paths: Paths, config: Config, config_file: Path, step: ImportStep) -> bool:
     """Store one login; True when config.toml changed."""
     login = step.login
-    labels = _labels(login.email, login.plan)
+    labels = account_labels(login.email, login.plan)
     source = login.config_dir
     if step.keep is not None:
         message = f"Kept {step.name}{labels}: {step.keep.value}."
@@ -106,7 +106,7 @@ def _apply(paths: Paths, config: Config, config_file: Path, step: ImportStep) ->
     extra = {k: v for k, v in login.extra.items() if v}
     if login.email:
         extra["email"] = login.email
-    live = _save_credential(paths, step.name, login.credential, extra)
+    live = save_credential(paths, step.name, login.credential, extra)
     if not step.update:
         config_edit.add_account(
             config_file, AccountConfig(name=step.name, plan=login.plan, email=login.email)

@@ -76,6 +76,11 @@ class Paths:
     def status_line_file(self) -> Path:
         return self.state_dir / "statusline.txt"
 
+    @property
+    def pinned_file(self) -> Path:
+        """The account `shunt use` pins routing to ("" = automatic); it outlives a restart."""
+        return self.state_dir / "pinned"
+
     def ensure(self) -> None:
         """Create the directories (mkdir -p). The ones created here get 0700.
 

@@ -3,8 +3,6 @@
 import json
 from pathlib import Path
 
-import pytest
-
 ACCESS = "sk-ant-oat01-imported-access-token-0001"
 REFRESH = "sk-ant-ort01-imported-refresh-token-0001"
 
@@ -36,16 +34,3 @@ def write_claude_dir(
         target = account_file or directory / ".claude.json"
         target.write_text(json.dumps({"oauthAccount": {"emailAddress": email}, "numStartups": 3}))
     return directory
-
-
-@pytest.fixture
-def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """HOME and CLAUDE_CONFIG_DIR point into tmp_path; SHUNT_HOME too."""
-    home = tmp_path / "user"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
-    shunt_home = tmp_path / "shunt"
-    shunt_home.mkdir()
-    monkeypatch.setenv("SHUNT_HOME", str(shunt_home))
-    return home

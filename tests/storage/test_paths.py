@@ -30,6 +30,7 @@ def test_shunt_home_holds_everything(tmp_path):
     assert paths.log_file == tmp_path / "log" / "shunt.log"
     assert paths.database_file == tmp_path / "state" / "shunt.db"
     assert paths.status_line_file == tmp_path / "state" / "statusline.txt"
+    assert paths.pinned_file == tmp_path / "state" / "pinned"
 
 
 def test_shunt_home_wins_over_xdg(tmp_path):

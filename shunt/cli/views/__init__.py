@@ -3,4 +3,3 @@
 from shunt.cli.views.ps_view import PS_COLUMNS as PS_COLUMNS
 from shunt.cli.views.ps_view import render_ps as render_ps
 from shunt.cli.views.status_view import render_status as render_status
-from shunt.cli.views.status_view import render_status_line as render_status_line

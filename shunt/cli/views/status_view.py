@@ -1,4 +1,4 @@
-"""PURE rendering of GET /status JSON (SPEC §8) for `shunt status` and its --watch title.
+"""PURE rendering of GET /status JSON (SPEC §8) for `shunt status` (once, or redrawn by --watch).
 
 The clock is the server's own `status["now"]`, so countdowns agree with the JSON they came from.
 Every line is built from (text, color) segments: the plain text is measured and fitted to the
@@ -8,7 +8,6 @@ width first, and colors are applied last, so `color=True` never changes what the
 from __future__ import annotations
 
 import shlex
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -28,7 +27,6 @@ from shunt.cli.views.text import (
 
 Segment = tuple[str, str | None]  # text, ANSI SGR sequence (None = uncolored)
 
-STATUS_ORDER: Final = ("ready", "overage", "cooling", "exhausted", "reauth_required", "disabled")
 STATUS_COLORS: Final[Mapping[str, str]] = {
     "ready": GREEN,
     "cooling": YELLOW,
@@ -86,31 +84,6 @@ def render_status(status: Mapping[str, Any], *, color: bool = False, width: int 
         block = _account_block(account, pinned=account.get("name") == pinned, now=now, cells=layout)
         lines += [_render(line, width, color=color) for line in block]
     return "\n".join(lines)
-
-
-def render_status_line(status: Mapping[str, Any]) -> str:
-    """One line for the pool, e.g. "3 accounts: 2 ready, 1 cooling · best 5h 52% left"."""
-    accounts: Sequence[Mapping[str, Any]] = status.get("accounts") or []
-    if not accounts:
-        return "no accounts"
-    counts = Counter(str(account.get("status") or "unknown") for account in accounts)
-    order = [*STATUS_ORDER, *sorted(set(counts) - set(STATUS_ORDER))]
-    tally = ", ".join(f"{counts[word]} {_status_label(word)}" for word in order if counts[word])
-    noun = "account" if len(accounts) == 1 else "accounts"
-    line = f"{len(accounts)} {noun}: {tally}"
-    now = _number(status.get("now")) or 0.0
-    ready_left = [
-        _percent_left(used)
-        for account in accounts
-        if account.get("status") == "ready"
-        and (used := _current_use(_window(account, "five_hour"), now)) is not None
-    ]
-    if ready_left:
-        line += f" · best 5h {max(ready_left)}% left"
-    pinned = status.get("pinned")
-    if pinned:
-        line += f" · pinned {pinned}"
-    return clean(line)
 
 
 # -- header and layout ------------------------------------------------------------------------
@@ -373,14 +346,6 @@ def _window(account: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     windows: Mapping[str, Any] = account.get("windows") or {}
     window: Mapping[str, Any] = windows.get(key) or {}
     return window
-
-
-def _current_use(window: Mapping[str, Any], now: float) -> float | None:
-    """The window's utilization, or None when unknown or from before its reset."""
-    reset = _number(window.get("resets_at"))
-    if reset is not None and reset <= now:
-        return None
-    return _number(window.get("utilization"))
 
 
 def _percent_left(used: float) -> int:

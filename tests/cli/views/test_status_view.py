@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from shunt.cli.views import render_status, render_status_line
+from shunt.cli.views import render_status
 from shunt.cli.views.text import (
     GREEN,
     RED,
@@ -411,24 +411,6 @@ def test_name_stays_recognizable_at_80(name, pin):
     first = text.splitlines()[2]
     assert first.startswith((clean(name) or "?")[:8])
     assert ("[pinned]" in first) == pin
-
-
-# -- one-line summary --------------------------------------------------------------------------
-
-
-def test_status_line_summary():
-    shown = status(
-        account("a", windows={"five_hour": window(0.48, 60)}),
-        account("b", windows={"five_hour": window(0.9, 60)}),
-        account("c", status="cooling", windows={"five_hour": window(0.01, 60)}),
-    )
-    assert render_status_line(shown) == "3 accounts: 2 ready, 1 cooling · best 5h 52% left"
-
-
-def test_status_line_without_data_or_accounts():
-    assert render_status_line(status()) == "no accounts"
-    one = status(account(status="reauth_required", windows={}), pinned="alice")
-    assert render_status_line(one) == "1 account: 1 reauth required · pinned alice"
 
 
 def test_starting_account_is_shown_as_starting():

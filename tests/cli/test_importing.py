@@ -1,5 +1,5 @@
-"""`shunt import` with no server running: fake Claude Code dirs, a temporary HOME and
-SHUNT_HOME (see conftest.py); the real home is never read."""
+"""`shunt import` with no server running: fake Claude Code dirs (tests/accounts/conftest.py), a
+temporary HOME and SHUNT_HOME (conftest.py here); the real home is never read."""
 
 import json
 import os

@@ -1,0 +1,64 @@
+"""How an account change made by `shunt add / login / remove / enable / disable / import` reaches
+the disk and the running server.
+
+While a server runs it is the only writer of credentials.json, so credentials go to it over the
+control socket; with no server running the CLI writes the file itself. After config.toml was
+edited, a running server is asked to apply it.
+"""
+
+from __future__ import annotations
+
+from shunt.cli.control_client import NotRunning, call
+from shunt.model.credential import Credential
+from shunt.storage.credentials import CredentialStore
+from shunt.storage.paths import Paths
+
+
+def tell_server(paths: Paths) -> str:
+    """Ask a running server to apply config.toml; a sentence for the user either way."""
+    try:
+        result = call(paths, "POST", "/reload")
+    except NotRunning:
+        return "shunt is not running: the change applies when it starts."
+    started, stopped = result.get("started", []), result.get("stopped", [])
+    parts = []
+    if started:
+        parts.append(f"started {', '.join(started)}")
+    if stopped:
+        parts.append(f"is draining {', '.join(stopped)}")
+    return "The running server " + (" and ".join(parts) if parts else "had nothing to change") + "."
+
+
+def save_credential(paths: Paths, name: str, credential: Credential, extra: dict[str, str]) -> bool:
+    """Store `name`'s tokens: through the running server (the single writer, which hands them
+    to the account's worker at once; True), else straight into credentials.json (False)."""
+    try:
+        call(
+            paths,
+            "POST",
+            "/credentials",
+            {
+                "name": name,
+                "access_token": credential.access_token,
+                "refresh_token": credential.refresh_token,
+                "expires_at": credential.expires_at_ms,
+                "extra": extra,
+            },
+        )
+    except NotRunning:
+        CredentialStore(paths.credentials_file).put(name, credential, **extra)
+        return False
+    return True
+
+
+def forget_credential(paths: Paths, name: str) -> None:
+    try:
+        call(paths, "POST", "/credentials/remove", {"name": name})
+    except NotRunning:
+        CredentialStore(paths.credentials_file).remove(name)
+
+
+def account_labels(email: str, plan: str) -> str:
+    """The ` (email, plan)` after an account's name in a message; "" when both are unknown."""
+    shown = ", ".join(v for v in (email, plan) if v)
+    return f" ({shown})" if shown else ""

@@ -1,0 +1,110 @@
+"""`shunt status / ps / use`: ask the running server what it is doing, or where to route.
+
+With no server running, `use` saves the choice in the pin file, which the next server reads.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
+from shunt.cli.control_client import NotRunning, call
+from shunt.errors import ConfigError
+from shunt.storage.paths import write_atomically
+
+
+def _width() -> int:
+    return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+@friendly_errors
+def ps(as_json: bool) -> None:
+    """One row per process: the front door and each worker."""
+    paths, _ = load(None)
+    rows = call(paths, "GET", "/ps")
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from shunt.cli.views.ps_view import render_ps
+
+    click.echo(render_ps(rows, now=float(rows.get("now", time.time()))))
+
+
+@click.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output (the /status document)"
+)
+@click.option("--watch", is_flag=True, help="Redraw every --interval seconds until Ctrl-C")
+@click.option("--interval", type=click.FloatRange(min=0.2), default=2.0, show_default=True)
+@click.option(
+    "--count", type=click.IntRange(min=1), default=None, help="With --watch: stop after N redraws"
+)
+@friendly_errors
+def status(as_json: bool, watch: bool, interval: float, count: int | None) -> None:
+    """Every account's windows, headroom, resets and state."""
+    from shunt.cli.views.status_view import render_status
+
+    paths, _ = load(None)
+    color = sys.stdout.isatty()
+    if not watch:
+        document = call(paths, "GET", "/status")
+        click.echo(
+            json.dumps(document, indent=2)
+            if as_json
+            else render_status(document, color=color, width=_width())
+        )
+        return
+    drawn = 0
+    try:
+        while count is None or drawn < count:
+            try:
+                document = call(paths, "GET", "/status")
+                text = (
+                    json.dumps(document)
+                    if as_json
+                    else render_status(document, color=color, width=_width())
+                )
+            except NotRunning as exc:
+                text = f"{exc}; retrying every {interval:g}s"
+            if color and not as_json:
+                click.echo("\x1b[H\x1b[2J", nl=False)
+            click.echo(text)
+            drawn += 1
+            if count is None or drawn < count:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command()
+@click.argument("name")
+@CONFIG_OPTION
+@friendly_errors
+def use(name: str, config_path: Path | None) -> None:
+    """Pin every request to NAME, or `auto` to route by headroom again."""
+    paths, config = load(config_path)
+    account = None if name == "auto" else name
+    if account is not None and config.account(account) is None:
+        known = ", ".join(a.name for a in config.accounts) or "none"
+        raise ConfigError(f"no account named {account!r} in {config.path} (accounts: {known})")
+    try:
+        call(paths, "POST", "/use", {"account": account})
+        click.echo(f"Routing {'pinned to ' + account if account else 'is automatic again'}.")
+    except NotRunning:
+        paths.ensure()
+        write_atomically(paths.pinned_file, (account or "").encode(), mode=0o600)
+        click.echo(
+            f"Saved: routing {'pinned to ' + account if account else 'automatic'} "
+            "when shunt starts."
+        )
+
+
+STATUS_COMMANDS = (status, ps, use)
