@@ -5,9 +5,10 @@ Where things go:
 - One module per group of commands, each ending in a tuple of its commands:
   `server.py` (serve, start, stop, restart), `status.py` (status, ps, use: the commands that
   ask or tell the running server), `accounts.py` (add, login, remove, enable, disable),
-  `importing.py` (import).
-- The demo, the bench and the simulator are programs of their own: each defines its commands in
-  its package's `cli.py` (`shunt/demo/cli.py`, `shunt/bench/cli.py`, `shunt/simulator/cli.py`).
+  `importing.py` (import), `demo.py` (demo), `bench.py` (bench, bench-soak). The demo and the
+  bench commands import their packages only when run, so `shunt --help` stays fast.
+- The simulator's command (`shunt simulator`, also `python -m shunt.simulator`) is defined in
+  `shunt/simulator/cli.py`: the simulator is shared code and runs without the CLI.
 - `main.py` only builds the click group and registers all of these.
 - Helpers are modules without commands: `common.py` (error handling, loading the config, the
   `--config` option), `account_changes.py` (storing a credential, asking the server to reload),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from shunt import __version__
-from shunt.bench.cli import bench_command, soak_command
 from shunt.cli.accounts import ACCOUNT_COMMANDS
+from shunt.cli.bench import bench_command, soak_command
+from shunt.cli.demo import demo_command
 from shunt.cli.importing import IMPORT_COMMANDS
 from shunt.cli.server import SERVER_COMMANDS
 from shunt.cli.status import STATUS_COMMANDS
-from shunt.demo.cli import demo_command
 from shunt.simulator.cli import simulator_command
 
 

@@ -86,7 +86,7 @@ async def serve(
         table=table,
         link_for=supervisor.link_for,
     )
-    pinned_file = paths.state_dir / "pinned"
+    pinned_file = paths.pinned_file
     pool.pinned = read_pinned(pinned_file, table)
     serving = ServingState()
     reporter = StatusReporter(table=table, supervisor=supervisor, pool=pool, serving=serving)
