@@ -16,15 +16,14 @@ from typing import Any, Final, TypeVar
 import tomlkit
 from tomlkit.items import AoT, Array, InlineTable, Table
 
-from shunt.config import (
+from shunt.config.load import parse_config, read_config_text
+from shunt.config.schema import (
     STRATEGIES,
     AccountConfig,
     Config,
     OAuthConfig,
     RoutingConfig,
     ServerConfig,
-    parse_config,
-    read_config_text,
 )
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations

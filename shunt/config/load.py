@@ -1,6 +1,6 @@
-"""config.toml: the user's settings, typed and checked once, at load.
+"""Reading config.toml into the schema (`shunt.config.schema`), checked once, at load.
 
-Loading never writes anything (edits go through config_edit.py). Every bad input raises
+Loading never writes anything (edits go through `shunt.config.edit`). Every bad input raises
 ConfigError naming the file, the key and the problem, so a typo can never silently fall back to
 a default: unknown keys are errors too. Entries of ``[[accounts]]`` / ``[[providers]]`` are named
 ``accounts[N]``, counting from 1 in file order.
@@ -26,104 +26,32 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from shunt.config.schema import (
+    ACCOUNT_PROVIDERS,
+    DAYS,
+    KIB,
+    LOG_LEVELS,
+    MAX_PORT,
+    NAME_PATTERN,
+    NAME_RULE,
+    PROVIDER_KINDS,
+    STRATEGIES,
+    AccountConfig,
+    Config,
+    OAuthConfig,
+    ProviderConfig,
+    RoutingConfig,
+    ServerConfig,
+)
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
 from shunt.model.quota import HOURS, MINUTES, SECONDS
 
-DAYS: Final = 24 * HOURS
-KIB: Final = 1024
-MIB: Final = 1024 * KIB
-
-STRATEGIES: Final = ("least-utilization", "carousel", "cushion", "maximus", "reaper")
-LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
-ACCOUNT_PROVIDERS: Final = ("anthropic", "openai")  # Claude OAuth; ChatGPT/Codex device login
-PROVIDER_KINDS: Final = ("anthropic", "openai", "litellm")
-NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-NAME_RULE: Final = "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"
-MAX_PORT: Final = 65535
 _T = TypeVar("_T")
 
 _DURATION_UNITS: Final = {"ms": 0.001, "s": SECONDS, "m": MINUTES, "h": HOURS, "d": DAYS}
 _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _DURATION_HINT: Final = 'a number of seconds or a string like "90s", "15m", "1h", "2d"'
-
-
-@attrs.frozen
-class ServerConfig:
-    host: str = "127.0.0.1"
-    port: int = 8082
-    openai_port: int = 8083
-    log_level: str = "info"
-    upstream_url: str = "https://api.anthropic.com"
-    remote_key: str | None = attrs.field(default=None, repr=False)
-    max_body_bytes: int = 64 * MIB
-    drain_timeout_s: float = 30 * SECONDS
-    heartbeat_timeout_s: float = 5 * SECONDS  # a worker silent this long is killed and respawned
-    write_timeout_s: float = 300 * SECONDS  # a client that reads nothing this long is cut off
-    header_timeout_s: float = 30 * SECONDS
-    body_timeout_s: float = 300 * SECONDS
-    max_header_bytes: int = 64 * KIB
-
-
-@attrs.frozen
-class RoutingConfig:
-    strategy: str = "least-utilization"
-    sticky_ttl_s: float = 1 * HOURS  # the longest prompt-cache lifetime
-    expiry_soon_s: float = 1 * HOURS
-    allow_overage: bool = True
-
-
-@attrs.frozen
-class OAuthConfig:
-    """Claude Code's OAuth client (PROTOCOL.md §1); configurable so tests use the simulator."""
-
-    client_id: str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
-    authorize_url: str = "https://claude.ai/oauth/authorize"
-    token_url: str = "https://platform.claude.com/v1/oauth/token"
-    redirect_uri: str = "https://platform.claude.com/oauth/code/callback"
-    usage_url: str = "https://api.anthropic.com/api/oauth/usage"
-    profile_url: str = "https://api.anthropic.com/api/oauth/profile"
-    scopes: tuple[str, ...] = (
-        "user:profile",
-        "user:inference",
-        "user:sessions:claude_code",
-        "user:mcp_servers",
-        "user:file_upload",
-    )
-
-
-@attrs.frozen
-class AccountConfig:
-    name: str
-    plan: str = ""
-    provider: str = "anthropic"
-    enabled: bool = True
-    email: str = ""
-
-
-@attrs.frozen
-class ProviderConfig:
-    name: str
-    kind: str
-    base_url: str
-    models: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class Config:
-    server: ServerConfig = attrs.Factory(ServerConfig)
-    routing: RoutingConfig = attrs.Factory(RoutingConfig)
-    oauth: OAuthConfig = attrs.Factory(OAuthConfig)
-    cooldowns: Durations = attrs.Factory(Durations)
-    accounts: tuple[AccountConfig, ...] = ()
-    providers: tuple[ProviderConfig, ...] = ()
-    path: Path | None = None  # the file it came from; None for parsed text
-
-    def account(self, name: str) -> AccountConfig | None:
-        return next((a for a in self.accounts if a.name == name), None)
-
-    def enabled_accounts(self) -> tuple[AccountConfig, ...]:
-        return tuple(a for a in self.accounts if a.enabled)
 
 
 def load_config(path: Path) -> Config:
