@@ -7,11 +7,8 @@ from shunt.config.load import parse_duration as parse_duration
 from shunt.config.load import read_config_text as read_config_text
 from shunt.config.load import validate_bind as validate_bind
 from shunt.config.schema import ACCOUNT_PROVIDERS as ACCOUNT_PROVIDERS
-from shunt.config.schema import DAYS as DAYS
-from shunt.config.schema import KIB as KIB
 from shunt.config.schema import LOG_LEVELS as LOG_LEVELS
 from shunt.config.schema import MAX_PORT as MAX_PORT
-from shunt.config.schema import MIB as MIB
 from shunt.config.schema import NAME_PATTERN as NAME_PATTERN
 from shunt.config.schema import NAME_RULE as NAME_RULE
 from shunt.config.schema import PROVIDER_KINDS as PROVIDER_KINDS
@@ -22,3 +19,6 @@ from shunt.config.schema import OAuthConfig as OAuthConfig
 from shunt.config.schema import ProviderConfig as ProviderConfig
 from shunt.config.schema import RoutingConfig as RoutingConfig
 from shunt.config.schema import ServerConfig as ServerConfig
+from shunt.units import DAYS as DAYS
+from shunt.units import KIB as KIB
+from shunt.units import MIB as MIB

@@ -28,6 +28,7 @@ from shunt.config.schema import (
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
 from shunt.storage.paths import exclusive_lock, write_atomically
+from shunt.units import DAYS, HOURS, MINUTES
 
 NEW_FILE_MODE: Final = 0o600
 EDITABLE_FIELDS: Final = ("plan", "email", "provider", "enabled")
@@ -240,7 +241,7 @@ def _toml(value: str | bool) -> str:
 
 def _duration(seconds: float) -> str:
     """The shortest exact duration string: 3600.0 -> "1h", 90.0 -> "90s"."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("d", DAYS), ("h", HOURS), ("m", MINUTES)):
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"

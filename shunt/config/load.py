@@ -28,8 +28,6 @@ import attrs
 
 from shunt.config.schema import (
     ACCOUNT_PROVIDERS,
-    DAYS,
-    KIB,
     LOG_LEVELS,
     MAX_PORT,
     NAME_PATTERN,
@@ -45,7 +43,7 @@ from shunt.config.schema import (
 )
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
-from shunt.model.quota import HOURS, MINUTES, SECONDS
+from shunt.units import DAYS, HOURS, KIB, MINUTES, SECONDS
 
 _T = TypeVar("_T")
 

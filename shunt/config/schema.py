@@ -14,13 +14,10 @@ from typing import Final
 import attrs
 
 from shunt.model.durations import Durations
-from shunt.model.quota import HOURS, SECONDS
+from shunt.routing.strategies import DEFAULT_STRATEGY, STRATEGY_NAMES
+from shunt.units import HOURS, KIB, MIB, SECONDS
 
-DAYS: Final = 24 * HOURS
-KIB: Final = 1024
-MIB: Final = 1024 * KIB
-
-STRATEGIES: Final = ("least-utilization", "carousel", "cushion", "maximus", "reaper")
+STRATEGIES: Final = STRATEGY_NAMES  # routing owns the names; config accepts exactly those
 LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
 ACCOUNT_PROVIDERS: Final = ("anthropic", "openai")  # Claude OAuth; ChatGPT/Codex device login
 PROVIDER_KINDS: Final = ("anthropic", "openai", "litellm")
@@ -48,7 +45,7 @@ class ServerConfig:
 
 @attrs.frozen
 class RoutingConfig:
-    strategy: str = "least-utilization"
+    strategy: str = DEFAULT_STRATEGY
     sticky_ttl_s: float = 1 * HOURS  # the longest prompt-cache lifetime
     expiry_soon_s: float = 1 * HOURS
     allow_overage: bool = True

@@ -8,8 +8,7 @@ from typing import Final
 
 import attrs
 
-KIB: Final = 1024
-MIB: Final = 1024 * KIB
+from shunt.units import KIB, MIB
 
 
 @attrs.frozen
