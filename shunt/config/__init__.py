@@ -6,17 +6,14 @@ from shunt.config.load import parse_config as parse_config
 from shunt.config.load import parse_duration as parse_duration
 from shunt.config.load import read_config_text as read_config_text
 from shunt.config.load import validate_bind as validate_bind
-from shunt.config.schema import ACCOUNT_PROVIDERS as ACCOUNT_PROVIDERS
 from shunt.config.schema import LOG_LEVELS as LOG_LEVELS
 from shunt.config.schema import MAX_PORT as MAX_PORT
 from shunt.config.schema import NAME_PATTERN as NAME_PATTERN
 from shunt.config.schema import NAME_RULE as NAME_RULE
-from shunt.config.schema import PROVIDER_KINDS as PROVIDER_KINDS
 from shunt.config.schema import STRATEGIES as STRATEGIES
 from shunt.config.schema import AccountConfig as AccountConfig
 from shunt.config.schema import Config as Config
 from shunt.config.schema import OAuthConfig as OAuthConfig
-from shunt.config.schema import ProviderConfig as ProviderConfig
 from shunt.config.schema import RoutingConfig as RoutingConfig
 from shunt.config.schema import ServerConfig as ServerConfig
 from shunt.units import DAYS as DAYS

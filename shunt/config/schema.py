@@ -2,7 +2,8 @@
 bound them (choices, name rule, port range).
 
 Only types and values live here; `shunt.config.load` reads a file into them and checks every
-key. Durations are floats of seconds (``*_s``), sizes ints of bytes.
+key. Durations are floats of seconds (``*_s``), sizes ints of bytes. A setting exists here only
+once something uses it: keys for features not built yet are refused by the reader, never kept.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from shunt.units import HOURS, KIB, MIB, SECONDS
 
 STRATEGIES: Final = STRATEGY_NAMES  # routing owns the names; config accepts exactly those
 LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
-ACCOUNT_PROVIDERS: Final = ("anthropic", "openai")  # Claude OAuth; ChatGPT/Codex device login
-PROVIDER_KINDS: Final = ("anthropic", "openai", "litellm")
 NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 NAME_RULE: Final = "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"
 MAX_PORT: Final = 65535
@@ -30,7 +29,6 @@ MAX_PORT: Final = 65535
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8082
-    openai_port: int = 8083
     log_level: str = "info"
     upstream_url: str = "https://api.anthropic.com"
     remote_key: str | None = attrs.field(default=None, repr=False)
@@ -72,19 +70,12 @@ class OAuthConfig:
 
 @attrs.frozen
 class AccountConfig:
+    """A Claude account (OAuth), the only kind there is so far."""
+
     name: str
     plan: str = ""
-    provider: str = "anthropic"
     enabled: bool = True
     email: str = ""
-
-
-@attrs.frozen
-class ProviderConfig:
-    name: str
-    kind: str
-    base_url: str
-    models: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -94,7 +85,6 @@ class Config:
     oauth: OAuthConfig = attrs.Factory(OAuthConfig)
     cooldowns: Durations = attrs.Factory(Durations)
     accounts: tuple[AccountConfig, ...] = ()
-    providers: tuple[ProviderConfig, ...] = ()
     path: Path | None = None  # the file it came from; None for parsed text
 
     def account(self, name: str) -> AccountConfig | None:
