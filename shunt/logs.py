@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 from typing import Final
 
+from shunt.units import MIB
+
 FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-MAX_LOG_BYTES: Final = 10 * 1024 * 1024
+MAX_LOG_BYTES: Final = 10 * MIB
 LOG_BACKUPS: Final = 5
 LEVELS: Final = ("debug", "info", "warning", "error")
 

@@ -24,13 +24,14 @@ from shunt.ipc.messages import (
     ResponseHead,
 )
 from shunt.model.machine import Action, Outcome, OutcomeKind, classify
+from shunt.units import MIB
 from workers.runtime import AccountRuntime
 from workers.upstream import UpstreamBroke, UpstreamPool, UpstreamResponse, UpstreamUnreachable
 
 logger = logging.getLogger(__name__)
 
-MAX_ERROR_BODY_BYTES: Final = 1024 * 1024
-MAX_JSON_USAGE_BYTES: Final = 4 * 1024 * 1024  # non-streamed bodies scanned for usage up to this
+MAX_ERROR_BODY_BYTES: Final = 1 * MIB
+MAX_JSON_USAGE_BYTES: Final = 4 * MIB  # non-streamed bodies scanned for usage up to this
 MAX_ATTEMPTS: Final = 2  # the original try and one retry after a token refresh
 
 

@@ -33,8 +33,9 @@ from shunt.http.client_wire import (
     encode_request,
 )
 from shunt.http.exchange import Header
+from shunt.units import KIB
 
-RECEIVE_BYTES: Final = 64 * 1024
+RECEIVE_BYTES: Final = 64 * KIB
 DEFAULT_MAX_IDLE: Final = 64
 # Below the usual server-side keep-alive timeouts (5 s for many), so an idle connection is
 # dropped by us before the server drops it under a request.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-MAX_HELD_BYTES: Final = 1024 * 1024  # an "event" longer than this is passed on as it is
+from shunt.units import MIB
+
+MAX_HELD_BYTES: Final = 1 * MIB  # an "event" longer than this is passed on as it is
 
 
 class EventBoundary:

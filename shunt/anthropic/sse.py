@@ -17,7 +17,8 @@ from typing import Final
 
 import attrs
 
-MIB: Final = 1024 * 1024
+from shunt.units import MIB
+
 MAX_LINE_BYTES: Final = 1 * MIB
 
 _WANTED: Final = frozenset({b"message_start", b"message_delta", b"message_stop", b"error"})

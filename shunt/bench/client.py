@@ -15,8 +15,9 @@ import attrs
 import trio
 
 from shunt.http.client_wire import NEED_DATA, Body, End, Head, ProtocolError, ResponseParser
+from shunt.units import KIB
 
-RECEIVE_BYTES: Final = 256 * 1024
+RECEIVE_BYTES: Final = 256 * KIB
 
 
 class ExchangeError(Exception):

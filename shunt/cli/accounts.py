@@ -91,12 +91,6 @@ def _check_new_name(config: Config, name: str) -> None:
                 f"{config.path}: an account named {account.name!r} already exists "
                 f"(replace its login with `shunt login {account.name}`)"
             )
-    for provider in config.providers:
-        if provider.name.casefold() == name.casefold():
-            raise ConfigError(
-                f"{config.path}: a provider is named {provider.name!r}; account and provider "
-                "names must differ: choose another name"
-            )
 
 
 @click.command()
@@ -116,11 +110,6 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
         raise ConfigError(
             f"no account named {name!r} in {config.path} (accounts: {known}); "
             f"add it with `shunt add {name}`"
-        )
-    if account.provider != "anthropic":
-        raise ConfigError(
-            f"{config.path}: {name!r} is a {account.provider} account; `shunt login` logs in "
-            "Claude accounts only"
         )
     result = obtain_login(config, name=name, open_browser=not no_browser)
     extra = {k: v for k, v in (("email", result.email), ("plan", result.plan)) if v}

@@ -78,7 +78,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
         )
         for d in dirs
     ]
-    steps = plan_import(logins, _existing(paths, config), name=name, taken=_other_names(config))
+    steps = plan_import(logins, _existing(paths, config), name=name)
     config_file = config_path or paths.config_file
     edited = False
     for step in steps:
@@ -139,8 +139,6 @@ def _existing(paths: Paths, config: Config) -> list[Existing]:
     credentials = CredentialStore(paths.credentials_file).load()
     existing = []
     for account in config.accounts:
-        if account.provider != "anthropic":
-            continue
         stored = credentials.get(account.name)
         if stored is None:
             existing.append(Existing(account.name, account.email))
@@ -149,12 +147,6 @@ def _existing(paths: Paths, config: Config) -> list[Existing]:
                 Existing(account.name, account.email, stored.refresh_token, stored.expires_at_ms)
             )
     return existing
-
-
-def _other_names(config: Config) -> list[str]:
-    """Names a Claude login may never take over: providers and non-Claude accounts."""
-    others = [a.name for a in config.accounts if a.provider != "anthropic"]
-    return others + [p.name for p in config.providers]
 
 
 def _resolved(path: Path) -> Path:

@@ -16,22 +16,22 @@ from typing import Any, Final, TypeVar
 import tomlkit
 from tomlkit.items import AoT, Array, InlineTable, Table
 
-from shunt.config import (
+from shunt.config.load import parse_config, read_config_text
+from shunt.config.schema import (
     STRATEGIES,
     AccountConfig,
     Config,
     OAuthConfig,
     RoutingConfig,
     ServerConfig,
-    parse_config,
-    read_config_text,
 )
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
 from shunt.storage.paths import exclusive_lock, write_atomically
+from shunt.units import DAYS, HOURS, MINUTES
 
 NEW_FILE_MODE: Final = 0o600
-EDITABLE_FIELDS: Final = ("plan", "email", "provider", "enabled")
+EDITABLE_FIELDS: Final = ("plan", "email", "enabled")
 HEADER: Final = (
     "# shunt configuration; docs/configuration.md describes every key.\n"
     "# `shunt add`, `shunt remove`, `shunt enable` and `shunt disable` edit this file\n"
@@ -87,7 +87,7 @@ def set_account_enabled(path: Path, name: str, enabled: bool) -> None:
 
 
 def update_account(path: Path, name: str, **fields: str | bool) -> None:
-    """Set fields (plan, email, provider, enabled) of an existing account, in place."""
+    """Set fields (plan, email, enabled) of an existing account, in place."""
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise TypeError(f"update_account: cannot set {unknown}; editable: {EDITABLE_FIELDS}")
@@ -129,7 +129,6 @@ def default_config_text(server: ServerConfig | None = None) -> str:
 [server]
 host = {_toml(s.host)}  # any other address than loopback also needs remote_key
 port = {s.port}  # Anthropic API: ANTHROPIC_BASE_URL=http://127.0.0.1:{s.port}
-openai_port = {s.openai_port}  # OpenAI API (chat completions, models)
 log_level = {_toml(s.log_level)}  # debug, info, warning, error, critical
 upstream_url = {_toml(s.upstream_url)}
 # remote_key = "a long random secret"  # clients then send it as x-api-key or bearer token
@@ -168,13 +167,6 @@ stream_failed = {_toml(_duration(c.stream_failed_s))}  # a stream cut midway
 # name = "work"
 # plan = "max"
 # enabled = true
-
-# Other providers serve chosen models, e.g.:
-# [[providers]]
-# name = "openrouter"
-# kind = "openai"  # anthropic, openai, litellm
-# base_url = "https://openrouter.ai/api/v1"
-# models = ["haiku", "gpt-*"]
 """
 
 
@@ -224,13 +216,12 @@ def _find(path: Path, doc: tomlkit.TOMLDocument, config: Config, name: str) -> t
 
 
 def _fill(table: _TableT, account: AccountConfig) -> _TableT:
-    """The account as TOML keys: name, then plan/email when set, provider, enabled."""
+    """The account as TOML keys: name, then plan/email when set, enabled."""
     table["name"] = account.name
     if account.plan:
         table["plan"] = account.plan
     if account.email:
         table["email"] = account.email
-    table["provider"] = account.provider
     table["enabled"] = account.enabled
     return table
 
@@ -241,7 +232,7 @@ def _toml(value: str | bool) -> str:
 
 def _duration(seconds: float) -> str:
     """The shortest exact duration string: 3600.0 -> "1h", 90.0 -> "90s"."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("d", DAYS), ("h", HOURS), ("m", MINUTES)):
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"

@@ -1,9 +1,13 @@
-"""config.toml: the user's settings, typed and checked once, at load.
+"""Reading config.toml into the schema (`shunt.config.schema`), checked once, at load.
 
-Loading never writes anything (edits go through config_edit.py). Every bad input raises
+Loading never writes anything (edits go through `shunt.config.edit`). Every bad input raises
 ConfigError naming the file, the key and the problem, so a typo can never silently fall back to
-a default: unknown keys are errors too. Entries of ``[[accounts]]`` / ``[[providers]]`` are named
-``accounts[N]``, counting from 1 in file order.
+a default: unknown keys are errors too. Entries of ``[[accounts]]`` are named ``accounts[N]``,
+counting from 1 in file order.
+
+Keys of features that are not built yet (``[server] openai_port``, ``[[providers]]``, an
+account's ``provider = "openai"``) are errors saying so, not settings that silently do nothing;
+the change that builds a feature adds its key to the schema.
 
 Durations (``[server] drain_timeout``, ``header_timeout``, ``body_timeout``; ``[routing]
 sticky_ttl``, ``expiry_soon``; every ``[cooldowns]`` key) are a number of seconds (``90``,
@@ -26,104 +30,31 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from shunt.config.schema import (
+    LOG_LEVELS,
+    MAX_PORT,
+    NAME_PATTERN,
+    NAME_RULE,
+    STRATEGIES,
+    AccountConfig,
+    Config,
+    OAuthConfig,
+    RoutingConfig,
+    ServerConfig,
+)
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
-from shunt.model.quota import HOURS, MINUTES, SECONDS
+from shunt.units import DAYS, HOURS, KIB, MINUTES, SECONDS
 
-DAYS: Final = 24 * HOURS
-KIB: Final = 1024
-MIB: Final = 1024 * KIB
-
-STRATEGIES: Final = ("least-utilization", "carousel", "cushion", "maximus", "reaper")
-LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
-ACCOUNT_PROVIDERS: Final = ("anthropic", "openai")  # Claude OAuth; ChatGPT/Codex device login
-PROVIDER_KINDS: Final = ("anthropic", "openai", "litellm")
-NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-NAME_RULE: Final = "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"
-MAX_PORT: Final = 65535
 _T = TypeVar("_T")
+
+# `shunt add` used to write provider = "anthropic" into every account: still accepted, and the
+# only value, since every account is a Claude account.
+_ACCOUNT_PROVIDERS: Final = ("anthropic",)
 
 _DURATION_UNITS: Final = {"ms": 0.001, "s": SECONDS, "m": MINUTES, "h": HOURS, "d": DAYS}
 _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _DURATION_HINT: Final = 'a number of seconds or a string like "90s", "15m", "1h", "2d"'
-
-
-@attrs.frozen
-class ServerConfig:
-    host: str = "127.0.0.1"
-    port: int = 8082
-    openai_port: int = 8083
-    log_level: str = "info"
-    upstream_url: str = "https://api.anthropic.com"
-    remote_key: str | None = attrs.field(default=None, repr=False)
-    max_body_bytes: int = 64 * MIB
-    drain_timeout_s: float = 30 * SECONDS
-    heartbeat_timeout_s: float = 5 * SECONDS  # a worker silent this long is killed and respawned
-    write_timeout_s: float = 300 * SECONDS  # a client that reads nothing this long is cut off
-    header_timeout_s: float = 30 * SECONDS
-    body_timeout_s: float = 300 * SECONDS
-    max_header_bytes: int = 64 * KIB
-
-
-@attrs.frozen
-class RoutingConfig:
-    strategy: str = "least-utilization"
-    sticky_ttl_s: float = 1 * HOURS  # the longest prompt-cache lifetime
-    expiry_soon_s: float = 1 * HOURS
-    allow_overage: bool = True
-
-
-@attrs.frozen
-class OAuthConfig:
-    """Claude Code's OAuth client (PROTOCOL.md §1); configurable so tests use the simulator."""
-
-    client_id: str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
-    authorize_url: str = "https://claude.ai/oauth/authorize"
-    token_url: str = "https://platform.claude.com/v1/oauth/token"
-    redirect_uri: str = "https://platform.claude.com/oauth/code/callback"
-    usage_url: str = "https://api.anthropic.com/api/oauth/usage"
-    profile_url: str = "https://api.anthropic.com/api/oauth/profile"
-    scopes: tuple[str, ...] = (
-        "user:profile",
-        "user:inference",
-        "user:sessions:claude_code",
-        "user:mcp_servers",
-        "user:file_upload",
-    )
-
-
-@attrs.frozen
-class AccountConfig:
-    name: str
-    plan: str = ""
-    provider: str = "anthropic"
-    enabled: bool = True
-    email: str = ""
-
-
-@attrs.frozen
-class ProviderConfig:
-    name: str
-    kind: str
-    base_url: str
-    models: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class Config:
-    server: ServerConfig = attrs.Factory(ServerConfig)
-    routing: RoutingConfig = attrs.Factory(RoutingConfig)
-    oauth: OAuthConfig = attrs.Factory(OAuthConfig)
-    cooldowns: Durations = attrs.Factory(Durations)
-    accounts: tuple[AccountConfig, ...] = ()
-    providers: tuple[ProviderConfig, ...] = ()
-    path: Path | None = None  # the file it came from; None for parsed text
-
-    def account(self, name: str) -> AccountConfig | None:
-        return next((a for a in self.accounts if a.name == name), None)
-
-    def enabled_accounts(self) -> tuple[AccountConfig, ...]:
-        return tuple(a for a in self.accounts if a.enabled)
 
 
 def load_config(path: Path) -> Config:
@@ -210,25 +141,30 @@ def _is_loopback(host: str) -> bool:
 
 
 def _config(top: _Reader) -> Config:
+    if "providers" in top.table:
+        top.not_supported_yet(
+            "[[providers]]",
+            "requests go to Claude accounts only; other providers are not built",
+            "remove the [[providers]] tables",
+        )
     accounts = tuple(entry.read(_account) for entry in top.entries("accounts"))
-    providers = tuple(entry.read(_provider) for entry in top.entries("providers"))
-    _check_unique_names(top.source, accounts, providers)
+    _check_unique_names(top.source, accounts)
     return Config(
         server=top.section("server").read(_server),
         routing=top.section("routing").read(_routing),
         oauth=top.section("oauth").read(_oauth),
         cooldowns=top.section("cooldowns").read(_cooldowns),
         accounts=accounts,
-        providers=providers,
     )
 
 
 def _server(r: _Reader) -> ServerConfig:
+    if "openai_port" in r.table:
+        r.not_supported_yet(f"{r.prefix}openai_port", "the OpenAI listener is not built")
     d = ServerConfig()
-    server = ServerConfig(
+    return ServerConfig(
         host=r.string("host", d.host, nonempty=True),
         port=r.integer("port", d.port, 0, MAX_PORT),
-        openai_port=r.integer("openai_port", d.openai_port, 0, MAX_PORT),
         log_level=r.choice("log_level", d.log_level, LOG_LEVELS, fold_case=True),
         upstream_url=r.url("upstream_url", d.upstream_url, base=True),
         remote_key=r.string("remote_key", "", secret=True) or None,
@@ -240,9 +176,6 @@ def _server(r: _Reader) -> ServerConfig:
         body_timeout_s=r.duration("body_timeout", d.body_timeout_s, positive=True),
         max_header_bytes=r.integer("max_header_bytes", d.max_header_bytes, 1 * KIB, None),
     )
-    if server.port and server.port == server.openai_port:
-        r.fail("openai_port", server.openai_port, "is the same as port: give each its own")
-    return server
 
 
 def _routing(r: _Reader) -> RoutingConfig:
@@ -280,38 +213,33 @@ def _cooldowns(r: _Reader) -> Durations:
 
 
 def _account(r: _Reader) -> AccountConfig:
+    name, plan = r.name("name"), r.string("plan", "")
+    if r.table.get("provider") == "openai":
+        r.not_supported_yet(
+            f"{r.prefix}provider = 'openai'",
+            "ChatGPT/Codex accounts are not built",
+            "remove this account",
+        )
+    r.choice("provider", _ACCOUNT_PROVIDERS[0], _ACCOUNT_PROVIDERS)  # checked, nothing to keep
     return AccountConfig(
-        name=r.name("name"),
-        plan=r.string("plan", ""),
-        provider=r.choice("provider", "anthropic", ACCOUNT_PROVIDERS),
+        name=name,
+        plan=plan,
         enabled=r.boolean("enabled", True),
         email=r.string("email", ""),
     )
 
 
-def _provider(r: _Reader) -> ProviderConfig:
-    return ProviderConfig(
-        name=r.name("name"),
-        kind=r.choice("kind", None, PROVIDER_KINDS),
-        base_url=r.url("base_url", None, base=True),
-        models=r.string_list("models"),
-    )
-
-
-def _check_unique_names(
-    source: str, accounts: Sequence[AccountConfig], providers: Sequence[ProviderConfig]
-) -> None:
-    """Names are unique ignoring case, accounts and providers together: they share
-    credentials.json and the CLI's NAME arguments, and `shunt use Work` must mean one thing."""
+def _check_unique_names(source: str, accounts: Sequence[AccountConfig]) -> None:
+    """Names are unique ignoring case: they key credentials.json and the CLI's NAME arguments,
+    and `shunt use Work` must mean one thing."""
     seen: dict[str, str] = {}
-    entries = [(f"accounts[{i}]", a.name) for i, a in enumerate(accounts, 1)]
-    entries += [(f"providers[{i}]", p.name) for i, p in enumerate(providers, 1)]
-    for where, name in entries:
-        first = seen.setdefault(name.casefold(), where)
+    for i, account in enumerate(accounts, 1):
+        where = f"accounts[{i}]"
+        first = seen.setdefault(account.name.casefold(), where)
         if first != where:
             raise ConfigError(
-                f"{source}: {where}.name = {name!r} repeats the name of {first}; account and "
-                "provider names must be unique (ignoring case): rename one"
+                f"{source}: {where}.name = {account.name!r} repeats the name of {first}; "
+                "account names must be unique (ignoring case): rename one"
             )
 
 
@@ -346,6 +274,11 @@ class _Reader:
     def fail(self, key: str, value: object, problem: str, *, secret: bool = False) -> NoReturn:
         shown = "…" if secret else _show(value)
         raise ConfigError(f"{self.source}: {self.prefix}{key} = {shown} {problem}")
+
+    def not_supported_yet(self, written: str, why: str, fix: str = "remove it") -> NoReturn:
+        """A key of a feature that is not built: an error, never a setting that does nothing.
+        Such keys are not added to `known`, so no unknown-key hint offers them."""
+        raise ConfigError(f"{self.source}: {written} is not supported yet ({why}); {fix}")
 
     def section(self, key: str) -> _Reader:
         value = self._get(key, {})
@@ -439,12 +372,6 @@ class _Reader:
         if not ok:
             self.fail(key, value, 'is not an http(s) URL: use e.g. "https://host[:port][/path]"')
         return value.strip().rstrip("/") if base else value.strip()
-
-    def string_list(self, key: str) -> tuple[str, ...]:
-        value = self._get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.fail(key, value, 'must be an array of non-empty strings, e.g. ["haiku"]')
-        return tuple(value)
 
 
 def _kind(value: object) -> str:

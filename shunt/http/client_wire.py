@@ -20,10 +20,11 @@ from typing import Final
 import attrs
 
 from shunt.http.exchange import Header
+from shunt.units import KIB
 
-MAX_HEAD_BYTES: Final = 64 * 1024
+MAX_HEAD_BYTES: Final = 64 * KIB
 MAX_HEADERS: Final = 256
-MAX_CHUNK_LINE: Final = 1024
+MAX_CHUNK_LINE: Final = 1 * KIB
 
 _TOKEN: Final = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Control characters other than HTAB: what h11 (the front door's writer) refuses in a value.

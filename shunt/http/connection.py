@@ -14,7 +14,6 @@ from typing import Final
 import trio
 
 from shunt.http.exchange import (
-    MIB,
     AbortConnection,
     Handler,
     Refusal,
@@ -25,12 +24,13 @@ from shunt.http.exchange import (
 from shunt.http.request_reader import ParsedRequest, ProtocolError, RequestHead, RequestReader
 from shunt.http.response_wire import InvalidResponse
 from shunt.http.response_writer import ClientGone, ResponseWriter
+from shunt.units import KIB, MIB
 
 logger = logging.getLogger("shunt.http.server")
 
 LINGER_S: Final = 2.0  # after an early error, read (and drop) the unread body this long
 LINGER_BYTES: Final = 16 * MIB
-READ_SIZE: Final = 64 * 1024
+READ_SIZE: Final = 64 * KIB
 CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 

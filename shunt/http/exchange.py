@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Final
 
 import attrs
 
-KIB: Final = 1024
-MIB: Final = 1024 * KIB
-
+from shunt.units import KIB, MIB
 
 Header = tuple[bytes, bytes]  # (name, value); names lowercased where a parser produced them
 

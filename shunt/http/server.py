@@ -16,8 +16,6 @@ from typing import Final
 import trio
 
 from shunt.http.connection import Connection
-from shunt.http.exchange import KIB as KIB
-from shunt.http.exchange import MIB as MIB
 from shunt.http.exchange import AbortConnection as AbortConnection
 from shunt.http.exchange import Handler as Handler
 from shunt.http.exchange import Refusal as Refusal

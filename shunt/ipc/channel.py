@@ -17,11 +17,12 @@ import trio
 from shunt.errors import FatalFrameError, FrameError
 from shunt.ipc.codec import NEED_DATA, FrameDecoder, encode
 from shunt.ipc.messages import Message
+from shunt.units import KIB
 
 logger = logging.getLogger(__name__)
 
-READ_SIZE: Final = 256 * 1024
-DEFAULT_WINDOW_BYTES: Final = 256 * 1024
+READ_SIZE: Final = 256 * KIB
+DEFAULT_WINDOW_BYTES: Final = 256 * KIB
 # A stream starts with credit for its first chunk only; the receiver opens the full window when
 # it has written that chunk to its client. See StreamHandle.written for why.
 INITIAL_WINDOW_BYTES: Final = 1

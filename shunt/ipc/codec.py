@@ -20,8 +20,8 @@ from cattrs.strategies import configure_tagged_union
 from shunt.errors import FatalFrameError, FrameError
 from shunt.ipc.hot import DECODERS, ENCODERS, TAG
 from shunt.ipc.messages import MESSAGE_TYPES, Message
+from shunt.units import MIB
 
-MIB: Final = 1024 * 1024
 MAX_FRAME_BYTES: Final = 80 * MIB  # a 64 MiB request body plus headers
 _LENGTH = struct.Struct(">I")
 

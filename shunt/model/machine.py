@@ -20,6 +20,7 @@ from shunt.anthropic import ratelimit
 from shunt.errors import InvalidTransition
 from shunt.model.durations import Durations
 from shunt.model.quota import REJECTED, AccountSnapshot, AccountState, Counters, RateLimits
+from shunt.units import DAYS, KIB
 
 READY, COOLING, REAUTH = AccountState.READY, AccountState.COOLING, AccountState.REAUTH_REQUIRED
 
@@ -37,8 +38,8 @@ REFUSAL_MARKERS: Final = (
 )
 # Header-derived cooldowns are capped: one week window plus a day. A garbage reset or
 # retry-after must not take an account out of the pool for years.
-MAX_HEADER_COOLDOWN_S: Final = 8 * 24 * 3600.0
-_MAX_ERROR_BODY_BYTES: Final = 64 * 1024  # larger bodies are not error JSON worth decoding
+MAX_HEADER_COOLDOWN_S: Final = 8 * DAYS
+_MAX_ERROR_BODY_BYTES: Final = 64 * KIB  # larger bodies are not error JSON worth decoding
 _MAX_DETAIL_CHARS: Final = 300
 
 

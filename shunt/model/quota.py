@@ -10,10 +10,6 @@ import enum
 
 import attrs
 
-SECONDS = 1.0
-MINUTES = 60 * SECONDS
-HOURS = 60 * MINUTES
-
 # Unified-header status values (PROTOCOL.md §5).
 ALLOWED = "allowed"
 ALLOWED_WARNING = "allowed_warning"

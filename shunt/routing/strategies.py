@@ -20,13 +20,14 @@ from collections.abc import Callable, Mapping, Sequence
 from itertools import groupby
 from typing import Final, TypeAlias
 
-from shunt.model.quota import HOURS, AccountSnapshot, Window
+from shunt.model.quota import AccountSnapshot, Window
+from shunt.units import DAYS, HOURS
 
 SortKey: TypeAlias = tuple[float, ...]
 KeyFunction: TypeAlias = Callable[[AccountSnapshot, float, float], SortKey]
 
 FIVE_HOUR_WINDOW_S: Final = 5 * HOURS
-SEVEN_DAY_WINDOW_S: Final = 7 * 24 * HOURS
+SEVEN_DAY_WINDOW_S: Final = 7 * DAYS
 FAR_AWAY: Final = math.inf  # the reset time assumed when none is known
 
 STRATEGY_NAMES: tuple[str, ...] = ("least-utilization", "carousel", "cushion", "maximus", "reaper")

@@ -11,7 +11,7 @@ Otherwise the platform's conventions, via platformdirs:
 - config.toml and credentials.json: ``user_config_dir("shunt")`` (``~/.config/shunt`` on Linux,
   ``~/Library/Application Support/shunt`` on macOS). Credentials sit next to the config because
   users back up and move them together; the file itself is 0600.
-- the SQLite database and the status-line file: ``user_state_dir("shunt")``
+- what the server keeps across restarts (the pinned account): ``user_state_dir("shunt")``
   (``~/.local/state/shunt`` on Linux); logs: ``user_log_dir("shunt")``.
 - the server state file and the control socket: ``$XDG_RUNTIME_DIR/shunt`` when
   ``XDG_RUNTIME_DIR`` is set (a per-user tmpfs, cleared at logout, which is exactly the lifetime
@@ -67,14 +67,6 @@ class Paths:
     @property
     def log_file(self) -> Path:
         return self.log_dir / "shunt.log"
-
-    @property
-    def database_file(self) -> Path:
-        return self.state_dir / "shunt.db"
-
-    @property
-    def status_line_file(self) -> Path:
-        return self.state_dir / "statusline.txt"
 
     @property
     def pinned_file(self) -> Path:

@@ -184,8 +184,8 @@ def test_adding_an_invalid_account_is_refused(config_file):
     assert "is unchanged" in message
     assert_refused(
         config_file,
-        lambda: add_account(config_file, AccountConfig("ok", provider="google")),
-        r"accounts\[3\]\.provider",
+        lambda: add_account(config_file, AccountConfig("-x")),
+        r"accounts\[3\]\.name = '-x' is not a valid name",
     )
 
 
@@ -213,6 +213,46 @@ def test_unknown_field_is_a_type_error(config_file):
     with pytest.raises(TypeError, match="name"):
         update_account(config_file, "work", name="renamed")
     assert config_file.read_bytes() == before
+
+
+def test_provider_is_no_longer_an_editable_field(config_file):
+    before = config_file.read_bytes()
+    with pytest.raises(TypeError, match="provider"):
+        update_account(config_file, "work", provider="openai")
+    assert config_file.read_bytes() == before
+
+
+UNBUILT = [
+    ('[server]\nopenai_port = 8083\n[[accounts]]\nname = "work"\n', r"\[server\] openai_port"),
+    (
+        '[[accounts]]\nname = "work"\n[[providers]]\nname = "p"\nkind = "openai"\n'
+        'base_url = "http://x"\n',
+        r"\[\[providers\]\]",
+    ),
+    ('[[accounts]]\nname = "work"\nprovider = "openai"\n', r"accounts\[1\]\.provider = 'openai'"),
+]
+EDITS = {
+    "add": lambda path: add_account(path, AccountConfig("new")),
+    "disable": lambda path: set_account_enabled(path, "work", False),
+    "update": lambda path: update_account(path, "work", plan="max"),
+    "remove": lambda path: remove_account(path, "work"),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+@pytest.mark.parametrize(("text", "key"), UNBUILT, ids=["openai_port", "providers", "provider"])
+def test_a_file_with_a_key_not_built_is_never_edited(tmp_path, text, key, edit):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    before = sorted(tmp_path.iterdir())
+    message = assert_refused(path, lambda: edit(path), rf"{key}.* is not supported yet")
+    assert message.startswith(f"{path}: ")
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_an_added_account_has_no_provider_key(config_file):
+    add_account(config_file, AccountConfig("new", plan="pro"))
+    assert "provider" not in config_file.read_text()
 
 
 def test_an_invalid_file_is_never_edited(tmp_path):
@@ -280,6 +320,12 @@ def test_default_config_parses_to_the_defaults(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "# Durations" in path.read_text()
     assert parse_config(default_config_text(), source="t") == Config()
+
+
+def test_default_config_mentions_no_key_that_is_not_built():
+    text = default_config_text()
+    for key in ("openai_port", "providers", "provider", "openai"):
+        assert key not in text, key
 
 
 def test_default_config_with_upstream(tmp_path):

@@ -16,7 +16,6 @@ from shunt.config import (
     AccountConfig,
     Config,
     OAuthConfig,
-    ProviderConfig,
     RoutingConfig,
     ServerConfig,
     load_config,
@@ -33,7 +32,6 @@ FULL = """
 [server]
 host = "0.0.0.0"
 port = 9000
-openai_port = 9001
 log_level = "DEBUG"
 upstream_url = "http://127.0.0.1:7000/"
 remote_key = "hunter2-but-longer"
@@ -73,19 +71,7 @@ enabled = false
 email = "me@work.example"
 
 [[accounts]]
-name = "codex.1"
-provider = "openai"
-
-[[providers]]
-name = "openrouter"
-kind = "openai"
-base_url = "https://openrouter.ai/api/v1/"
-models = ["haiku", "gpt-*"]
-
-[[providers]]
-name = "gateway"
-kind = "litellm"
-base_url = "http://localhost:4000"
+name = "home.1"
 """
 
 
@@ -97,7 +83,7 @@ def test_defaults_match_the_spec():
     config = parse("")
     assert config == Config()
     server = config.server
-    assert (server.host, server.port, server.openai_port) == ("127.0.0.1", 8082, 8083)
+    assert (server.host, server.port) == ("127.0.0.1", 8082)
     assert server.log_level == "info"
     assert server.upstream_url == "https://api.anthropic.com"
     assert server.remote_key is None
@@ -114,7 +100,6 @@ def test_defaults_match_the_spec():
     assert "user:inference" in config.oauth.scopes
     assert config.cooldowns == Durations()
     assert config.accounts == ()
-    assert config.providers == ()
 
 
 def test_every_key_is_read():
@@ -122,7 +107,6 @@ def test_every_key_is_read():
     assert config.server == ServerConfig(
         host="0.0.0.0",
         port=9000,
-        openai_port=9001,
         log_level="debug",
         upstream_url="http://127.0.0.1:7000",  # trailing slash dropped: paths get appended
         remote_key="hunter2-but-longer",
@@ -143,12 +127,8 @@ def test_every_key_is_read():
     )
     assert config.cooldowns == Durations(90.0, 10.0, 60.0, 86400.0, 0.5, 0.25)
     assert config.accounts == (
-        AccountConfig("work", "max", "anthropic", False, "me@work.example"),
-        AccountConfig("codex.1", provider="openai"),
-    )
-    assert config.providers == (
-        ProviderConfig("openrouter", "openai", "https://openrouter.ai/api/v1", ("haiku", "gpt-*")),
-        ProviderConfig("gateway", "litellm", "http://localhost:4000"),
+        AccountConfig("work", "max", False, "me@work.example"),
+        AccountConfig("home.1"),
     )
 
 
@@ -178,13 +158,12 @@ def test_empty_remote_key_means_none():
     assert parse('[server]\nremote_key = ""').server.remote_key is None
 
 
-def test_port_zero_twice_is_allowed():
-    server = parse("[server]\nport = 0\nopenai_port = 0").server
-    assert (server.port, server.openai_port) == (0, 0)
+def test_port_zero_is_allowed():
+    assert parse("[server]\nport = 0").server.port == 0
 
 
 def test_empty_arrays_are_fine():
-    assert parse("accounts = []\nproviders = []").accounts == ()
+    assert parse("accounts = []").accounts == ()
 
 
 # --- durations --------------------------------------------------------------------------------
@@ -240,7 +219,6 @@ BAD = [
     ("[server]\nport = -1", "[server] port = -1 is out of range"),
     ("[server]\nport = 8082.0", "[server] port = 8082.0 must be an integer"),
     ("[server]\nport = true", "[server] port = true must be an integer"),
-    ("[server]\nopenai_port = 8082", "[server] openai_port = 8082 is the same as port"),
     ("[server]\nprot = 1", "[server] has an unknown key 'prot'; did you mean 'port'?"),
     ('[server]\nhost = ""', "[server] host = '' must not be empty"),
     ('[server]\nlog_level = "loud"', "[server] log_level = 'loud' is not one of debug, info"),
@@ -283,21 +261,6 @@ BAD = [
     ),
     ('[[accounts]]\nname = "a"\nenabeld = false', "accounts[1] has an unknown key 'enabeld'"),
     ('[[accounts]]\nname = "a"\nprovider = "google"', "accounts[1].provider = 'google'"),
-    ('[[providers]]\nname = "p"\nbase_url = "http://x"', "providers[1].kind is missing"),
-    ('[[providers]]\nname = "p"\nkind = "openai"', "providers[1].base_url is missing"),
-    (
-        '[[providers]]\nname = "p"\nkind = "azure"\nbase_url = "http://x"',
-        "providers[1].kind = 'azure' is not one of anthropic, openai, litellm",
-    ),
-    (
-        '[[providers]]\nname = "p"\nkind = "openai"\nbase_url = "http://x"\nmodels = "haiku"',
-        "providers[1].models = 'haiku' must be an array of non-empty strings",
-    ),
-    (
-        '[[accounts]]\nname = "main"\n[[providers]]\nname = "Main"\nkind = "openai"\n'
-        'base_url = "http://x"',
-        "providers[1].name = 'Main' repeats the name of accounts[1]",
-    ),
     ("x = 1979-05-27", "unknown key 'x'"),
     (
         "[server]\nhost = 1979-05-27",
@@ -313,6 +276,64 @@ def test_bad_input_names_file_and_key(text, fragment):
     message = str(info.value)
     assert message.startswith(f"{SOURCE}: ")
     assert fragment in message
+
+
+# --- keys of features that are not built: an error, never silently ignored --------------------
+
+
+NOT_SUPPORTED_YET = [
+    (
+        "[server]\nport = 9000\nopenai_port = 9001",
+        "[server] openai_port is not supported yet (the OpenAI listener is not built); remove it",
+    ),
+    (
+        '[[providers]]\nname = "openrouter"\nkind = "openai"\n'
+        'base_url = "https://openrouter.ai/api/v1"\nmodels = ["haiku"]',
+        "[[providers]] is not supported yet (requests go to Claude accounts only; other providers "
+        "are not built); remove the [[providers]] tables",
+    ),
+    (
+        "providers = []",
+        "[[providers]] is not supported yet (requests go to Claude accounts only; other providers "
+        "are not built); remove the [[providers]] tables",
+    ),
+    (
+        '[[accounts]]\nname = "work"\n[[accounts]]\nname = "codex"\nprovider = "openai"',
+        "accounts[2].provider = 'openai' is not supported yet (ChatGPT/Codex accounts are not "
+        "built); remove this account",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "problem"), NOT_SUPPORTED_YET)
+def test_keys_of_features_not_built_are_errors(text, problem):
+    with pytest.raises(ConfigError) as info:
+        parse(text)
+    assert str(info.value) == f"{SOURCE}: {problem}"
+
+
+@pytest.mark.parametrize(("text", "problem"), NOT_SUPPORTED_YET)
+def test_loading_a_key_not_built_names_the_file_and_writes_nothing(tmp_path, text, problem):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    before = (path.read_bytes(), path.stat().st_mtime_ns, sorted(tmp_path.iterdir()))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}: {problem}"
+    assert (path.read_bytes(), path.stat().st_mtime_ns, sorted(tmp_path.iterdir())) == before
+
+
+def test_keys_not_built_are_not_offered_as_known_keys():
+    with pytest.raises(ConfigError) as info:
+        parse("[server]\nopenai_prot = 8083")
+    assert "unknown key 'openai_prot'" in str(info.value)
+    assert "openai_port" not in str(info.value)
+
+
+def test_provider_anthropic_is_still_accepted():
+    """Files written by earlier `shunt add` carry it on every account."""
+    config = parse('[[accounts]]\nname = "work"\nprovider = "anthropic"')
+    assert config.accounts == (AccountConfig("work"),)
 
 
 def test_unknown_key_lists_the_known_ones():

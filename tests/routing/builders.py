@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 from shunt.model.quota import (
     ALLOWED,
     ALLOWED_WARNING,
-    HOURS,
     REJECTED,
     AccountSnapshot,
     AccountState,
@@ -15,6 +14,7 @@ from shunt.model.quota import (
     Window,
 )
 from shunt.routing.strategies import STRATEGY_NAMES
+from shunt.units import HOURS
 
 NOW = 1_750_000_000.0
 NAMES = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot")

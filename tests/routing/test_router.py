@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shunt.model.quota import HOURS, AccountSnapshot, AccountState
+from shunt.model.quota import AccountSnapshot, AccountState
 from shunt.routing.router import OVERAGE_REASON, TRIED_REASON, RoutingPolicy, choose
 from shunt.routing.strategies import sort_key
+from shunt.units import HOURS
 from tests.routing.builders import (
     NOW,
     account,

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shunt.model.quota import HOURS, AccountSnapshot, RateLimits, Window
+from shunt.model.quota import AccountSnapshot, RateLimits, Window
 from shunt.routing.strategies import STRATEGY_NAMES, maximus_score, rank, sort_key
+from shunt.units import HOURS
 from tests.routing.builders import NOW, account, clocks, pools, strategy_names, turns
 
 EXPIRY_SOON_S = HOURS

@@ -28,8 +28,6 @@ def test_shunt_home_holds_everything(tmp_path):
     assert paths.server_state_file == tmp_path / "run" / "server.json"
     assert paths.control_socket == tmp_path / "run" / "control.sock"
     assert paths.log_file == tmp_path / "log" / "shunt.log"
-    assert paths.database_file == tmp_path / "state" / "shunt.db"
-    assert paths.status_line_file == tmp_path / "state" / "statusline.txt"
     assert paths.pinned_file == tmp_path / "state" / "pinned"
 
 

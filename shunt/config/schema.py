@@ -1,0 +1,94 @@
+"""The schema of config.toml: typed, frozen settings with their defaults, and the constants that
+bound them (choices, name rule, port range).
+
+Only types and values live here; `shunt.config.load` reads a file into them and checks every
+key. Durations are floats of seconds (``*_s``), sizes ints of bytes. A setting exists here only
+once something uses it: keys for features not built yet are refused by the reader, never kept.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+import attrs
+
+from shunt.model.durations import Durations
+from shunt.routing.strategies import DEFAULT_STRATEGY, STRATEGY_NAMES
+from shunt.units import HOURS, KIB, MIB, SECONDS
+
+STRATEGIES: Final = STRATEGY_NAMES  # routing owns the names; config accepts exactly those
+LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
+NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+NAME_RULE: Final = "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+MAX_PORT: Final = 65535
+
+
+@attrs.frozen
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8082
+    log_level: str = "info"
+    upstream_url: str = "https://api.anthropic.com"
+    remote_key: str | None = attrs.field(default=None, repr=False)
+    max_body_bytes: int = 64 * MIB
+    drain_timeout_s: float = 30 * SECONDS
+    heartbeat_timeout_s: float = 5 * SECONDS  # a worker silent this long is killed and respawned
+    write_timeout_s: float = 300 * SECONDS  # a client that reads nothing this long is cut off
+    header_timeout_s: float = 30 * SECONDS
+    body_timeout_s: float = 300 * SECONDS
+    max_header_bytes: int = 64 * KIB
+
+
+@attrs.frozen
+class RoutingConfig:
+    strategy: str = DEFAULT_STRATEGY
+    sticky_ttl_s: float = 1 * HOURS  # the longest prompt-cache lifetime
+    expiry_soon_s: float = 1 * HOURS
+    allow_overage: bool = True
+
+
+@attrs.frozen
+class OAuthConfig:
+    """Claude Code's OAuth client (PROTOCOL.md §1); configurable so tests use the simulator."""
+
+    client_id: str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+    authorize_url: str = "https://claude.ai/oauth/authorize"
+    token_url: str = "https://platform.claude.com/v1/oauth/token"
+    redirect_uri: str = "https://platform.claude.com/oauth/code/callback"
+    usage_url: str = "https://api.anthropic.com/api/oauth/usage"
+    profile_url: str = "https://api.anthropic.com/api/oauth/profile"
+    scopes: tuple[str, ...] = (
+        "user:profile",
+        "user:inference",
+        "user:sessions:claude_code",
+        "user:mcp_servers",
+        "user:file_upload",
+    )
+
+
+@attrs.frozen
+class AccountConfig:
+    """A Claude account (OAuth), the only kind there is so far."""
+
+    name: str
+    plan: str = ""
+    enabled: bool = True
+    email: str = ""
+
+
+@attrs.frozen
+class Config:
+    server: ServerConfig = attrs.Factory(ServerConfig)
+    routing: RoutingConfig = attrs.Factory(RoutingConfig)
+    oauth: OAuthConfig = attrs.Factory(OAuthConfig)
+    cooldowns: Durations = attrs.Factory(Durations)
+    accounts: tuple[AccountConfig, ...] = ()
+    path: Path | None = None  # the file it came from; None for parsed text
+
+    def account(self, name: str) -> AccountConfig | None:
+        return next((a for a in self.accounts if a.name == name), None)
+
+    def enabled_accounts(self) -> tuple[AccountConfig, ...]:
+        return tuple(a for a in self.accounts if a.enabled)
