@@ -33,13 +33,14 @@ from shunt.ipc.messages import (
     TokensRefreshed,
     WorkerReady,
 )
+from shunt.units import KIB
 
 logger = logging.getLogger(__name__)
 
 # Return credit in batches: one Credit frame per this many bytes written to the client, not one
 # per chunk. Must stay well below the window so the worker never idles waiting for it.
 CREDIT_BATCH_BYTES: Final = DEFAULT_WINDOW_BYTES // 4
-COALESCE_MAX_BYTES: Final = 64 * 1024  # join already-arrived body frames up to this size
+COALESCE_MAX_BYTES: Final = 64 * KIB  # join already-arrived body frames up to this size
 
 
 @attrs.frozen
