@@ -1,14 +1,16 @@
 """Child processes that shunt's own commands (demo, bench) start and own: stop and wait-ready.
 
 Used as trio `run_process(..., deliver_cancel=stop_process)` inside the owner's nursery, so a
-child is always stopped and reaped, Ctrl-C included.
+child is always stopped and reaped, Ctrl-C included. `wait_for_json` also serves owners that
+start a child with subprocess.Popen (bench-soak, the end-to-end test harness): they call it
+through `trio.run`.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import trio
 
@@ -28,8 +30,14 @@ async def stop_process(process: trio.Process) -> None:
     process.kill()
 
 
+class Child(Protocol):
+    """What waiting needs of a child: trio.Process and subprocess.Popen both have it."""
+
+    def poll(self) -> int | None: ...
+
+
 async def wait_for_json(
-    path: Path, process: trio.Process, what: str, log: Path | None = None
+    path: Path, process: Child, what: str, log: Path | None = None
 ) -> dict[str, Any]:
     """The JSON a child writes once it is ready (its ready/state file); a clear error, with
     the tail of its output when there is a log, if it exits or takes too long instead."""
@@ -39,8 +47,9 @@ async def wait_for_json(
                 return dict(json.loads(await trio.Path(path).read_text()))
             except (OSError, ValueError):
                 pass
-            if process.returncode is not None:
-                raise ShuntError(f"the {what} exited with code {process.returncode}{_tail(log)}")
+            code = process.poll()
+            if code is not None:
+                raise ShuntError(f"the {what} exited with code {code}{_tail(log)}")
             await trio.sleep(POLL_S)
     raise ShuntError(f"the {what} was not ready after {READY_TIMEOUT_S:.0f}s{_tail(log)}")
 

@@ -6,7 +6,6 @@ stopped, and it ends by itself after --duration seconds.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import httpx
 import psutil
 import trio
 
-from shunt.errors import ShuntError
+from shunt.children import wait_for_json
 
 ACCOUNTS: Final = ("soak1", "soak2", "soak3", "soak4")
 QUOTA: Final = 10**12
@@ -65,20 +64,6 @@ def render(samples: Sequence[Sample]) -> str:
         f"-> {verdict} (tolerance {FLAT_TOLERANCE_MB:.0f} MB)"
     )
     return "\n".join(lines)
-
-
-def _wait_for_json(path: Path, process: subprocess.Popen[bytes], what: str) -> dict[str, object]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                return dict(json.loads(path.read_text()))
-            except ValueError:
-                pass
-        if process.poll() is not None:
-            raise ShuntError(f"the {what} exited early (code {process.returncode})")
-        time.sleep(0.05)
-    raise ShuntError(f"the {what} did not start within 30 s")
 
 
 class _Traffic:
@@ -158,7 +143,7 @@ def run_soak(duration_s: float, interval_s: float) -> list[Sample]:
                 sim_argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             processes.append(sim)
-            sim_url = _wait_for_json(home / "sim.json", sim, "simulator")["url"]
+            sim_url = trio.run(wait_for_json, home / "sim.json", sim, "simulator")["url"]
             accounts = "".join(f'[[accounts]]\nname = "{name}"\n' for name in ACCOUNTS)
             (home / "config.toml").write_text(
                 f'[server]\nupstream_url = "{sim_url}"\nport = 0\nlog_level = "warning"\n{accounts}'
@@ -170,7 +155,7 @@ def run_soak(duration_s: float, interval_s: float) -> list[Sample]:
                 stderr=subprocess.DEVNULL,
             )
             processes.append(serve)
-            state = _wait_for_json(home / "run" / "server.json", serve, "proxy")
+            state = trio.run(wait_for_json, home / "run" / "server.json", serve, "proxy")
             return trio.run(
                 _drive, str(state["url"]), psutil.Process(serve.pid), duration_s, interval_s
             )
