@@ -21,6 +21,7 @@ import psutil
 import trio
 
 from shunt.children import wait_for_json
+from shunt.simulator.process import simulator_argv
 
 ACCOUNTS: Final = ("soak1", "soak2", "soak3", "soak4")
 QUOTA: Final = 10**12
@@ -128,15 +129,12 @@ def run_soak(duration_s: float, interval_s: float) -> list[Sample]:
     with tempfile.TemporaryDirectory(prefix="shunt-soak-") as tmp:
         home = Path(tmp)
         env = dict(os.environ, SHUNT_HOME=str(home))
-        sim_argv = [sys.executable, "-m", "shunt.simulator", "--port", "0"]
-        for name in ACCOUNTS:
-            sim_argv += ["--account", f"{name}:{QUOTA}:{QUOTA}"]
-        sim_argv += [
-            "--credentials-out",
-            str(home / "credentials.json"),
-            "--ready-file",
-            str(home / "sim.json"),
-        ]
+        sim_argv = simulator_argv(
+            port=0,
+            accounts=[f"{name}:{QUOTA}:{QUOTA}" for name in ACCOUNTS],
+            credentials_out=home / "credentials.json",
+            ready_file=home / "sim.json",
+        )
         processes: list[subprocess.Popen[bytes]] = []
         try:
             sim = subprocess.Popen(

@@ -20,6 +20,7 @@ import psutil
 import trio
 
 from shunt.children import wait_for_json
+from shunt.simulator.process import simulator_argv
 
 LOAD_BODY = {
     "model": "claude-sonnet-4-6",
@@ -53,23 +54,13 @@ class Simulator:
     ) -> None:
         self.ready_file = workdir / "sim-ready.json"
         self.ready_file.unlink(missing_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            "shunt.simulator",
-            "--port",
-            "0",
-            "--time-scale",
-            str(time_scale),
-        ]
-        for account in accounts:
-            argv += ["--account", account]
-        argv += [
-            "--credentials-out",
-            str(home / "credentials.json"),
-            "--ready-file",
-            str(self.ready_file),
-        ]
+        argv = simulator_argv(
+            port=0,
+            time_scale=time_scale,
+            accounts=accounts,
+            credentials_out=home / "credentials.json",
+            ready_file=self.ready_file,
+        )
         log_path = workdir / "simulator.log"
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
