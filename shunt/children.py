@@ -1,9 +1,10 @@
-"""Child processes that shunt's own commands (demo, bench) start and own: stop and wait-ready.
+"""Child processes that shunt starts and owns: stop them, wait for them to be ready.
 
-Used as trio `run_process(..., deliver_cancel=stop_process)` inside the owner's nursery, so a
-child is always stopped and reaped, Ctrl-C included. `wait_for_json` also serves owners that
-start a child with subprocess.Popen (bench-soak, the end-to-end test harness): they call it
-through `trio.run`.
+Used as trio `run_process(..., deliver_cancel=stop_process)` inside the owner's nursery (demo,
+bench), so a child is always stopped and reaped, Ctrl-C included; the front door's supervisor
+stops its workers with the same `terminate_then_kill`, with its own grace. `wait_for_json` also
+serves owners that start a child with subprocess.Popen (bench-soak, the end-to-end test
+harness): they call it through `trio.run`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,20 @@ STOP_GRACE_S: Final = 15.0
 POLL_S: Final = 0.005
 
 
+async def terminate_then_kill(process: trio.Process, grace_s: float) -> bool:
+    """SIGTERM, `grace_s` to exit, then SIGKILL; True if it had to be killed (the caller
+    says so in its own log, if it wants to)."""
+    process.terminate()
+    with trio.move_on_after(grace_s):
+        await process.wait()
+        return False
+    process.kill()
+    return True
+
+
 async def stop_process(process: trio.Process) -> None:
     """deliver_cancel: SIGTERM, STOP_GRACE_S to finish (a server drains), then SIGKILL."""
-    process.terminate()
-    with trio.move_on_after(STOP_GRACE_S):
-        await process.wait()
-        return
-    process.kill()
+    await terminate_then_kill(process, STOP_GRACE_S)
 
 
 class Child(Protocol):

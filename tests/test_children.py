@@ -1,4 +1,5 @@
-"""Waiting for a child's ready file, for a trio child and a subprocess.Popen child alike."""
+"""Stopping a child (SIGTERM, then SIGKILL), and waiting for its ready file, for a trio child
+and a subprocess.Popen child alike."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 import pytest
 import trio
 
-from shunt.children import wait_for_json
+from shunt.children import terminate_then_kill, wait_for_json
 from shunt.errors import ShuntError
 
+IGNORE_SIGTERM = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)"
 WRITE_THEN_WAIT = (
     "import json, pathlib, sys, time; "
     "pathlib.Path(sys.argv[1]).write_text(json.dumps({'port': 5})); time.sleep(30)"
@@ -41,3 +43,17 @@ async def test_a_child_that_exits_first_is_an_error_with_its_output(tmp_path: Pa
                 await wait_for_json(tmp_path / "never.json", process, "child", log)
         finally:
             await process.wait()
+
+
+@pytest.mark.parametrize(("script", "killed"), [(IGNORE_SIGTERM, True), ("pass", False)])
+async def test_sigterm_then_sigkill_after_the_grace(script: str, killed: bool) -> None:
+    process = await trio.lowlevel.open_process(
+        [sys.executable, "-c", f"{script}; print('up', flush=True); import time; time.sleep(30)"],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    await process.stdout.receive_some()  # up, with its SIGTERM handler (if any) in place
+    assert await terminate_then_kill(process, 0.3) is killed
+    assert await process.wait() == (-9 if killed else -15)
+    await process.stdout.aclose()
