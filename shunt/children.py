@@ -62,11 +62,13 @@ async def wait_for_json(
     raise ShuntError(f"the {what} was not ready after {READY_TIMEOUT_S:.0f}s{_tail(log)}")
 
 
-def tail(path: Path, lines: int = 15) -> str:
+def tail(path: Path, lines: int = 15, *, unreadable: str = "(no output)") -> str:
+    """The last `lines` lines of a child's log, for an error message; `unreadable` if the
+    log cannot be read."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
-        return "(no output)"
+        return unreadable
 
 
 def _tail(log: Path | None) -> str:

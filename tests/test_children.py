@@ -1,5 +1,5 @@
-"""Stopping a child (SIGTERM, then SIGKILL), and waiting for its ready file, for a trio child
-and a subprocess.Popen child alike."""
+"""Stopping a child (SIGTERM, then SIGKILL), waiting for its ready file (a trio child and a
+subprocess.Popen child alike), and the tail of its log for an error message."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from shunt.children import terminate_then_kill, wait_for_json
+from shunt.children import tail, terminate_then_kill, wait_for_json
 from shunt.errors import ShuntError
 
 IGNORE_SIGTERM = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)"
@@ -57,3 +57,13 @@ async def test_sigterm_then_sigkill_after_the_grace(script: str, killed: bool) -
     assert await terminate_then_kill(process, 0.3) is killed
     assert await process.wait() == (-9 if killed else -15)
     await process.stdout.aclose()
+
+
+def test_tail_is_the_last_lines_or_what_the_caller_says_when_there_is_no_log(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "child.log"
+    log.write_text("".join(f"line {n}\n" for n in range(20)))
+    assert tail(log, 2) == "line 18\nline 19"
+    assert tail(tmp_path / "missing.log") == "(no output)"
+    assert tail(tmp_path / "missing.log", unreadable="") == ""
