@@ -12,6 +12,7 @@ from typing import Any, Final
 from shunt.config import load_config
 from shunt.errors import ShuntError
 from shunt.frontdoor.app import FrontDoor
+from shunt.http.json_body import json_object
 from shunt.http.server import Request, Response, error_response
 from shunt.model.credential import Credential
 
@@ -25,13 +26,7 @@ def _json(status: int, payload: object) -> Response:
 
 
 def _body(request: Request) -> dict[str, Any]:
-    try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ShuntError("the control request body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise ShuntError("the control request body must be a JSON object")
-    return payload
+    return json_object(request.body, what="the control request body")
 
 
 def _credential(payload: dict[str, Any]) -> Credential:
