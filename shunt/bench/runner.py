@@ -33,6 +33,7 @@ from shunt.bench.results import BenchResult, LoadPair, Pair, Plan, Startup
 from shunt.bench.scenarios import Target
 from shunt.children import POLL_S, READY_TIMEOUT_S, stop_process, tail, wait_for_json
 from shunt.errors import ShuntError
+from shunt.simulator.process import simulator_argv
 from shunt.storage.paths import resolve_paths
 
 HOST: Final = "127.0.0.1"
@@ -132,12 +133,14 @@ class Bench:
 
         self.log("starting the simulator")
         sim_ready = workdir / "sim.json"
-        sim_argv = [sys.executable, "-m", "shunt.simulator", "--host", HOST, "--port", "0"]
-        sim_argv += ["--seed", "1"]
-        for name in names:
-            sim_argv += ["--account", f"{name}:{QUOTA}:{QUOTA * 10}"]
-        sim_argv += ["--credentials-out", str(paths.credentials_file)]
-        sim_argv += ["--ready-file", str(sim_ready)]
+        sim_argv = simulator_argv(
+            host=HOST,
+            port=0,
+            seed=1,
+            accounts=[f"{name}:{QUOTA}:{QUOTA * 10}" for name in names],
+            credentials_out=paths.credentials_file,
+            ready_file=sim_ready,
+        )
         sim_log = workdir / "simulator.log"
         sim = await self._spawn(nursery, sim_argv, sim_log, env, outputs)
         sim_info = await wait_for_json(sim_ready, sim, "simulator", sim_log)

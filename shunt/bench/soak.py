@@ -6,7 +6,6 @@ stopped, and it ends by itself after --duration seconds.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +20,8 @@ import httpx
 import psutil
 import trio
 
-from shunt.errors import ShuntError
+from shunt.children import wait_for_json
+from shunt.simulator.process import simulator_argv
 
 ACCOUNTS: Final = ("soak1", "soak2", "soak3", "soak4")
 QUOTA: Final = 10**12
@@ -65,20 +65,6 @@ def render(samples: Sequence[Sample]) -> str:
         f"-> {verdict} (tolerance {FLAT_TOLERANCE_MB:.0f} MB)"
     )
     return "\n".join(lines)
-
-
-def _wait_for_json(path: Path, process: subprocess.Popen[bytes], what: str) -> dict[str, object]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                return dict(json.loads(path.read_text()))
-            except ValueError:
-                pass
-        if process.poll() is not None:
-            raise ShuntError(f"the {what} exited early (code {process.returncode})")
-        time.sleep(0.05)
-    raise ShuntError(f"the {what} did not start within 30 s")
 
 
 class _Traffic:
@@ -143,22 +129,19 @@ def run_soak(duration_s: float, interval_s: float) -> list[Sample]:
     with tempfile.TemporaryDirectory(prefix="shunt-soak-") as tmp:
         home = Path(tmp)
         env = dict(os.environ, SHUNT_HOME=str(home))
-        sim_argv = [sys.executable, "-m", "shunt.simulator", "--port", "0"]
-        for name in ACCOUNTS:
-            sim_argv += ["--account", f"{name}:{QUOTA}:{QUOTA}"]
-        sim_argv += [
-            "--credentials-out",
-            str(home / "credentials.json"),
-            "--ready-file",
-            str(home / "sim.json"),
-        ]
+        sim_argv = simulator_argv(
+            port=0,
+            accounts=[f"{name}:{QUOTA}:{QUOTA}" for name in ACCOUNTS],
+            credentials_out=home / "credentials.json",
+            ready_file=home / "sim.json",
+        )
         processes: list[subprocess.Popen[bytes]] = []
         try:
             sim = subprocess.Popen(
                 sim_argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             processes.append(sim)
-            sim_url = _wait_for_json(home / "sim.json", sim, "simulator")["url"]
+            sim_url = trio.run(wait_for_json, home / "sim.json", sim, "simulator")["url"]
             accounts = "".join(f'[[accounts]]\nname = "{name}"\n' for name in ACCOUNTS)
             (home / "config.toml").write_text(
                 f'[server]\nupstream_url = "{sim_url}"\nport = 0\nlog_level = "warning"\n{accounts}'
@@ -170,7 +153,7 @@ def run_soak(duration_s: float, interval_s: float) -> list[Sample]:
                 stderr=subprocess.DEVNULL,
             )
             processes.append(serve)
-            state = _wait_for_json(home / "run" / "server.json", serve, "proxy")
+            state = trio.run(wait_for_json, home / "run" / "server.json", serve, "proxy")
             return trio.run(
                 _drive, str(state["url"]), psutil.Process(serve.pid), duration_s, interval_s
             )

@@ -12,12 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Final
 
 import attrs
 import psutil
 
+from shunt.children import tail
 from shunt.errors import ShuntError
 from shunt.storage.paths import Paths
 
@@ -102,7 +102,7 @@ def start_background(
         if code is not None:
             raise ShuntError(
                 f"shunt serve exited with code {code} while starting; "
-                f"its output is in {output}:\n{_tail(output)}"
+                f"its output is in {output}:\n{tail(output, 12, unreadable='')}"
             )
         instance = running_instance(paths)
         if (
@@ -116,11 +116,3 @@ def start_background(
     raise ShuntError(
         f"shunt serve did not become ready within {START_TIMEOUT_S:.0f}s; see {output}"
     )
-
-
-def _tail(path: Path, lines: int = 12) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])

@@ -22,6 +22,7 @@ import trio
 
 from shunt.children import stop_process, wait_for_json
 from shunt.demo.view import Traffic, render_accounts, render_summary, render_traffic
+from shunt.simulator.process import simulator_argv
 
 ACCOUNTS: Final = (("alice", 40_000), ("bob", 60_000), ("carol", 80_000))
 WEEK_FACTOR: Final = 20  # weekly quota = 20 x the 5-hour quota
@@ -63,23 +64,13 @@ class Demo:
         run_dir = home / "demo"
         run_dir.mkdir(parents=True, exist_ok=True)
         time_scale = 5 * 3600 / WINDOW_SECONDS
-        sim_argv = [
-            sys.executable,
-            "-m",
-            "shunt.simulator",
-            "--port",
-            "0",
-            "--time-scale",
-            str(time_scale),
-        ]
-        for name, quota in ACCOUNTS:
-            sim_argv += ["--account", f"{name}:{quota}:{quota * WEEK_FACTOR}"]
-        sim_argv += [
-            "--credentials-out",
-            str(home / "credentials.json"),
-            "--ready-file",
-            str(run_dir / "sim.json"),
-        ]
+        sim_argv = simulator_argv(
+            port=0,
+            time_scale=time_scale,
+            accounts=[f"{name}:{quota}:{quota * WEEK_FACTOR}" for name, quota in ACCOUNTS],
+            credentials_out=home / "credentials.json",
+            ready_file=run_dir / "sim.json",
+        )
         self._print(["Starting the simulator and the proxy…"])
         async with trio.open_nursery() as nursery:
             quiet: dict[str, Any] = {

@@ -5,7 +5,6 @@ Only this user can open the socket, so the API needs no token; it never listens 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -14,6 +13,7 @@ from shunt.config import load_config
 from shunt.errors import ShuntError
 from shunt.frontdoor.live_accounts import LiveAccounts
 from shunt.frontdoor.reporting import StatusReporter
+from shunt.http.json_body import json_object
 from shunt.http.server import Request, Response, json_response
 from shunt.model.credential import Credential
 
@@ -21,13 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def _body(request: Request) -> dict[str, Any]:
-    try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ShuntError("the control request body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise ShuntError("the control request body must be a JSON object")
-    return payload
+    return json_object(request.body, what="the control request body")
 
 
 def _credential(payload: dict[str, Any]) -> Credential:

@@ -21,6 +21,7 @@ from typing import Final
 import attrs
 import trio
 
+from shunt.children import terminate_then_kill
 from shunt.frontdoor import backoff
 from shunt.frontdoor.link import WorkerLink
 from shunt.ipc.channel import FrameChannel
@@ -80,14 +81,10 @@ def plan_slots(accounts: list[str], workers: int | None) -> list[set[str]]:
 
 async def _terminate_then_kill(process: trio.Process) -> None:
     """SIGTERM, wait TERMINATE_GRACE_S, then SIGKILL (trio's deliver_cancel hook)."""
-    process.terminate()
-    with trio.move_on_after(TERMINATE_GRACE_S):
-        await process.wait()
-        return
-    logger.warning(
-        "worker %d ignored SIGTERM for %.0fs; killing it", process.pid, TERMINATE_GRACE_S
-    )
-    process.kill()
+    if await terminate_then_kill(process, TERMINATE_GRACE_S):
+        logger.warning(
+            "worker %d ignored SIGTERM for %.0fs; killing it", process.pid, TERMINATE_GRACE_S
+        )
 
 
 async def _relay_stderr(stream: trio.abc.ReceiveStream) -> None:

@@ -1,15 +1,17 @@
-"""Hand-written field codecs for the messages every request sends (PURE).
+"""Fast field codecs for the messages every request sends, derived from their attrs fields (PURE).
 
 cattrs structures a tagged union by walking generated code for the union, then the class; for
 the six messages that cross a channel on every request (Forward, ResponseHead, ResponseBody,
 ResponseEnd, Credit, Cancel) that was 5-8 % of the front door's and the worker's CPU (py-spy,
-docs/performance.md). These functions build and read the same msgpack maps as the cattrs
+docs/performance.md). These codecs build and read the same msgpack maps as the cattrs
 converter (tests/ipc/test_hot_codec.py proves both directions equal), but check each field's
-type exactly: a frame with a wrong type is a FrameError, never coerced.
+type exactly: a frame with a wrong type is a FrameError, never coerced. Each decoder is
+compiled once at import from its class's fields, so it runs like hand-written code.
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -49,8 +51,8 @@ def _optional(raw: Raw, kind: str, key: str, expected: type, default: Any) -> An
     return default if key not in raw else _field(raw, kind, key, expected)
 
 
-def _headers(raw: Raw, kind: str) -> list[Header]:
-    pairs = _field(raw, kind, "headers", list)
+def _headers(raw: Raw, kind: str, key: str) -> list[Header]:
+    pairs = _field(raw, kind, key, list)
     headers: list[Header] = []
     for pair in pairs:
         if (
@@ -64,63 +66,41 @@ def _headers(raw: Raw, kind: str) -> list[Header]:
     return headers
 
 
-def _decode_forward(raw: Raw) -> Forward:
-    k = "Forward"
-    return Forward(
-        _field(raw, k, "stream_id", int),
-        _field(raw, k, "account", str),
-        _field(raw, k, "method", str),
-        _field(raw, k, "target", str),
-        _headers(raw, k),
-        _field(raw, k, "body", bytes),
-        _field(raw, k, "window_bytes", int),
-    )
+# The field types a hot message may have, by the name the generated code checks against.
+_SCALARS: Final[Mapping[object, str]] = {t: t.__name__ for t in (int, str, bytes, bool)}
 
 
-def _decode_head(raw: Raw) -> ResponseHead:
-    k = "ResponseHead"
-    return ResponseHead(
-        _field(raw, k, "stream_id", int),
-        _field(raw, k, "status", int),
-        _headers(raw, k),
-        _field(raw, k, "account", str),
-    )
+def _read(kind: str, field: attrs.Attribute[Any], hint: object) -> str:
+    """The expression that reads and checks one field of a `kind` frame from `raw`."""
+    if hint == list[Header]:
+        return f"_headers(raw, {kind!r}, {field.name!r})"
+    expected = _SCALARS.get(hint)
+    if expected is None:
+        raise TypeError(f"{kind}.{field.name}: a hot message field cannot be {hint}")
+    if field.default is attrs.NOTHING:
+        return f"_field(raw, {kind!r}, {field.name!r}, {expected})"
+    if type(field.default) is not hint:  # a factory, or a default of another type
+        raise TypeError(f"{kind}.{field.name}: a hot field's default must be a plain {expected}")
+    return f"_optional(raw, {kind!r}, {field.name!r}, {expected}, {field.default!r})"
 
 
-def _decode_body(raw: Raw) -> ResponseBody:
-    return ResponseBody(
-        _field(raw, "ResponseBody", "stream_id", int), _field(raw, "ResponseBody", "data", bytes)
-    )
-
-
-def _decode_end(raw: Raw) -> ResponseEnd:
-    k = "ResponseEnd"
-    return ResponseEnd(
-        _field(raw, k, "stream_id", int),
-        _field(raw, k, "ok", bool),
-        _optional(raw, k, "error", str, ""),
-        _optional(raw, k, "input_tokens", int, 0),
-        _optional(raw, k, "output_tokens", int, 0),
-        _optional(raw, k, "model", str, ""),
-    )
-
-
-def _decode_credit(raw: Raw) -> Credit:
-    return Credit(_field(raw, "Credit", "stream_id", int), _field(raw, "Credit", "nbytes", int))
-
-
-def _decode_cancel(raw: Raw) -> Cancel:
-    return Cancel(_field(raw, "Cancel", "stream_id", int))
-
-
-DECODERS: Final[Mapping[str, Callable[[Raw], Message]]] = {
-    "Forward": _decode_forward,
-    "ResponseHead": _decode_head,
-    "ResponseBody": _decode_body,
-    "ResponseEnd": _decode_end,
-    "Credit": _decode_credit,
-    "Cancel": _decode_cancel,
-}
+def _decoder(cls: type[Message]) -> Callable[[Raw], Message]:
+    """Every attrs field read in order and checked as annotated, with its default if it has
+    one, compiled once at import into one straight-line function (the way attrs writes
+    __init__): `_decode_Credit(raw)` is `Credit(_field(raw, "Credit", "stream_id", int),
+    _field(raw, "Credit", "nbytes", int))`, so a frame pays no loop over the fields."""
+    kind = cls.__name__
+    hints = typing.get_type_hints(cls)
+    reads = ", ".join(_read(kind, field, hints[field.name]) for field in attrs.fields(cls))
+    namespace: dict[str, Any] = {
+        "cls": cls,
+        "_field": _field,
+        "_optional": _optional,
+        "_headers": _headers,
+    }
+    exec(f"def _decode_{kind}(raw):\n    return cls({reads})\n", namespace)
+    decode: Callable[[Raw], Message] = namespace[f"_decode_{kind}"]
+    return decode
 
 
 def _encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
@@ -137,6 +117,9 @@ def _encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
 
 
 HOT_TYPES: Final = (Forward, ResponseHead, ResponseBody, ResponseEnd, Credit, Cancel)
+DECODERS: Final[Mapping[str, Callable[[Raw], Message]]] = {
+    cls.__name__: _decoder(cls) for cls in HOT_TYPES
+}
 ENCODERS: Final[Mapping[type, Callable[[Any], dict[str, Any]]]] = {
     cls: _encoder(cls) for cls in HOT_TYPES
 }

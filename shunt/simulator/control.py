@@ -8,11 +8,11 @@ tokens.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
+from shunt.http.json_body import json_object
 from shunt.http.server import Request, Response
 from shunt.simulator.faults import parse_fault
 from shunt.simulator.ledger import FIVE_HOUR, OVERAGE, SEVEN_DAY, UnknownAccount, WindowUsage
@@ -30,13 +30,7 @@ class _BadRequest(Exception):
 
 
 def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        raise _BadRequest("the request body must be JSON") from None
-    if not isinstance(payload, dict):
-        raise _BadRequest("the request body must be a JSON object")
-    return payload
+    return json_object(request.body, what="the request body", not_json="must be JSON")
 
 
 def _int(payload: dict[str, Any], key: str, default: int | None) -> int | None:

@@ -7,7 +7,6 @@ the proxy's workers are checked to be gone too.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import subprocess
 import sys
@@ -18,8 +17,11 @@ from typing import Any
 
 import httpx
 import psutil
+import trio
 
-READY_TIMEOUT_S = 30.0
+from shunt.children import wait_for_json
+from shunt.simulator.process import simulator_argv
+
 LOAD_BODY = {
     "model": "claude-sonnet-4-6",
     "max_tokens": 4096,  # the simulator caps events at max_tokens: let x-sim-events decide
@@ -34,20 +36,6 @@ class Answer:
     account: str
     body: str
     request_id: str
-
-
-def wait_for_json(path: Path, process: subprocess.Popen[bytes], what: str) -> dict[str, Any]:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if path.exists():
-            try:
-                return dict(json.loads(path.read_text()))
-            except ValueError:
-                pass
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited early with code {process.returncode}")
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready after {READY_TIMEOUT_S}s")
 
 
 def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
@@ -66,28 +54,19 @@ class Simulator:
     ) -> None:
         self.ready_file = workdir / "sim-ready.json"
         self.ready_file.unlink(missing_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            "shunt.simulator",
-            "--port",
-            "0",
-            "--time-scale",
-            str(time_scale),
-        ]
-        for account in accounts:
-            argv += ["--account", account]
-        argv += [
-            "--credentials-out",
-            str(home / "credentials.json"),
-            "--ready-file",
-            str(self.ready_file),
-        ]
-        self.log = (workdir / "simulator.log").open("wb")
+        argv = simulator_argv(
+            port=0,
+            time_scale=time_scale,
+            accounts=accounts,
+            credentials_out=home / "credentials.json",
+            ready_file=self.ready_file,
+        )
+        log_path = workdir / "simulator.log"
+        self.log = log_path.open("wb")
         self.process = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
-        info = wait_for_json(self.ready_file, self.process, "simulator")
+        info = trio.run(wait_for_json, self.ready_file, self.process, "simulator", log_path)
         self.url: str = info["url"]
         self.client = httpx.Client(base_url=self.url, timeout=10.0, trust_env=False)
 
@@ -149,7 +128,7 @@ class Proxy:
         self.process = subprocess.Popen(
             argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
-        state = wait_for_json(self.state_file, self.process, "shunt serve")
+        state = trio.run(wait_for_json, self.state_file, self.process, "shunt serve", self.log_path)
         self.url: str = state["url"]
         self.pid: int = state["pid"]
         self.client = httpx.Client(base_url=self.url, timeout=30.0, trust_env=False)

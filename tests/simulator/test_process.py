@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import signal
 import stat
@@ -15,6 +16,7 @@ import trio
 from click.testing import CliRunner
 
 from shunt.simulator.cli import AccountSpec, parse_account, simulator_command
+from shunt.simulator.process import simulator_argv
 from tests.simulator.support import BODY, auth_headers
 
 START_TIMEOUT_S = 15.0
@@ -45,25 +47,14 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
     ready = tmp_path / "run" / "ready.json"
     credentials = tmp_path / "credentials.json"
     stderr_path = tmp_path / "stderr.txt"
-    argv = [
-        sys.executable,
-        "-m",
-        "shunt.simulator",
-        "--account",
-        "alpha:1000:5000",
-        "--account",
-        "beta",
-        "--time-scale",
-        "60",
-        "--seed",
-        "5",
-        "--credentials-out",
-        str(credentials),
-        "--ready-file",
-        str(ready),
-        "--log-level",
-        "debug",
-    ]
+    argv = simulator_argv(
+        accounts=["alpha:1000:5000", "beta"],
+        time_scale=60,
+        seed=5,
+        credentials_out=credentials,
+        ready_file=ready,
+        log_level="debug",
+    )
     with stderr_path.open("wb") as stderr:
         proc = await trio.lowlevel.open_process(argv, stdin=subprocess.DEVNULL, stderr=stderr)
         try:
@@ -93,6 +84,43 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
     log = stderr_path.read_text()
     assert f"simulator listening on {info['url']}" in log
     assert "POST /v1/messages -> 200" in log  # one debug line per request
+
+
+def test_simulator_argv_has_a_keyword_for_every_option_and_the_command_reads_them(
+    tmp_path: Path,
+) -> None:
+    keywords = set(inspect.signature(simulator_argv).parameters)
+    assert keywords == {param.name for param in simulator_command.params}
+    argv = simulator_argv(
+        host="::1",
+        port=8123,
+        accounts=["alpha:10:20", "beta"],
+        time_scale=720.0,
+        seed=1,
+        credentials_out=tmp_path / "credentials.json",
+        ready_file=tmp_path / "ready.json",
+        latency_ms=1.5,
+        event_delay_ms=2.0,
+        access_ttl_s=30.0,
+        log_level="debug",
+    )
+    assert argv[:3] == [sys.executable, "-m", "shunt.simulator"]
+    parsed = simulator_command.make_context("simulator", argv[3:]).params
+    assert parsed == {
+        "host": "::1",
+        "port": 8123,
+        "accounts": (AccountSpec("alpha", 10, 20), AccountSpec("beta")),
+        "time_scale": 720.0,
+        "seed": 1,
+        "credentials_out": tmp_path / "credentials.json",
+        "ready_file": tmp_path / "ready.json",
+        "latency_ms": 1.5,
+        "event_delay_ms": 2.0,
+        "access_ttl_s": 30.0,
+        "log_level": "debug",
+    }
+    defaults = simulator_command.make_context("simulator", simulator_argv()[3:]).params
+    assert defaults == simulator_command.make_context("simulator", []).params
 
 
 def test_parse_account() -> None:
