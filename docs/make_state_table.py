@@ -1,4 +1,4 @@
-"""Regenerate docs/account-states.md from workers.account.TRANSITIONS (as h11 draws its diagrams).
+"""Regenerate docs/account-states.md from the account machine's tables (as h11 draws its diagrams).
 
 Run: python docs/make_state_table.py   (tests/test_docs.py fails when the file is stale)
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shunt.model.machine import transitions_table_markdown
+from shunt.model.state_table import transitions_table_markdown
 
 HEADER = """# Account states (generated)
 

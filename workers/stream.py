@@ -9,6 +9,7 @@ from typing import Final
 
 import httpx
 
+from shunt.anthropic.classify import classify
 from shunt.anthropic.framing import EventBoundary
 from shunt.anthropic.headers import client_response_headers, upstream_request_headers
 from shunt.anthropic.sse import SseScanner, error_event, usage_from_json_body
@@ -22,7 +23,7 @@ from shunt.ipc.messages import (
     ResponseEnd,
     ResponseHead,
 )
-from shunt.model.machine import Action, Outcome, OutcomeKind, classify
+from shunt.model.outcome import Action, Outcome, OutcomeKind
 from workers.runtime import AccountRuntime
 from workers.upstream import UpstreamBroke, UpstreamPool, UpstreamResponse, UpstreamUnreachable
 

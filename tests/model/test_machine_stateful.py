@@ -9,7 +9,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from shunt.errors import InvalidTransition
 from shunt.model.durations import Durations
-from shunt.model.machine import TRANSITIONS, AccountMachine, Action, Outcome, OutcomeKind
+from shunt.model.machine import TRANSITIONS, AccountMachine
+from shunt.model.outcome import Action, Outcome, OutcomeKind
 from shunt.model.quota import REJECTED, AccountState, RateLimits, Window
 
 START = 1_763_780_000.0
