@@ -2,10 +2,12 @@
 
 Rule 1 (as in h11's _state.py): everything that decides a state change lives in the tables
 below: TRANSITIONS (where each outcome leads), CONDITIONS (the two guarded rows), ACTIONS (what
-happens to the request) and COOLDOWNS (which `Durations` field sets the cooldown). The worker
-edge classifies an answer (shunt/anthropic/classify.py), feeds the Outcome to
-`AccountMachine.observe(outcome, now)` and acts on the `Verdict`; time comes in as `now` (epoch
-seconds), never read from a clock, so many machines can run in one process on a simulated one.
+happens to the request) and COOLDOWNS (which `Durations` field sets the cooldown); the 401 ->
+refresh -> retry exchange behind AFTER_REFRESH has a table of its own, REFRESH_TRANSITIONS
+(shunt/model/refresh.py). The worker edge classifies an answer (shunt/anthropic/classify.py),
+feeds the Outcome to `AccountMachine.observe(outcome, now)` and acts on the `Verdict`; time comes
+in as `now` (epoch seconds), never read from a clock, so many machines can run in one process on
+a simulated one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from shunt.errors import InvalidTransition
 from shunt.model.durations import Durations
 from shunt.model.outcome import MAX_DETAIL_CHARS, Action, Outcome, OutcomeKind, Verdict
 from shunt.model.quota import AccountSnapshot, AccountState, Counters, RateLimits
+from shunt.model.refresh import OUTCOME_EVENTS, RefreshEvent, RefreshState, next_refresh_state
 
 READY, COOLING, REAUTH = AccountState.READY, AccountState.COOLING, AccountState.REAUTH_REQUIRED
 
@@ -109,14 +112,6 @@ def cooldown_seconds(outcome: Outcome, durations: Durations, now: float) -> tupl
     return seconds, f"{field} {seconds:g}s" + (" (model-scoped 7d_oi limit)" if scoped else "")
 
 
-class _Auth(enum.Enum):
-    """Where the 401 -> refresh -> retry exchange stands (not part of the shared state)."""
-
-    IDLE = "idle"
-    REFRESHING = "refreshing"  # a 401 asked for a refresh; more 401s join it
-    REFRESHED = "refreshed"  # the refresh succeeded; a 401 now means the account is at fault
-
-
 class AccountMachine:
     """One account's state, owned by its worker. Methods never block and never read a clock."""
 
@@ -129,7 +124,7 @@ class AccountMachine:
         self.limits = RateLimits()
         self.counters = Counters()
         self._cause: OutcomeKind | None = None  # the outcome behind the current cooldown
-        self._auth = _Auth.IDLE
+        self._refresh = RefreshState.IDLE  # the 401 -> refresh -> retry exchange (refresh.py)
         self._last_now: float | None = None  # for __repr__ only
 
     def restore(self, previous: AccountSnapshot, now: float) -> None:
@@ -155,6 +150,11 @@ class AccountMachine:
             f"<AccountMachine [{self.name!r}, {self.state.name}{extra}, in flight: "
             f"{c.in_flight}, served: {c.served}, errors: {c.errors}]>"
         )
+
+    @property
+    def refresh_state(self) -> RefreshState:
+        """Where the 401 -> refresh -> retry exchange stands (never part of the snapshot)."""
+        return self._refresh
 
     def _expired(self, now: float) -> bool:
         return self.state is COOLING and (self.cooldown_until is None or self.cooldown_until <= now)
@@ -188,9 +188,11 @@ class AccountMachine:
         action = ACTIONS[kind]
         reason = _describe(outcome)
         condition = CONDITIONS.get((state, kind))
-        if condition is Condition.AFTER_REFRESH and self._auth is not _Auth.REFRESHED:
+        asked = False
+        if condition is Condition.AFTER_REFRESH and self._refresh is not RefreshState.REFRESHED:
             if state is READY:  # first 401: refresh once, retry here; the state stays
-                self._auth = _Auth.REFRESHING
+                self._advance_refresh(RefreshEvent.ASKED)
+                asked = True
                 action, reason = Action.REFRESH_AND_RETRY, f"{reason}: refresh and retry"
         elif condition is Condition.COOLING_FOR_AUTH and self._cause not in _AUTH_COOLING:
             pass  # the cooldown is about quota or health, which a new token does not fix
@@ -199,19 +201,17 @@ class AccountMachine:
             self._cool(kind, now, seconds, f"{reason} ({source})" if source else reason)
         elif target is not state:
             self._become(target, reason)
-        self._after(kind)
+        event = OUTCOME_EVENTS.get(kind)
+        if event is not None and not asked:  # a 401 that asked has told the exchange already
+            self._advance_refresh(event)
         if kind in CARRY_ON and not self.available(now):
             action = Action.FAILOVER
         return self._verdict(action, reason, before, expired)
 
-    def _after(self, kind: OutcomeKind) -> None:
-        """Advance the refresh bookkeeping: a 2xx or a new login proves the credential."""
-        if kind in (OutcomeKind.SUCCESS, OutcomeKind.CREDENTIAL_REPLACED):
-            self._auth = _Auth.IDLE
-        elif kind is OutcomeKind.REFRESH_OK and self._auth is _Auth.REFRESHING:
-            self._auth = _Auth.REFRESHED
-        elif kind is OutcomeKind.UNAUTHORIZED and self._auth is _Auth.REFRESHED:
-            self._auth = _Auth.IDLE  # spent on this 401; after the cooldown, refresh again
+    def _advance_refresh(self, event: RefreshEvent) -> None:
+        """Step REFRESH_TRANSITIONS. Every event observe() feeds has a row (ASKED is fed only
+        when the exchange is not REFRESHED), so this never raises halfway through observe()."""
+        self._refresh = next_refresh_state(self._refresh, event)
 
     def _verdict(
         self,
@@ -232,7 +232,8 @@ class AccountMachine:
     def _become(self, state: AccountState, reason: str) -> None:
         self.state, self.reason, self.cooldown_until = state, reason, None
         self._cause = None
-        self._auth = _Auth.IDLE if state is not READY else self._auth
+        if state is not READY:
+            self._advance_refresh(RefreshEvent.BENCHED)
 
     def _cool(self, kind: OutcomeKind, now: float, seconds: float, reason: str) -> None:
         """Cool for `seconds` (no-op unless positive); an existing cooldown only grows."""
@@ -247,7 +248,7 @@ class AccountMachine:
             return
         self.state, self.cooldown_until, self.reason = COOLING, until, reason
         self._cause = kind
-        self._auth = _Auth.IDLE
+        self._advance_refresh(RefreshEvent.BENCHED)
 
     def adopt_limits(self, limits: RateLimits) -> bool:
         """Take windows learned without a request (the usage endpoint, at start or after a

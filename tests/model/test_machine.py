@@ -11,6 +11,7 @@ from shunt.model.durations import Durations
 from shunt.model.machine import MAX_HEADER_COOLDOWN_S, TRANSITIONS, AccountMachine
 from shunt.model.outcome import Action, Outcome, OutcomeKind
 from shunt.model.quota import AccountState, RateLimits
+from shunt.model.refresh import RefreshState
 from tests.anthropic.support import error_body, h
 
 NOW = 1_763_780_000.0
@@ -335,6 +336,22 @@ def test_concurrent_401s_join_one_refresh():
     assert answer(m, 401).action is Action.REFRESH_AND_RETRY  # same stale token
     m.observe(Outcome(K.REFRESH_OK), NOW)
     assert answer(m, 401).action is Action.FAILOVER
+
+
+def test_the_401_exchange_follows_the_refresh_table():
+    m = machine()
+    assert m.refresh_state is RefreshState.IDLE
+    answer(m, 401)
+    assert m.refresh_state is RefreshState.REFRESHING
+    m.observe(Outcome(K.REFRESH_OK), NOW)
+    assert m.refresh_state is RefreshState.REFRESHED
+    answer(m, 200)
+    assert m.refresh_state is RefreshState.IDLE
+    answer(m, 401)
+    m.observe(Outcome(K.REFRESH_OK), NOW)
+    answer(m, 401)  # refused again: the account cools and the exchange starts over
+    assert m.state is COOLING
+    assert m.refresh_state is RefreshState.IDLE
 
 
 def test_a_401_while_cooling_fails_over_without_refreshing():
