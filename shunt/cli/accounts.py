@@ -13,7 +13,7 @@ from typing import IO
 
 import click
 
-from shunt.accounts.claude.oauth_flow import plan_from_tier
+from shunt.accounts.claude.profile import plan_from_tier
 from shunt.accounts.credential_input import parse_credential_input
 from shunt.cli.common import friendly_errors, load
 from shunt.cli.control_client import NotRunning, call
