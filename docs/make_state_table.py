@@ -1,4 +1,4 @@
-"""Regenerate docs/account-states.md from workers.account.TRANSITIONS (as h11 draws its diagrams).
+"""Regenerate docs/account-states.md from the account machine's tables (as h11 draws diagrams).
 
 Run: python docs/make_state_table.py   (tests/test_docs.py fails when the file is stale)
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shunt.model.machine import transitions_table_markdown
+from shunt.model.state_table import refresh_table_markdown, transitions_table_markdown
 
 HEADER = """# Account states (generated)
 
@@ -18,9 +18,23 @@ rate-limit windows (see architecture.md).
 
 """
 
+REFRESH_HEADER = """
+## The 401 exchange (generated)
+
+This second table, `REFRESH_TRANSITIONS` in `shunt/model/refresh.py`, governs what a 401 does
+(the condition on the `unauthorized` rows above): it asks for one token refresh and a retry on the
+same account while the exchange is `idle` or `refreshing` (concurrent 401s join the refresh in
+flight, which the worker runs once and whose result every caller reports), and right after a
+successful refresh (`refreshed`) it means the account is at fault, so the account cools. Each
+account's machine keeps this state for itself; it is never reported to the front door. An event
+with no row raises `InvalidTransition`. The outcome column names the outcome that feeds an event;
+`asked` and `benched` follow from the account machine's own decisions.
+
+"""
+
 
 def render() -> str:
-    return HEADER + transitions_table_markdown() + "\n"
+    return HEADER + transitions_table_markdown() + REFRESH_HEADER + refresh_table_markdown() + "\n"
 
 
 def main() -> None:

@@ -1,25 +1,28 @@
 """OAuth I/O of the worker (PROTOCOL.md §1, §4): token refresh and the usage endpoint.
 
-Decisions about the account stay in account.py; the usage answer is read by usage.py.
+The token endpoint's request and answer are read by shunt/accounts/claude/token.py (the same
+reading as a login's); decisions about the account stay in the account machine; the usage answer
+is read by shunt/anthropic/usage.py.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import Any
 
 import httpx
 
+from shunt.accounts.claude.token import (
+    MalformedTokenAnswer,
+    parse_token_answer,
+    refresh_payload,
+    refresh_refusal,
+)
+from shunt.anthropic.headers import OAUTH_BETA
 from shunt.errors import RefreshFailed, RefreshRejected, ShuntError
 from shunt.model.credential import Credential
 
 logger = logging.getLogger(__name__)
-
-REJECTED_ERRORS: Final = frozenset(
-    {"invalid_grant", "invalid_client", "unauthorized_client", "invalid_request"}
-)
-DEFAULT_LIFETIME_S: Final = 8 * 3600.0  # when a token answer has no usable expires_in
-OAUTH_BETA: Final = "oauth-2025-04-20"
 
 
 class UsageUnavailable(ShuntError):
@@ -43,11 +46,7 @@ async def refresh_credential(
     try:
         response = await client.post(
             token_url,
-            json={
-                "grant_type": "refresh_token",
-                "refresh_token": credential.refresh_token,
-                "client_id": client_id,
-            },
+            json=refresh_payload(refresh_token=credential.refresh_token, client_id=client_id),
         )
     except httpx.HTTPError as exc:
         raise RefreshFailed(f"token endpoint unreachable ({type(exc).__name__})") from None
@@ -56,25 +55,15 @@ async def refresh_credential(
     except ValueError:
         payload = None
     if response.status_code >= 400:
-        error = payload.get("error") if isinstance(payload, dict) else None
-        if response.status_code in (400, 401) and error in REJECTED_ERRORS:
-            raise RefreshRejected(f"refresh token refused ({error})")
+        refused = refresh_refusal(response.status_code, payload)
+        if refused is not None:
+            raise RefreshRejected(f"refresh token refused ({refused})")
         raise RefreshFailed(f"token endpoint answered {response.status_code}")
-    if not isinstance(payload, dict):
-        raise RefreshFailed("token endpoint answered something that is not JSON")
-    access = payload.get("access_token")
-    refresh = payload.get("refresh_token") or credential.refresh_token
-    expires_in = payload.get("expires_in")
-    if not isinstance(access, str) or not access or not isinstance(refresh, str):
-        raise RefreshFailed("token endpoint answer has no access_token")
-    lifetime = DEFAULT_LIFETIME_S
-    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
-        lifetime = float(expires_in)
-    return Credential(
-        access_token=access,
-        refresh_token=refresh,
-        expires_at_ms=int((now + lifetime) * 1000),
-    )
+    try:
+        grant = parse_token_answer(payload, now=now, kept_refresh_token=credential.refresh_token)
+    except MalformedTokenAnswer as exc:
+        raise RefreshFailed(str(exc)) from None
+    return grant.credential
 
 
 async def fetch_usage(client: httpx.AsyncClient, *, usage_url: str, access_token: str) -> Any:

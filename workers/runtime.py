@@ -16,7 +16,8 @@ from shunt.anthropic.usage import parse_usage
 from shunt.errors import RefreshFailed, RefreshRejected
 from shunt.ipc.messages import AccountReport, Configure, Message, TokensPersisted, TokensRefreshed
 from shunt.model.credential import Credential
-from shunt.model.machine import AccountMachine, Outcome, OutcomeKind, Verdict
+from shunt.model.machine import AccountMachine
+from shunt.model.outcome import Outcome, OutcomeKind, Verdict
 from shunt.model.quota import AccountState
 from shunt.storage.credentials import redact
 from shunt.tally import Tally

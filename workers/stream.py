@@ -9,6 +9,7 @@ from typing import Final
 
 import httpx
 
+from shunt.anthropic.classify import classify
 from shunt.anthropic.errors import error_event
 from shunt.anthropic.framing import EventBoundary
 from shunt.anthropic.headers import client_response_headers, upstream_request_headers
@@ -23,7 +24,7 @@ from shunt.ipc.messages import (
     ResponseEnd,
     ResponseHead,
 )
-from shunt.model.machine import Action, Outcome, OutcomeKind, classify
+from shunt.model.outcome import Action, Outcome, OutcomeKind
 from shunt.units import MIB
 from workers.runtime import AccountRuntime
 from workers.upstream import UpstreamBroke, UpstreamPool, UpstreamResponse, UpstreamUnreachable

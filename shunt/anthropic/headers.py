@@ -7,7 +7,10 @@ from typing import Final
 
 from shunt.http.exchange import Header
 
-OAUTH_BETA: Final = b"oauth-2025-04-20"
+# The anthropic-beta value every request made with an OAuth token carries (PROTOCOL.md §3):
+# pooled requests, and shunt's own calls to the profile and usage endpoints.
+OAUTH_BETA: Final = "oauth-2025-04-20"
+_OAUTH_BETA_BYTES: Final = OAUTH_BETA.encode("ascii")
 DEFAULT_ANTHROPIC_VERSION: Final = b"2023-06-01"
 
 # RFC 9110 §7.6.1 connection-specific fields, plus the obsolete ones proxies still meet.
@@ -47,7 +50,7 @@ def _connection_listed(headers: Sequence[Header]) -> frozenset[bytes]:
     return frozenset(names)
 
 
-def merge_betas(values: Iterable[bytes], extra: bytes = OAUTH_BETA) -> bytes:
+def merge_betas(values: Iterable[bytes], extra: bytes = _OAUTH_BETA_BYTES) -> bytes:
     """All anthropic-beta values as one comma list, order kept, duplicates removed, extra last."""
     seen: list[bytes] = []
     for value in values:

@@ -74,28 +74,6 @@ def retry_after_seconds(headers: Iterable[tuple[bytes, bytes]]) -> float | None:
     return None
 
 
-def quota_reset(limits: RateLimits, now: float) -> float | None:
-    """When a spent quota comes back: the latest reset of a spent plan window, else the reset
-    of the representative claim's window, else the unified reset; only resets still ahead."""
-    claimed = {"five_hour": limits.five_hour, "seven_day": limits.seven_day}.get(
-        limits.representative_claim or ""
-    )
-    for reset in (
-        limits.spent_until(now),
-        claimed.reset_at if claimed is not None else None,
-        limits.reset_at,
-    ):
-        if reset is not None and reset > now:
-            return reset
-    return None
-
-
-def model_scoped(limits: RateLimits, now: float) -> bool:
-    """The only rejection is on the 7d_oi window, which limits one model family, not the
-    account (PROTOCOL.md §5): the plan windows still have room."""
-    return limits.seven_day_oi.spent(now) and not limits.plan_spent(now)
-
-
 def _window(fields: Mapping[str, str], window: str) -> Window:
     return Window(
         utilization=_number(fields.get(f"{window}-utilization")),

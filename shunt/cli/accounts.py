@@ -11,7 +11,7 @@ from typing import IO
 
 import click
 
-from shunt.accounts.claude.oauth_flow import plan_from_tier
+from shunt.accounts.claude.profile import plan_from_tier
 from shunt.accounts.credential_input import parse_credential_input
 from shunt.cli.account_changes import (
     account_labels,

@@ -15,15 +15,15 @@ import attrs
 import click
 
 from shunt.accounts.claude import login as oauth_login
-from shunt.accounts.claude.oauth_flow import (
+from shunt.accounts.claude.pkce import (
     STATE_BYTES,
     VERIFIER_BYTES,
     LoginError,
-    exchange_payload,
     parse_pasted_code,
-    profile_identity,
     start_login,
 )
+from shunt.accounts.claude.profile import profile_identity
+from shunt.accounts.claude.token import exchange_payload
 from shunt.config import Config
 from shunt.model.credential import Credential
 

@@ -1,93 +1,35 @@
-"""The account state machine of SPEC §3: upstream answers in, verdicts out, no I/O.
+"""The account state machine of SPEC §3: outcomes in, verdicts out, no I/O.
 
 Rule 1 (as in h11's _state.py): everything that decides a state change lives in the tables
 below: TRANSITIONS (where each outcome leads), CONDITIONS (the two guarded rows), ACTIONS (what
-happens to the request) and COOLDOWNS (which `Durations` field sets the cooldown). The worker
-edge classifies an answer with `classify()`, feeds it to `AccountMachine.observe(outcome, now)`
-and acts on the `Verdict`; time comes in as `now` (epoch seconds), never read from a clock.
+happens to the request) and COOLDOWNS (which `Durations` field sets the cooldown); the 401 ->
+refresh -> retry exchange behind AFTER_REFRESH has a table of its own, REFRESH_TRANSITIONS
+(shunt/model/refresh.py). The worker edge classifies an answer (shunt/anthropic/classify.py),
+feeds the Outcome to `AccountMachine.observe(outcome, now)` and acts on the `Verdict`; time comes
+in as `now` (epoch seconds), never read from a clock, so many machines can run in one process on
+a simulated one.
 """
 
 from __future__ import annotations
 
 import enum
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final
 
 import attrs
 
-from shunt.anthropic import ratelimit
 from shunt.errors import InvalidTransition
 from shunt.model.durations import Durations
-from shunt.model.quota import REJECTED, AccountSnapshot, AccountState, Counters, RateLimits
-from shunt.units import DAYS, KIB
+from shunt.model.outcome import MAX_DETAIL_CHARS, Action, Outcome, OutcomeKind, Verdict
+from shunt.model.quota import AccountSnapshot, AccountState, Counters, RateLimits
+from shunt.model.refresh import OUTCOME_EVENTS, RefreshEvent, RefreshState, next_refresh_state
+from shunt.units import DAYS
 
 READY, COOLING, REAUTH = AccountState.READY, AccountState.COOLING, AccountState.REAUTH_REQUIRED
 
-# A 429/400/403 whose error message contains one of these (lowercased) is about the request, not
-# the account: 1M-context requests on a plan without extra usage, and requests refused for the
-# credential type (PROTOCOL.md: returned verbatim, never cooled).
-REFUSAL_MARKERS: Final = (
-    "long context",
-    "long-context",
-    "context window",
-    "context_window",
-    "extra usage",
-    "extra_usage",
-    "only authorized for use with claude code",
-)
 # Header-derived cooldowns are capped: one week window plus a day. A garbage reset or
 # retry-after must not take an account out of the pool for years.
 MAX_HEADER_COOLDOWN_S: Final = 8 * DAYS
-_MAX_ERROR_BODY_BYTES: Final = 64 * KIB  # larger bodies are not error JSON worth decoding
-_MAX_DETAIL_CHARS: Final = 300
-
-
-class OutcomeKind(enum.Enum):
-    """What an answer (or a refresh) means for the account; the values read well in logs."""
-
-    SUCCESS = "ok"  # 2xx
-    QUOTA_SPENT = "quota spent"  # 429, a plan window (or the unified status) rejected
-    RATE_LIMITED = "rate limited"  # 429 with rate-limit headers, no plan rejection
-    REQUEST_REFUSED = "refused the request itself (account unaffected)"  # 429/400/403
-    OVERLOADED = "upstream overloaded"  # 529
-    UNAUTHORIZED = "unauthorized"  # 401
-    FORBIDDEN = "forbidden"  # 403
-    CONNECT_FAILED = "connection failed before any byte"  # or timed out
-    OTHER_STATUS = "returned as is"  # 400, 404, 413, 500 ...
-    STREAM_FAILED = "stream failed midway"
-    REFRESH_OK = "token refreshed"
-    REFRESH_FAILED = "token refresh failed"  # transient: network, 5xx, 429 from the endpoint
-    REFRESH_REJECTED = "refresh token rejected, log in again"  # invalid_grant
-    CREDENTIAL_REPLACED = "new credential"  # a new login arrived
-
-
-@attrs.frozen
-class Outcome:
-    """What happened to one request (or refresh); built by `classify()` or by the edge."""
-
-    kind: OutcomeKind
-    status: int = 0
-    limits: RateLimits | None = None
-    retry_after_s: float | None = None
-    detail: str = ""
-
-
-class Action(enum.Enum):
-    RETURN = "return"  # send the answer to the client (refresh outcomes: carry on here)
-    FAILOVER = "failover"  # nothing was sent: retry on the next account
-    REFRESH_AND_RETRY = "refresh_and_retry"  # refresh the token, then retry this account
-
-
-@attrs.frozen
-class Verdict:
-    """The machine's answer. `transition` is set only when the state changed, so the edge logs
-    each transition once; `report` says the snapshot changed and must go to the front door."""
-
-    action: Action
-    reason: str
-    transition: tuple[AccountState, AccountState, str] | None = None
-    report: bool = False
 
 
 class Condition(enum.Enum):
@@ -143,61 +85,8 @@ ACTIONS: Final[Mapping[OutcomeKind, Action]] = {
     k: Action.FAILOVER if k in _COOLING_KINDS else Action.RETURN for k in OutcomeKind
 } | {OutcomeKind.STREAM_FAILED: Action.RETURN, OutcomeKind.REFRESH_REJECTED: Action.FAILOVER}
 
-_CARRY_ON: Final = frozenset({OutcomeKind.REFRESH_OK, OutcomeKind.CREDENTIAL_REPLACED})
-
-
-def classify(
-    status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes, now: float
-) -> Outcome:
-    """Name an upstream answer. `body` is b"" for a streamed 2xx, else the (maybe invalid)
-    JSON error body. Limits are scraped from every answer so the windows stay current."""
-    limits = ratelimit.scrape(headers, now)
-    if 200 <= status < 300:
-        return Outcome(OutcomeKind.SUCCESS, status, limits)
-    message = _error_message(body)
-    detail = message[:_MAX_DETAIL_CHARS]
-    retry_after = ratelimit.retry_after_seconds(headers)
-    lowered = message.lower()
-    if status in (400, 403, 429) and any(marker in lowered for marker in REFUSAL_MARKERS):
-        kind = OutcomeKind.REQUEST_REFUSED
-    elif status == 429:
-        kind = _classify_429(limits, ratelimit.has_ratelimit_headers(headers), now)
-    else:
-        kind = {
-            401: OutcomeKind.UNAUTHORIZED,
-            403: OutcomeKind.FORBIDDEN,
-            529: OutcomeKind.OVERLOADED,
-        }.get(status, OutcomeKind.OTHER_STATUS)
-    return Outcome(kind, status, limits, retry_after, detail)
-
-
-def _classify_429(limits: RateLimits | None, metered: bool, now: float) -> OutcomeKind:
-    """A rejected (or used-up) plan window is a spent quota. A rejection only on the
-    model-scoped 7d_oi window is treated as a short rate limit: the account still serves
-    other models, so it must not cool until a weekly reset."""
-    if limits is None:
-        return OutcomeKind.RATE_LIMITED if metered else OutcomeKind.REQUEST_REFUSED
-    if limits.plan_spent(now) or (
-        limits.status == REJECTED and not ratelimit.model_scoped(limits, now)
-    ):
-        return OutcomeKind.QUOTA_SPENT
-    return OutcomeKind.RATE_LIMITED
-
-
-def _error_message(body: bytes) -> str:
-    """`error.message` of an Anthropic error body; the raw text when it is not that JSON."""
-    if not body:
-        return ""
-    if len(body) <= _MAX_ERROR_BODY_BYTES:
-        try:
-            decoded = json.loads(body)
-        except (ValueError, RecursionError):
-            decoded = None
-        error = decoded.get("error") if isinstance(decoded, dict) else None
-        message = error.get("message") if isinstance(error, dict) else None
-        if isinstance(message, str):
-            return message
-    return body[:_MAX_ERROR_BODY_BYTES].decode("utf-8", "replace")
+# The outcomes whose RETURN means "carry on with this account" (see ACTIONS).
+CARRY_ON: Final = frozenset({OutcomeKind.REFRESH_OK, OutcomeKind.CREDENTIAL_REPLACED})
 
 
 def cooldown_seconds(outcome: Outcome, durations: Durations, now: float) -> tuple[float, str]:
@@ -207,10 +96,10 @@ def cooldown_seconds(outcome: Outcome, durations: Durations, now: float) -> tupl
     the account still serves other models, so it only sits out `rate_limited_s`."""
     kind, limits, ra = outcome.kind, outcome.limits, outcome.retry_after_s
     if kind is OutcomeKind.QUOTA_SPENT and limits is not None:
-        reset = ratelimit.quota_reset(limits, now)
+        reset = limits.quota_reset(now)
         if reset is not None:
             return min(reset - now, MAX_HEADER_COOLDOWN_S), "until the window reset"
-    scoped = limits is not None and ratelimit.model_scoped(limits, now)
+    scoped = limits is not None and limits.model_scoped(now)
     if (
         kind in (OutcomeKind.QUOTA_SPENT, OutcomeKind.RATE_LIMITED)
         and ra is not None
@@ -222,14 +111,6 @@ def cooldown_seconds(outcome: Outcome, durations: Durations, now: float) -> tupl
         return 0.0, ""
     seconds = float(getattr(durations, field))
     return seconds, f"{field} {seconds:g}s" + (" (model-scoped 7d_oi limit)" if scoped else "")
-
-
-class _Auth(enum.Enum):
-    """Where the 401 -> refresh -> retry exchange stands (not part of the shared state)."""
-
-    IDLE = "idle"
-    REFRESHING = "refreshing"  # a 401 asked for a refresh; more 401s join it
-    REFRESHED = "refreshed"  # the refresh succeeded; a 401 now means the account is at fault
 
 
 class AccountMachine:
@@ -244,7 +125,7 @@ class AccountMachine:
         self.limits = RateLimits()
         self.counters = Counters()
         self._cause: OutcomeKind | None = None  # the outcome behind the current cooldown
-        self._auth = _Auth.IDLE
+        self._refresh = RefreshState.IDLE  # the 401 -> refresh -> retry exchange (refresh.py)
         self._last_now: float | None = None  # for __repr__ only
 
     def restore(self, previous: AccountSnapshot, now: float) -> None:
@@ -270,6 +151,11 @@ class AccountMachine:
             f"<AccountMachine [{self.name!r}, {self.state.name}{extra}, in flight: "
             f"{c.in_flight}, served: {c.served}, errors: {c.errors}]>"
         )
+
+    @property
+    def refresh_state(self) -> RefreshState:
+        """Where the 401 -> refresh -> retry exchange stands (never part of the snapshot)."""
+        return self._refresh
 
     def _expired(self, now: float) -> bool:
         return self.state is COOLING and (self.cooldown_until is None or self.cooldown_until <= now)
@@ -303,9 +189,11 @@ class AccountMachine:
         action = ACTIONS[kind]
         reason = _describe(outcome)
         condition = CONDITIONS.get((state, kind))
-        if condition is Condition.AFTER_REFRESH and self._auth is not _Auth.REFRESHED:
+        asked = False
+        if condition is Condition.AFTER_REFRESH and self._refresh is not RefreshState.REFRESHED:
             if state is READY:  # first 401: refresh once, retry here; the state stays
-                self._auth = _Auth.REFRESHING
+                self._advance_refresh(RefreshEvent.ASKED)
+                asked = True
                 action, reason = Action.REFRESH_AND_RETRY, f"{reason}: refresh and retry"
         elif condition is Condition.COOLING_FOR_AUTH and self._cause not in _AUTH_COOLING:
             pass  # the cooldown is about quota or health, which a new token does not fix
@@ -314,19 +202,17 @@ class AccountMachine:
             self._cool(kind, now, seconds, f"{reason} ({source})" if source else reason)
         elif target is not state:
             self._become(target, reason)
-        self._after(kind)
-        if kind in _CARRY_ON and not self.available(now):
+        event = OUTCOME_EVENTS.get(kind)
+        if event is not None and not asked:  # a 401 that asked has told the exchange already
+            self._advance_refresh(event)
+        if kind in CARRY_ON and not self.available(now):
             action = Action.FAILOVER
         return self._verdict(action, reason, before, expired)
 
-    def _after(self, kind: OutcomeKind) -> None:
-        """Advance the refresh bookkeeping: a 2xx or a new login proves the credential."""
-        if kind in (OutcomeKind.SUCCESS, OutcomeKind.CREDENTIAL_REPLACED):
-            self._auth = _Auth.IDLE
-        elif kind is OutcomeKind.REFRESH_OK and self._auth is _Auth.REFRESHING:
-            self._auth = _Auth.REFRESHED
-        elif kind is OutcomeKind.UNAUTHORIZED and self._auth is _Auth.REFRESHED:
-            self._auth = _Auth.IDLE  # spent on this 401; after the cooldown, refresh again
+    def _advance_refresh(self, event: RefreshEvent) -> None:
+        """Step REFRESH_TRANSITIONS. Every event observe() feeds has a row (ASKED is fed only
+        when the exchange is not REFRESHED), so this never raises halfway through observe()."""
+        self._refresh = next_refresh_state(self._refresh, event)
 
     def _verdict(
         self,
@@ -347,7 +233,8 @@ class AccountMachine:
     def _become(self, state: AccountState, reason: str) -> None:
         self.state, self.reason, self.cooldown_until = state, reason, None
         self._cause = None
-        self._auth = _Auth.IDLE if state is not READY else self._auth
+        if state is not READY:
+            self._advance_refresh(RefreshEvent.BENCHED)
 
     def _cool(self, kind: OutcomeKind, now: float, seconds: float, reason: str) -> None:
         """Cool for `seconds` (no-op unless positive); an existing cooldown only grows."""
@@ -362,7 +249,7 @@ class AccountMachine:
             return
         self.state, self.cooldown_until, self.reason = COOLING, until, reason
         self._cause = kind
-        self._auth = _Auth.IDLE
+        self._advance_refresh(RefreshEvent.BENCHED)
 
     def adopt_limits(self, limits: RateLimits) -> bool:
         """Take windows learned without a request (the usage endpoint, at start or after a
@@ -417,27 +304,4 @@ def _describe(outcome: Outcome) -> str:
     """One phrase for the log and the snapshot: status, what it means, upstream's message."""
     phrase = outcome.kind.value
     text = f"{outcome.status} {phrase}" if outcome.status else phrase
-    return f"{text}: {outcome.detail[:_MAX_DETAIL_CHARS]}" if outcome.detail else text
-
-
-def transitions_table_markdown() -> str:
-    """TRANSITIONS as a markdown table for docs (h11's make-state-diagrams, in text)."""
-    rows = [
-        "| state | outcome | new state | condition | request | cooldown |",
-        "|---|---|---|---|---|---|",
-    ]
-    first = {
-        OutcomeKind.QUOTA_SPENT: "window reset, retry-after, ",
-        OutcomeKind.RATE_LIMITED: "retry-after, ",
-    }
-    for (state, kind), target in TRANSITIONS.items():
-        condition = CONDITIONS.get((state, kind))
-        cooldown = (
-            first.get(kind, "") + COOLDOWNS[kind] if target is COOLING and kind in COOLDOWNS else ""
-        )
-        action = "carry on, else failover" if kind in _CARRY_ON else ACTIONS[kind].value
-        rows.append(
-            f"| {state.value} | {kind.name.lower()} | {target.value} | "
-            f"{condition.value if condition else ''} | {action} | {cooldown} |"
-        )
-    return "\n".join(rows) + "\n"
+    return f"{text}: {outcome.detail[:MAX_DETAIL_CHARS]}" if outcome.detail else text

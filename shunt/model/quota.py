@@ -85,6 +85,26 @@ class RateLimits:
             return None
         return max(w.reset_at for w in spent if w.reset_at is not None)
 
+    def quota_reset(self, now: float) -> float | None:
+        """When a spent quota comes back: the latest reset of a spent plan window, else the reset
+        of the representative claim's window, else the unified reset; only resets still ahead."""
+        claimed = {"five_hour": self.five_hour, "seven_day": self.seven_day}.get(
+            self.representative_claim or ""
+        )
+        for reset in (
+            self.spent_until(now),
+            claimed.reset_at if claimed is not None else None,
+            self.reset_at,
+        ):
+            if reset is not None and reset > now:
+                return reset
+        return None
+
+    def model_scoped(self, now: float) -> bool:
+        """The only rejection is on the 7d_oi window, which limits one model family, not the
+        account (PROTOCOL.md §5): the plan windows still have room."""
+        return self.seven_day_oi.spent(now) and not self.plan_spent(now)
+
     def overage_resumes_at(self, now: float) -> float | None:
         """When a spent (but enabled) overage window resets and the account answers again."""
         if self.overage_disabled_reason is not None or self.overage.status is None:

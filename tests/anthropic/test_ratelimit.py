@@ -6,13 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shunt.anthropic.ratelimit import (
-    has_ratelimit_headers,
-    model_scoped,
-    quota_reset,
-    retry_after_seconds,
-    scrape,
-)
+from shunt.anthropic.ratelimit import has_ratelimit_headers, retry_after_seconds, scrape
 from shunt.model.quota import REJECTED
 
 NOW = 1_763_780_000.0
@@ -100,7 +94,7 @@ def test_utilization_above_one_is_kept_and_counts_as_spent():
     assert limits is not None
     assert limits.five_hour.utilization == pytest.approx(1.07)
     assert limits.plan_spent(NOW)
-    assert quota_reset(limits, NOW) == NOW + 600
+    assert limits.quota_reset(NOW) == NOW + 600
 
 
 def test_overage_utilization_and_in_use():
@@ -128,7 +122,7 @@ def test_7d_oi_only_rejection_is_model_scoped():
     assert limits is not None
     assert limits.seven_day_oi.status == REJECTED
     assert not limits.plan_spent(NOW)
-    assert model_scoped(limits, NOW)
+    assert limits.model_scoped(NOW)
 
 
 @pytest.mark.parametrize(
@@ -182,19 +176,19 @@ def test_quota_reset_prefers_spent_window_then_claim_then_unified():
         NOW,
     )
     assert spent is not None
-    assert quota_reset(spent, NOW) == NOW + 5000
+    assert spent.quota_reset(NOW) == NOW + 5000
     claimed = scrape(
         unified(status="rejected", representative_claim="five_hour", five_h_reset=str(NOW + 70)),
         NOW,
     )
     assert claimed is not None
-    assert quota_reset(claimed, NOW) == NOW + 70
+    assert claimed.quota_reset(NOW) == NOW + 70
     overall = scrape(unified(status="rejected", reset=str(NOW + 42)), NOW)
     assert overall is not None
-    assert quota_reset(overall, NOW) == NOW + 42
+    assert overall.quota_reset(NOW) == NOW + 42
     past = scrape(unified(status="rejected", reset=str(NOW - 1)), NOW)
     assert past is not None
-    assert quota_reset(past, NOW) is None
+    assert past.quota_reset(NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -230,5 +224,5 @@ def test_scrape_never_raises(headers: list[tuple[bytes, bytes]]):
     retry_after_seconds(headers)
     if limits is not None:
         limits.plan_spent(NOW)
-        quota_reset(limits, NOW)
-        model_scoped(limits, NOW)
+        limits.quota_reset(NOW)
+        limits.model_scoped(NOW)

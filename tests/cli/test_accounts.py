@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from shunt.accounts.claude import login as oauth_login
-from shunt.accounts.claude.oauth_flow import b64url, pkce_challenge
+from shunt.accounts.claude.pkce import b64url, pkce_challenge
 from shunt.cli import main
 from shunt.cli import oauth as cli_oauth
 from shunt.config import OAuthConfig, load_config

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import attrs
 import pytest
 
+from shunt.anthropic.classify import classify
 from shunt.errors import InvalidTransition
 from shunt.model.durations import Durations
-from shunt.model.machine import (
-    MAX_HEADER_COOLDOWN_S,
-    TRANSITIONS,
-    AccountMachine,
-    Action,
-    Outcome,
-    OutcomeKind,
-    classify,
-    transitions_table_markdown,
-)
+from shunt.model.machine import MAX_HEADER_COOLDOWN_S, TRANSITIONS, AccountMachine
+from shunt.model.outcome import Action, Outcome, OutcomeKind
 from shunt.model.quota import AccountState, RateLimits
+from shunt.model.refresh import RefreshState
+from tests.anthropic.support import error_body, h
 
 NOW = 1_763_780_000.0
 READY, COOLING, REAUTH = AccountState.READY, AccountState.COOLING, AccountState.REAUTH_REQUIRED
@@ -28,21 +21,6 @@ K = OutcomeKind
 
 def machine(**durations: float) -> AccountMachine:
     return AccountMachine("alice", Durations(**durations), has_credential=True)
-
-
-def h(**fields: str) -> list[tuple[bytes, bytes]]:
-    """Unified headers (five_h_status -> 5h-status), plus retry_after -> retry-after."""
-    out = []
-    for key, value in fields.items():
-        name = key.replace("_", "-").replace("seven-d-oi-", "7d_oi-")
-        name = name.replace("seven-d-", "7d-").replace("five-h-", "5h-")
-        prefix = "" if name == "retry-after" else "anthropic-ratelimit-unified-"
-        out.append(((prefix + name).encode(), value.encode()))
-    return out
-
-
-def error_body(error_type: str, message: str) -> bytes:
-    return json.dumps({"type": "error", "error": {"type": error_type, "message": message}}).encode()
 
 
 def answer(m: AccountMachine, status: int, headers=(), body: bytes = b"", now: float = NOW):
@@ -232,42 +210,6 @@ def test_stream_failed_cools_when_configured():
     assert m.cooldown_until == NOW + 20
 
 
-# --- classification details ------------------------------------------------------------------
-
-
-def test_7d_oi_only_rejection_is_a_short_rate_limit_that_ignores_a_weekly_retry_after():
-    headers = h(
-        status="rejected",
-        seven_d_oi_status="rejected",
-        seven_d_oi_reset=str(NOW + 5 * 86400),
-        five_h_status="allowed",
-        retry_after=str(5 * 86400),
-    )
-    outcome = classify(429, headers, b"", NOW)
-    assert outcome.kind is K.RATE_LIMITED
-    m = machine()
-    m.observe(outcome, NOW)
-    assert m.cooldown_until == NOW + 60
-
-
-def test_classify_tolerates_invalid_json_and_carries_the_text():
-    outcome = classify(500, [], b"<html>bad gateway</html>", NOW)
-    assert outcome.kind is K.OTHER_STATUS
-    assert "bad gateway" in outcome.detail
-    assert classify(400, [], b'["not", "an", "error"]', NOW).kind is K.OTHER_STATUS
-    assert classify(429, [], b"{" * 100_000, NOW).kind is K.REQUEST_REFUSED
-
-
-def test_classic_ratelimit_headers_make_a_429_a_rate_limit():
-    outcome = classify(429, [(b"anthropic-ratelimit-tokens-remaining", b"0")], b"", NOW)
-    assert outcome.kind is K.RATE_LIMITED
-
-
-def test_credential_type_refusal_on_403_never_cools():
-    msg = "This credential is only authorized for use with Claude Code and cannot be used here."
-    assert classify(403, [], error_body("permission_error", msg), NOW).kind is K.REQUEST_REFUSED
-
-
 # --- machine rules ---------------------------------------------------------------------------
 
 
@@ -396,6 +338,22 @@ def test_concurrent_401s_join_one_refresh():
     assert answer(m, 401).action is Action.FAILOVER
 
 
+def test_the_401_exchange_follows_the_refresh_table():
+    m = machine()
+    assert m.refresh_state is RefreshState.IDLE
+    answer(m, 401)
+    assert m.refresh_state is RefreshState.REFRESHING
+    m.observe(Outcome(K.REFRESH_OK), NOW)
+    assert m.refresh_state is RefreshState.REFRESHED
+    answer(m, 200)
+    assert m.refresh_state is RefreshState.IDLE
+    answer(m, 401)
+    m.observe(Outcome(K.REFRESH_OK), NOW)
+    answer(m, 401)  # refused again: the account cools and the exchange starts over
+    assert m.state is COOLING
+    assert m.refresh_state is RefreshState.IDLE
+
+
 def test_a_401_while_cooling_fails_over_without_refreshing():
     m = machine()
     m.observe(Outcome(K.OVERLOADED), NOW)
@@ -462,14 +420,6 @@ def test_repr_shows_name_state_and_cooldown():
     assert repr(m).startswith("<AccountMachine ['alice', READY")
     m.observe(Outcome(K.OVERLOADED), NOW)
     assert "COOLING, cooldown 30s left" in repr(m)
-
-
-def test_markdown_table_has_one_row_per_transition():
-    table = transitions_table_markdown()
-    lines = table.strip().splitlines()
-    assert len(lines) == 2 + len(TRANSITIONS)
-    assert "| ready | quota_spent | cooling |" in table
-    assert "| cooling | refresh_rejected | reauth_required |" in table
 
 
 def test_every_outcome_has_a_row_from_ready_and_cooling():

@@ -9,8 +9,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from shunt.errors import InvalidTransition
 from shunt.model.durations import Durations
-from shunt.model.machine import TRANSITIONS, AccountMachine, Action, Outcome, OutcomeKind
+from shunt.model.machine import TRANSITIONS, AccountMachine
+from shunt.model.outcome import Action, Outcome, OutcomeKind
 from shunt.model.quota import REJECTED, AccountState, RateLimits, Window
+from shunt.model.refresh import RefreshState
 
 START = 1_763_780_000.0
 READY, COOLING = AccountState.READY, AccountState.COOLING
@@ -126,6 +128,7 @@ class AccountMachineFlow(RuleBasedStateMachine):
         if verdict.action is Action.REFRESH_AND_RETRY:
             assert kind is OutcomeKind.UNAUTHORIZED
             assert m.state is READY
+            assert m.refresh_state is RefreshState.REFRESHING
         if limits is not None:
             assert m.limits.observed_at == self.now
 
@@ -165,6 +168,12 @@ class AccountMachineFlow(RuleBasedStateMachine):
         c = m.counters
         assert min(attrs.astuple(c)) >= 0
         assert c.in_flight == self.in_flight
+
+    @invariant()
+    def the_refresh_exchange_runs_only_while_ready(self) -> None:
+        m = self.machine
+        if m is not None and m.refresh_state is not RefreshState.IDLE:
+            assert m.state is READY
 
     @invariant()
     def ready_once_the_cooldown_passed(self) -> None:

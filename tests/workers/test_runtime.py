@@ -13,7 +13,7 @@ import trio.testing
 
 from shunt.ipc.messages import AccountReport, Configure, Message, TokensPersisted, TokensRefreshed
 from shunt.model.credential import Credential
-from shunt.model.machine import Outcome, OutcomeKind
+from shunt.model.outcome import Outcome, OutcomeKind
 from shunt.model.quota import AccountSnapshot, AccountState, RateLimits, Window
 from workers.runtime import AccountRuntime
 

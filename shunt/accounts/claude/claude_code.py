@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import attrs
 
-from shunt.accounts.claude.oauth_flow import plan_from_tier
+from shunt.accounts.claude.profile import plan_from_tier
 from shunt.accounts.credential_input import claude_code_entry
 from shunt.errors import CredentialsError
 from shunt.model.credential import Credential

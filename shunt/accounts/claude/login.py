@@ -1,8 +1,8 @@
 """The HTTP side of `shunt add` / `shunt login`: code exchange and profile (PROTOCOL.md §1, §4).
 
-Thin on purpose: every decision is in `shunt/oauth_flow.py`. The CLI is synchronous, so this is
-a plain httpx.Client; `make_client()` is the one place that builds it (tests replace it with a
-MockTransport-backed client).
+Thin on purpose: every decision is in token.py (the exchange) and profile.py. The CLI is
+synchronous, so this is a plain httpx.Client; `make_client()` is the one place that builds it
+(tests replace it with a MockTransport-backed client).
 """
 
 from __future__ import annotations
@@ -11,16 +11,12 @@ from typing import Any, Final
 
 import httpx
 
-from shunt.accounts.claude.oauth_flow import (
-    LoginError,
-    TokenGrant,
-    grant_from_response,
-    token_error_message,
-)
+from shunt.accounts.claude.pkce import LoginError
+from shunt.accounts.claude.token import TokenGrant, grant_from_response, token_error_message
+from shunt.anthropic.headers import OAUTH_BETA
 from shunt.errors import ShuntError
 
 TIMEOUT_S: Final = 30.0
-OAUTH_BETA: Final = "oauth-2025-04-20"
 
 
 class ProfileUnavailable(ShuntError):
