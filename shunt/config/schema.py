@@ -8,20 +8,19 @@ once something uses it: keys for features not built yet are refused by the reade
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Final
 
 import attrs
 
 from shunt.model.durations import Durations
+from shunt.model.names import NAME_PATTERN as NAME_PATTERN
+from shunt.model.names import NAME_RULE as NAME_RULE
 from shunt.routing.strategies import DEFAULT_STRATEGY, STRATEGY_NAMES
 from shunt.units import HOURS, KIB, MIB, SECONDS
 
 STRATEGIES: Final = STRATEGY_NAMES  # routing owns the names; config accepts exactly those
 LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
-NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-NAME_RULE: Final = "1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"
 MAX_PORT: Final = 65535
 
 

@@ -23,9 +23,9 @@ import stat
 from pathlib import Path
 from typing import Any, Final
 
-from shunt.config import NAME_PATTERN, NAME_RULE
 from shunt.errors import CredentialsError
 from shunt.model.credential import Credential
+from shunt.model.names import NAME_PATTERN, NAME_RULE
 from shunt.storage.paths import exclusive_lock, write_atomically
 
 logger = logging.getLogger(__name__)
