@@ -22,6 +22,7 @@ import attrs
 
 from shunt.model.quota import AccountSnapshot
 from shunt.routing.strategies import DEFAULT_STRATEGY, check_strategy, rank
+from shunt.units import HOURS
 
 PINNED: Final = "pinned"
 STICKY: Final = "sticky"
@@ -39,7 +40,7 @@ class RoutingPolicy:
 
     strategy: str = attrs.field(default=DEFAULT_STRATEGY, validator=_valid_strategy)
     allow_overage: bool = True
-    expiry_soon_s: float = 3600.0  # for `reaper`
+    expiry_soon_s: float = 1 * HOURS  # for `reaper`
 
 
 @attrs.frozen

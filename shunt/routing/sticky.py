@@ -12,6 +12,8 @@ from collections import OrderedDict
 
 import attrs
 
+from shunt.units import HOURS
+
 
 @attrs.frozen
 class _Entry:
@@ -22,7 +24,7 @@ class _Entry:
 class StickyTable:
     """A bounded, TTL'd mapping kept in least-recently-recorded order."""
 
-    def __init__(self, ttl_s: float = 3600.0, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_s: float = 1 * HOURS, max_entries: int = 10_000) -> None:
         if not ttl_s > 0:
             raise ValueError(f"sticky ttl must be positive seconds, got {ttl_s!r}")
         if max_entries < 1:

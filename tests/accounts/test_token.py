@@ -114,7 +114,9 @@ def test_a_refresh_answer_with_a_new_pair_replaces_both():
     assert grant.credential == Credential("a2", "r2", 70_000)
 
 
-@pytest.mark.parametrize("expires_in", [0, -5, True, "3600", None, [3600]])
+@pytest.mark.parametrize(
+    "expires_in", [0, -5, True, "3600", None, [3600], 1e308, float("inf"), float("nan"), 10**30]
+)
 def test_an_unusable_expires_in_means_the_default_lifetime(expires_in):
     answer = {"access_token": "a", "expires_in": expires_in}
     grant = parse_token_answer(answer, now=0.0, kept_refresh_token="r")
@@ -149,6 +151,9 @@ def test_malformed_refresh_answers_are_malformed_token_answers(payload):
         (429, None, None),
         (400, None, None),
         (400, ["invalid_grant"], None),
+        # Anthropic's own error shape: `error` is an object, not an RFC 6749 code.
+        (400, {"type": "error", "error": {"type": "invalid_request_error"}}, None),
+        (401, {"error": ["invalid_grant"]}, None),
     ],
 )
 def test_only_a_refused_refresh_token_is_a_refusal(status, payload, refused):

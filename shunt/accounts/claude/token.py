@@ -15,8 +15,12 @@ import attrs
 from shunt.accounts.claude.pkce import LoginError, LoginRequest
 from shunt.errors import ShuntError
 from shunt.model.credential import Credential
+from shunt.units import DAYS, HOURS
 
-DEFAULT_LIFETIME_S: Final = 8 * 3600.0  # when a token answer has no usable expires_in
+DEFAULT_LIFETIME_S: Final = 8 * HOURS  # when a token answer has no usable expires_in
+# Tokens live about 8 h; an expires_in beyond this is garbage, not a promise (and 1e308 s would
+# overflow the expiry's epoch milliseconds).
+MAX_LIFETIME_S: Final = 365 * DAYS
 # OAuth errors (RFC 6749 §5.2) by which the server refuses a refresh token itself: only a new
 # login mends that. Any other failure (network, 5xx, 429, server_error) may pass.
 REJECTED_ERRORS: Final = frozenset(
@@ -74,7 +78,11 @@ def parse_token_answer(payload: object, *, now: float, kept_refresh_token: str =
         )
     expires_in = payload.get("expires_in")
     lifetime = DEFAULT_LIFETIME_S
-    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
+    if (
+        isinstance(expires_in, int | float)
+        and not isinstance(expires_in, bool)
+        and 0 < expires_in <= MAX_LIFETIME_S
+    ):
         lifetime = float(expires_in)
     account = payload.get("account")
     email = account.get("email_address") if isinstance(account, Mapping) else None
@@ -97,7 +105,8 @@ def refresh_refusal(status: int, payload: object) -> str | None:
     """The OAuth error of a failed refresh when it refuses the refresh token itself (log in
     again); None when the failure may pass."""
     error = payload.get("error") if isinstance(payload, dict) else None
-    if status in (400, 401) and error in REJECTED_ERRORS:
+    # `error` may be an object (Anthropic's own error shape): only an RFC 6749 code refuses.
+    if status in (400, 401) and isinstance(error, str) and error in REJECTED_ERRORS:
         return str(error)
     return None
 
