@@ -1,4 +1,4 @@
-"""The hand-written codecs of the per-request messages match the cattrs converter exactly,
+"""The per-request codecs (derived from the attrs fields) match the cattrs converter exactly,
 and refuse (never coerce) a field of the wrong type."""
 
 import msgpack
