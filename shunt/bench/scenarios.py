@@ -16,6 +16,7 @@ from typing import Final
 import attrs
 import trio
 
+from shunt.anthropic.headers import OAUTH_BETA
 from shunt.bench.client import Connection, Exchange, ExchangeError
 from shunt.bench.results import EventSide, LoadSide, TtfbSide
 from shunt.bench.stats import rate, summarize
@@ -64,7 +65,7 @@ class Target:
             token = self.tokens[index % len(self.tokens)]
             headers += [
                 ("authorization", f"Bearer {token}"),
-                ("anthropic-beta", "oauth-2025-04-20"),
+                ("anthropic-beta", OAUTH_BETA),
             ]
         headers += knobs
         body = STREAM_BODY if stream else SMALL_BODY

@@ -16,6 +16,3 @@ from shunt.config.schema import Config as Config
 from shunt.config.schema import OAuthConfig as OAuthConfig
 from shunt.config.schema import RoutingConfig as RoutingConfig
 from shunt.config.schema import ServerConfig as ServerConfig
-from shunt.units import DAYS as DAYS
-from shunt.units import KIB as KIB
-from shunt.units import MIB as MIB

@@ -167,7 +167,8 @@ class Supervisor:
             await trio.sleep_forever()
 
     def _add_slot(self, accounts: set[str]) -> WorkerSlot:
-        assert self._slot_nursery is not None, "supervisor is not running"
+        if self._slot_nursery is None:
+            raise RuntimeError("the supervisor starts slots only while run() is running")
         slot = WorkerSlot(index=self._slot_index, accounts=set(accounts))
         self._slot_index += 1
         self.slots.append(slot)

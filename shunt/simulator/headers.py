@@ -17,8 +17,13 @@ from typing import Final
 
 import attrs
 
-from shunt.model.quota import ALLOWED, ALLOWED_WARNING, REJECTED
 from shunt.simulator.ledger import AccountUsage, WindowUsage
+
+# The unified status values the real API sends: the simulator's own copy, so that a wrong value
+# in shunt's scraper cannot pass the tests.
+ALLOWED: Final = "allowed"
+ALLOWED_WARNING: Final = "allowed_warning"
+REJECTED: Final = "rejected"
 
 WARNING_THRESHOLD: Final = 0.8
 FALLBACK_PERCENTAGE: Final = b"0.5"

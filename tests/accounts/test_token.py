@@ -102,10 +102,19 @@ def test_a_refresh_answer_without_a_refresh_token_keeps_the_old_one(answer):
     assert grant.credential == Credential("a", "sk-ant-ort01-old", (10 + 8 * 3600) * 1000)
 
 
-@pytest.mark.parametrize("refresh", [None, ""])
-def test_a_login_answer_without_a_refresh_token_has_none(refresh):
-    grant = grant_from_response({"access_token": "a", "refresh_token": refresh}, now=0.0)
+@pytest.mark.parametrize(
+    "answer", [{"access_token": "a"}, {"access_token": "a", "refresh_token": ""}]
+)
+def test_a_login_answer_without_a_refresh_token_has_none(answer):
+    grant = grant_from_response(answer, now=0.0)
     assert grant.credential.refresh_token == ""
+
+
+@pytest.mark.parametrize("refresh", [None, False, 0, [], {}])
+def test_a_login_answer_with_a_refresh_token_that_is_not_a_string_is_refused(refresh):
+    """As before the two parsers became one: a login saves nothing it cannot refresh with."""
+    with pytest.raises(LoginError, match="refresh_token that is not a string"):
+        grant_from_response({"access_token": "a", "refresh_token": refresh}, now=0.0)
 
 
 def test_a_refresh_answer_with_a_new_pair_replaces_both():

@@ -10,8 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shunt.config import (
-    KIB,
-    MIB,
     STRATEGIES,
     AccountConfig,
     Config,
@@ -25,6 +23,7 @@ from shunt.config import (
 )
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
+from shunt.units import KIB, MIB
 
 SOURCE = "/home/u/.config/shunt/config.toml"
 

@@ -57,11 +57,14 @@ def refresh_payload(*, refresh_token: str, client_id: str) -> dict[str, str]:
     return {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
 
 
-def parse_token_answer(payload: object, *, now: float, kept_refresh_token: str = "") -> TokenGrant:
+def parse_token_answer(
+    payload: object, *, now: float, kept_refresh_token: str | None = None
+) -> TokenGrant:
     """Read a 2xx answer of the token endpoint, for a login or a refresh.
 
-    An answer without a refresh token (absent, null, empty: any false JSON value) keeps
-    `kept_refresh_token`: on a refresh the old one stays valid, a login has none.
+    On a refresh (`kept_refresh_token` given), an answer without a refresh token (absent, null,
+    empty: any false JSON value) keeps the old one, which stays valid. A login's answer may
+    leave the key out (no refresh token) but not give it as something other than a string.
     MalformedTokenAnswer says what is missing.
     """
     if not isinstance(payload, Mapping):
@@ -71,7 +74,10 @@ def parse_token_answer(payload: object, *, now: float, kept_refresh_token: str =
     access = payload.get("access_token")
     if not isinstance(access, str) or not access:
         raise MalformedTokenAnswer("the token endpoint's answer has no access_token")
-    refresh = payload.get("refresh_token") or kept_refresh_token
+    if kept_refresh_token is None:
+        refresh = payload.get("refresh_token", "")
+    else:
+        refresh = payload.get("refresh_token") or kept_refresh_token
     if not isinstance(refresh, str):
         raise MalformedTokenAnswer(
             "the token endpoint's answer has a refresh_token that is not a string"
