@@ -148,10 +148,11 @@ class CredentialWriter:
         """Read the named accounts' credentials from disk (a `shunt add` wrote them while the
         server was not yet told about the account). A pair in memory that the file does not
         have yet (unsaved) is newer than the file's, which is spent: it stays."""
-        fresh = await trio.to_thread.run_sync(self.store.load)
-        for name in names:
-            if name in fresh and name not in self.unsaved:
-                self.table.credentials[name] = fresh[name]
+        async with self._lock:  # a refresh saved meanwhile must not be overwritten by this read
+            fresh = await trio.to_thread.run_sync(self.store.load)
+            for name in names:
+                if name in fresh and name not in self.unsaved:
+                    self.table.credentials[name] = fresh[name]
 
     async def flush_at_shutdown(self) -> dict[str, str]:
         """Save what is queued and try the unsaved pairs once more. What is lost with this
