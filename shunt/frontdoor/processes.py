@@ -55,6 +55,7 @@ def process_rows(
     *,
     supervisor: Supervisor,
     table: Mapping[str, AccountSnapshot],
+    unsaved: frozenset[str] = frozenset(),
     sampler: ProcessSampler,
     started_at: float,
     in_flight: int,
@@ -100,6 +101,8 @@ def process_rows(
                 "served": sum(s.counters.served for s in owned),
                 "errors": sum(s.counters.errors for s in owned),
                 "restarts": slot.restarts,
+                # accounts whose refreshed credential is in use but not on disk
+                "credential_not_saved": sorted(slot.accounts & unsaved),
                 "last_report_at": link.last_report_at if link is not None else None,
                 "buffered_bytes": link.buffered_bytes if link is not None else 0,
                 "peak_buffered_bytes": link.peak_buffered_bytes if link is not None else 0,

@@ -9,6 +9,7 @@ import time
 import attrs
 
 from shunt.frontdoor.accounts import AccountTable
+from shunt.frontdoor.credential_writer import CredentialWriter
 from shunt.frontdoor.pool import Pool
 from shunt.frontdoor.processes import ProcessSampler, process_rows
 from shunt.frontdoor.status import render_account, render_status
@@ -27,9 +28,16 @@ class ServingState:
 
 class StatusReporter:
     def __init__(
-        self, *, table: AccountTable, supervisor: Supervisor, pool: Pool, serving: ServingState
+        self,
+        *,
+        table: AccountTable,
+        writer: CredentialWriter,
+        supervisor: Supervisor,
+        pool: Pool,
+        serving: ServingState,
     ) -> None:
         self.table = table
+        self.writer = writer
         self.supervisor = supervisor
         self.pool = pool
         self.serving = serving
@@ -49,7 +57,12 @@ class StatusReporter:
                 ready = self.supervisor.link_for(name) is not None
                 worker = {"pid": slot.pid, "restarts": slot.restarts, "ready": ready}
             rendered = render_account(
-                snapshot, self.table.account(name), now, allow_overage=allow, worker=worker
+                snapshot,
+                self.table.account(name),
+                now,
+                allow_overage=allow,
+                worker=worker,
+                unsaved=self._unsaved(name),
             )
             if worker and not worker["ready"] and rendered["status"] == "ready":
                 rendered["status"] = "starting"  # its worker is not up yet: it cannot serve
@@ -63,10 +76,17 @@ class StatusReporter:
             recent=list(self.pool.recent),
         )
 
+    def _unsaved(self, name: str) -> dict[str, object] | None:
+        pair = self.writer.unsaved.get(name)
+        if pair is None:
+            return None
+        return {"reason": pair.reason, "since": pair.since, "fix": self.writer.unsaved_fix(name)}
+
     def processes(self) -> dict[str, object]:
         return process_rows(
             supervisor=self.supervisor,
             table=self.table.snapshots,
+            unsaved=frozenset(self.writer.unsaved),
             sampler=self._sampler,
             started_at=self.serving.started_at,
             in_flight=self.serving.in_flight.count,

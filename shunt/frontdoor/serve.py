@@ -16,6 +16,7 @@ import trio
 
 from shunt.anthropic.errors import refusal as anthropic_refusal
 from shunt.config import Config, validate_bind
+from shunt.errors import CredentialsError
 from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.anthropic_api import AnthropicApi
 from shunt.frontdoor.control import ControlApi
@@ -89,7 +90,9 @@ async def serve(
     pinned_file = paths.pinned_file
     pool.pinned = read_pinned(pinned_file, table)
     serving = ServingState()
-    reporter = StatusReporter(table=table, supervisor=supervisor, pool=pool, serving=serving)
+    reporter = StatusReporter(
+        table=table, writer=writer, supervisor=supervisor, pool=pool, serving=serving
+    )
     live = LiveAccounts(
         table=table, writer=writer, supervisor=supervisor, pool=pool, pinned_file=pinned_file
     )
@@ -156,6 +159,7 @@ async def serve(
                 routing.strategy,
             )
             task_status.started(port)
+            lost: dict[str, str] = {}  # accounts whose refreshed token could not be saved
             try:
                 await _wait_for_stop_signal()
                 logger.info("stop requested: draining for up to %.0fs", server.drain_timeout_s)
@@ -169,10 +173,19 @@ async def serve(
                     )
                 listener_scope.cancel()
                 await supervisor.shutdown(grace_s=1.0)
+                lost = await writer.flush_at_shutdown()
+                for line in lost.values():
+                    logger.error("%s", line)
             finally:
                 with suppress(FileNotFoundError):
                     paths.server_state_file.unlink()
                 nursery.cancel_scope.cancel()
+    if lost:
+        names = ", ".join(lost)
+        raise CredentialsError(
+            f"stopped, but the refreshed token of {names} could not be saved to "
+            f"{store.path}: once it is writable, run `shunt login NAME` for {names}"
+        )
 
 
 async def _wait_for_stop_signal() -> None:

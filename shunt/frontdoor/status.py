@@ -40,7 +40,10 @@ def render_account(
     *,
     allow_overage: bool,
     worker: Mapping[str, object],
+    unsaved: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
+    """One account of /status. `unsaved` (reason, since, fix) flags a refreshed credential that
+    is in use but not on disk: beside the status, since routing is unaffected."""
     limits = snapshot.limits
     counters = snapshot.counters
     return {
@@ -74,6 +77,8 @@ def render_account(
         "errors": counters.errors,
         "in_flight": counters.in_flight,
         "worker": dict(worker),
+        "credential_saved": unsaved is None,
+        "credential_not_saved": dict(unsaved) if unsaved is not None else None,
     }
 
 

@@ -20,6 +20,7 @@ import math
 import os
 import re
 import stat
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -58,8 +59,10 @@ class CredentialStore:
     `trio.to_thread.run_sync`.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, write: Callable[[Path, bytes], None] | None = None) -> None:
         self.path = path
+        # The storage edge: how the new document reaches the disk (tests inject a failing one).
+        self._write_file = write or _write_private_file
         self._warned_mode = False  # warn about a loose mode once, not on every read
 
     def __repr__(self) -> str:
@@ -81,30 +84,48 @@ class CredentialStore:
 
     def put(self, name: str, credential: Credential, **extra: str) -> None:
         """Store `name`'s tokens (and `extra` fields such as email) keeping everything else."""
-        if not NAME_PATTERN.fullmatch(name):
-            raise CredentialsError(f"{self.path}: account name {name!r} is not valid: {NAME_RULE}")
-        clash = sorted(set(extra) & set(TOKEN_KEYS))
-        if clash:
-            raise ValueError(f"put(): pass {clash} through the Credential, not as extra fields")
-        with exclusive_lock(self.path):
-            document = self._read_for_update()
-            accounts: dict[str, Any] = document.setdefault("accounts", {})
-            entry: dict[str, Any] = dict(accounts.get(name, {}))
-            entry.update(extra)
-            entry["access_token"] = credential.access_token
-            entry["refresh_token"] = credential.refresh_token
-            entry["expires_at"] = credential.expires_at_ms
-            accounts[name] = entry
-            self._write(document)
+        self.save({name: credential}, extra={name: extra})
 
     def remove(self, name: str) -> None:
         """Forget `name`'s tokens; a name that is not there is no error (nothing to do)."""
+        self.save({}, remove=(name,))
+
+    def save(
+        self,
+        pairs: Mapping[str, Credential],
+        *,
+        extra: Mapping[str, Mapping[str, str]] | None = None,
+        remove: Collection[str] = (),
+    ) -> None:
+        """One locked read-modify-write: store every pair (keeping the rest of each entry, adding
+        its `extra` fields) and drop the `remove`d accounts; nothing else in the file changes.
+        Nothing is written when nothing would change."""
+        extra = extra or {}
+        for name in [*pairs, *extra]:
+            if not NAME_PATTERN.fullmatch(name):
+                raise CredentialsError(
+                    f"{self.path}: account name {name!r} is not valid: {NAME_RULE}"
+                )
+        for fields in extra.values():
+            clash = sorted(set(fields) & set(TOKEN_KEYS))
+            if clash:
+                raise ValueError(f"pass {clash} through the Credential, not as extra fields")
         with exclusive_lock(self.path):
             document = self._read_for_update()
-            accounts: dict[str, Any] = document.get("accounts", {})
-            if name in accounts:
+            accounts: dict[str, Any] = document.setdefault("accounts", {})
+            gone = [name for name in remove if name in accounts]
+            if not pairs and not gone:
+                return
+            for name in gone:
                 del accounts[name]
-                self._write(document)
+            for name, credential in pairs.items():
+                entry: dict[str, Any] = dict(accounts.get(name, {}))
+                entry.update(extra.get(name, {}))
+                entry["access_token"] = credential.access_token
+                entry["refresh_token"] = credential.refresh_token
+                entry["expires_at"] = credential.expires_at_ms
+                accounts[name] = entry
+            self._write(document)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -192,9 +213,13 @@ class CredentialStore:
     def _write(self, document: dict[str, Any]) -> None:
         data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         try:
-            write_atomically(self.path, data, mode=FILE_MODE)
+            self._write_file(self.path, data)
         except OSError as exc:
             raise CredentialsError(f"{self.path}: cannot write: {exc.strerror}") from None
+
+
+def _write_private_file(path: Path, data: bytes) -> None:
+    write_atomically(path, data, mode=FILE_MODE)
 
 
 def _epoch_ms(value: object) -> int | None:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
+from tests.e2e.test_operations_e2e import shunt
 
 MODEL = "claude-sonnet-4-6"
 BODY = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
@@ -104,3 +105,69 @@ def test_a_stored_token_that_cannot_be_sent_asks_for_a_login(shunt_home, tmp_pat
             proxy.close()
     finally:
         sim.close()
+
+
+def _break_the_file(home: Path) -> Path:
+    """credentials.json becomes a directory: every write of it fails, as on a full disk."""
+    aside = home / "credentials.json.aside"
+    (home / "credentials.json").rename(aside)
+    (home / "credentials.json").mkdir()
+    return aside
+
+
+def _mend_the_file(home: Path, aside: Path) -> None:
+    (home / "credentials.json").rmdir()
+    aside.rename(home / "credentials.json")
+
+
+def test_a_rotated_pair_that_cannot_be_saved_is_flagged_retried_and_saved(shunt_home, solo):
+    before = refresh_token(shunt_home)
+    proxy = Proxy(shunt_home)
+    try:
+        aside = _break_the_file(shunt_home)
+        solo.fault("solo", "401", count=1)
+        response = proxy.client.post("/v1/messages", json=BODY)
+        assert response.status_code == 200, "the new pair serves the request"
+        account = proxy.account("solo")
+        assert account["status"] == "ready", "routing is unchanged: the pair in memory is valid"
+        assert account["credential_saved"] is False
+        flag = account["credential_not_saved"]
+        assert "credentials.json" in flag["reason"]
+        assert "shunt login solo" in flag["fix"]
+        status = shunt(shunt_home, "status")
+        assert "credential not saved" in status.stdout, status.stdout
+        ps_out = shunt(shunt_home, "ps")
+        assert "credential not saved: solo" in ps_out.stdout, ps_out.stdout
+        for text in (status.stdout, ps_out.stdout, proxy.client.get("/status").text):
+            assert before not in text
+
+        _mend_the_file(shunt_home, aside)
+        wait_until(
+            lambda: refresh_token(shunt_home) != before, timeout=60, what="the retry saved it"
+        )
+        wait_until(
+            lambda: proxy.account("solo")["credential_saved"], timeout=10, what="the flag cleared"
+        )
+        # The saved pair is the live one: the next refresh needs it.
+        solo.fault("solo", "401", count=1)
+        assert proxy.client.post("/v1/messages", json=BODY).status_code == 200
+        assert proxy.account("solo")["status"] == "ready"
+    finally:
+        proxy.close()
+
+
+def test_stopping_with_a_pair_still_unsaved_says_it_is_lost_and_what_to_do(shunt_home, solo):
+    proxy = Proxy(shunt_home)
+    try:
+        aside = _break_the_file(shunt_home)
+        solo.fault("solo", "401", count=1)
+        assert proxy.client.post("/v1/messages", json=BODY).status_code == 200
+        assert proxy.account("solo")["credential_saved"] is False
+    finally:
+        proxy.close()
+    assert proxy.process.returncode == 1, "an honest exit status: something was lost"
+    output = proxy.log_path.read_text()  # the server's output, once it has exited
+    assert "account solo: its refreshed token could not be saved" in output
+    assert "the refreshed token of solo could not be saved" in output  # the exit's own line
+    assert "run `shunt login NAME` for solo" in output
+    _mend_the_file(shunt_home, aside)

@@ -57,7 +57,7 @@ def ps_row(process: Mapping[str, Any], *, now: float) -> list[str]:
         clean(process.get("role") or MISSING),
         _integer(process.get("pid")),
         truncate(accounts, MAX_ACCOUNTS_CELLS) or MISSING,
-        clean(process.get("state") or MISSING),
+        clean(process.get("state") or MISSING) + _unsaved_flag(process),
         MISSING if started_at is None else format_duration(now - started_at),
         MISSING if rss is None else format_bytes(rss),
         MISSING if cpu is None else f"{cpu:.1f}",
@@ -67,6 +67,12 @@ def ps_row(process: Mapping[str, Any], *, now: float) -> list[str]:
         _integer(process.get("restarts")),
         MISSING if last_report is None else format_ago(now - last_report),
     ]
+
+
+def _unsaved_flag(process: Mapping[str, Any]) -> str:
+    """A worker whose refreshed credential is in use but not on disk says so beside its state."""
+    names = process.get("credential_not_saved") or []
+    return f" (credential not saved: {','.join(clean(n) for n in names)})" if names else ""
 
 
 def _number(value: object) -> float | None:

@@ -8,6 +8,7 @@ width first, and colors are applied last, so `color=True` never changes what the
 from __future__ import annotations
 
 import shlex
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -58,6 +59,7 @@ MAX_BAR_CELLS: Final = 24
 MIN_EMAIL_CELLS: Final = 8  # below this an email is dropped rather than cut to a stub
 MAX_PLAN_CELLS: Final = 16
 PINNED_TAG: Final = " [pinned]"
+UNSAVED_FLAG: Final = ", credential not saved"
 
 NO_ACCOUNTS_HINT: Final = (
     "No accounts yet. Add one with:",
@@ -133,6 +135,7 @@ def _account_block(
             lines.append(_window_line(label, window, now=now, bar_cells=bar_cells))
     lines += _overage_lines(account, now=now, cells=cells)
     lines += _remedy_lines(account)
+    lines += _unsaved_lines(account, cells=cells)
     return lines
 
 
@@ -207,6 +210,8 @@ def _status_phrase(account: Mapping[str, Any], now: float) -> str:
         return f"{phrase} ({', '.join(details)})" if details else phrase
     if reason and status in ("cooling", "reauth_required", "disabled"):
         phrase += f" ({reason})"
+    if account.get("credential_not_saved"):
+        phrase += UNSAVED_FLAG
     return clean(phrase)
 
 
@@ -322,6 +327,28 @@ def _remedy_lines(account: Mapping[str, Any]) -> list[list[Segment]]:
     if status == "disabled":
         return [[(f"{INDENT}run: ", None), (f"shunt enable {name}", BOLD)]]
     return []
+
+
+def _unsaved_lines(account: Mapping[str, Any], *, cells: int) -> list[list[Segment]]:
+    """Why a refreshed credential is not on disk and what to do, wrapped (never cut)."""
+    unsaved = account.get("credential_not_saved")
+    if not isinstance(unsaved, Mapping):
+        return []
+    deeper = INDENT * 2
+    room = max(cells - len(deeper), 20)
+
+    def wrapped(text: object) -> list[list[Segment]]:
+        parts = textwrap.wrap(
+            clean(text or "?"), room, break_long_words=False, break_on_hyphens=False
+        )
+        return [[(deeper + part, None)] for part in parts]
+
+    return [
+        [(f"{INDENT}credential not saved:", RED)],
+        *wrapped(unsaved.get("reason")),
+        [(f"{INDENT}fix:", None)],
+        *wrapped(unsaved.get("fix")),
+    ]
 
 
 # -- small helpers ------------------------------------------------------------------------------

@@ -196,3 +196,11 @@ def test_every_cell_sits_under_its_header(rows):
             assert cell == "-" or cell.strip() == cell
     assert len(lines) == len(rows) + 1
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_a_worker_with_a_credential_not_saved_says_so_beside_its_state():
+    worker = dict(EXAMPLE["processes"][1], credential_not_saved=["alice"])
+    assert ps_row(worker, now=NOW)[PS_COLUMNS.index("STATE")] == (
+        "running (credential not saved: alice)"
+    )
+    assert ps_row(EXAMPLE["processes"][1], now=NOW)[PS_COLUMNS.index("STATE")] == "running"

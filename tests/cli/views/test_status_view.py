@@ -416,3 +416,32 @@ def test_name_stays_recognizable_at_80(name, pin):
 def test_starting_account_is_shown_as_starting():
     text = render_status(status(account(status="starting")))
     assert "starting" in text
+
+
+UNSAVED = {
+    "reason": "/home/u/.config/shunt/credentials.json: cannot write: No space left on device",
+    "since": NOW - 60,
+    "fix": "make credentials.json writable again (free disk space, fix the file or its "
+    "directory): shunt keeps retrying and saves it as soon as it can; stopping shunt before "
+    "then loses it, and the account then needs `shunt login alice`",
+}
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_credential_not_saved_is_flagged_beside_the_status_with_reason_and_fix(width):
+    text = render_status(
+        status(account(credential_saved=False, credential_not_saved=UNSAVED)), width=width
+    )
+    title = next(line for line in text.splitlines() if line.startswith("alice"))
+    assert "ready, credential not saved" in title
+    flat = " ".join(text.split())
+    assert "credential not saved: /home/u/.config/shunt/credentials.json: cannot write" in flat
+    assert "No space left on device" in flat  # wrapped, never cut
+    assert "fix: make credentials.json writable again" in flat
+    assert "shunt login alice" in flat
+    assert all(cell_width(line) <= width for line in text.splitlines())
+
+
+def test_a_saved_credential_shows_no_flag():
+    text = render_status(status(account(credential_saved=True, credential_not_saved=None)))
+    assert "credential not saved" not in text
