@@ -24,12 +24,14 @@ from shunt.cli.account_changes import (
     refused,
     save_credential,
     tell_server,
+    unchanged_files,
 )
 from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
 from shunt.cli.oauth import obtain_login
-from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
+from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config, load_config
 from shunt.config import edit as config_edit
-from shunt.errors import ConfigError
+from shunt.errors import ConfigError, ShuntError
+from shunt.storage.paths import Paths
 
 
 @click.command()
@@ -164,18 +166,39 @@ def remove(name: str, config_path: Path | None) -> None:
     change = BothFiles(
         unchanged=f"Nothing was changed: {config_file} still has account {name!r}, "
         f"and {paths.credentials_file} still has its tokens.",
-        left_behind=f"it no longer has account {name!r}, whose tokens are still in "
-        f"{paths.credentials_file} under accounts.{name}.",
+        left_behind=f"it no longer has account {name!r}; once {paths.credentials_file} is "
+        f"fixed, `shunt remove {name}` deletes the tokens left there.",
     )
     if config.account(name) is None:
-        known = ", ".join(a.name for a in config.accounts) or "none"
-        raise ConfigError(f"{config_file}: no account named {name!r} (accounts: {known})")
+        _remove_leftover_tokens(paths, config_file, config, name)
+        return
     with refused(change.unchanged):
         read_credentials(paths)
         edit = config_edit.remove_account(config_file, name)
     with config_taken_back_on_failure(paths, edit, change):
         forget_credential(paths, name)
     click.echo(f"Removed account {name}. {tell_server(paths)}")
+
+
+def _remove_leftover_tokens(paths: Paths, config_file: Path, config: Config, name: str) -> None:
+    """`remove` of a name config.toml does not have: delete tokens that a remove which did not
+    finish left in credentials.json, unless the default config.toml (which shares the file
+    with any --config one) still has the account, or might."""
+    default = paths.config_file
+    try:
+        stored = read_credentials(paths)
+        elsewhere = default != config_file and load_config(default).account(name) is not None
+    except ShuntError:  # a broken file: say what matters more, that there is no such account
+        stored, elsewhere = {}, True
+    if name not in stored or elsewhere:
+        known = ", ".join(a.name for a in config.accounts) or "none"
+        raise ConfigError(f"{config_file}: no account named {name!r} (accounts: {known})")
+    with refused(unchanged_files(paths, config_file)):
+        forget_credential(paths, name)
+    click.echo(
+        f"{config_file} has no account {name!r}, so only its tokens were left: "
+        f"deleted them from {paths.credentials_file}."
+    )
 
 
 def _set_enabled(name: str, enabled: bool, config_path: Path | None) -> None:

@@ -172,6 +172,36 @@ def test_remove_puts_config_back_when_credentials_json_cannot_be_written(both, t
     assert list(stored()) == ["home"]
 
 
+def test_remove_deletes_the_tokens_an_unfinished_remove_left_behind(both):
+    config_file().write_text('[[accounts]]\nname = "home"\n')  # work's entry is already gone
+    code, output = run("remove", "work")
+    assert code == 0, output
+    assert (
+        f"{config_file()} has no account 'work', so only its tokens were left: deleted them "
+        f"from {credentials_file()}." in output
+    )
+    assert list(stored()) == ["home"]
+    code, output = run("remove", "work")  # nothing left of it now
+    assert code == 1
+    assert "no account named 'work' (accounts: home)" in output
+
+
+def test_remove_of_an_unknown_name_says_so_even_when_credentials_json_is_broken(both):
+    credentials_file().write_text(BROKEN_CREDENTIALS[0][0])
+    code, output = run("remove", "wrok")
+    assert code == 1
+    assert output == f"Error: {config_file()}: no account named 'wrok' (accounts: work, home)"
+
+
+def test_remove_keeps_tokens_the_default_config_still_uses(both, tmp_path):
+    other = tmp_path / "other.toml"
+    other.write_text('[[accounts]]\nname = "home"\n')
+    code, output = run("remove", "work", "--config", str(other))
+    assert code == 1
+    assert f"{other}: no account named 'work' (accounts: home)" in output
+    assert snapshot() == both
+
+
 # --- shunt add --------------------------------------------------------------------------------
 
 
