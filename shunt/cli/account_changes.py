@@ -4,14 +4,91 @@ the disk and the running server.
 While a server runs it is the only writer of credentials.json, so credentials go to it over the
 control socket; with no server running the CLI writes the file itself. After config.toml was
 edited, a running server is asked to apply it.
+
+A command that changes both files applies both changes or neither: it reads both first (a
+broken one refuses the command before anything changed, and before a login code is spent), then
+edits config.toml, then changes credentials.json; if that fails, config.toml is put back as it
+was. Only then is the running server asked to apply config.toml, so it never stops (or starts)
+a worker for a change that did not happen. config.toml goes first because taking it back is
+exact (its old text), and a server sees it only when told; a credential it was handed is in use
+at once. Each refusal says what was not changed.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
 from shunt.cli.control_client import NotRunning, call
+from shunt.config import Config, load_config
+from shunt.config import edit as config_edit
+from shunt.errors import ConfigError, ShuntError
 from shunt.model.credential import Credential
 from shunt.storage.credentials import CredentialStore
-from shunt.storage.paths import Paths
+from shunt.storage.paths import Paths, resolve_paths
+
+
+@attrs.frozen
+class BothFiles:
+    """One command's change of config.toml and credentials.json, in words for when it fails."""
+
+    unchanged: str  # "Nothing was changed: …", said after any refusal
+    left_behind: str  # config.toml stays edited (it changed again meanwhile): its state, the fix
+
+
+def unchanged_files(paths: Paths, config_file: Path) -> str:
+    """The refusal of a command that could not read what it would change."""
+    return f"Nothing was changed: {config_file} and {paths.credentials_file} are as they were."
+
+
+def load_for_change(config_path: Path | None) -> tuple[Paths, Path, Config]:
+    """The paths, the config.toml to edit and what it holds; a bad file refuses here."""
+    paths = resolve_paths()
+    config_file = config_path or paths.config_file
+    with refused(unchanged_files(paths, config_file)):
+        return paths, config_file, load_config(config_file)
+
+
+@contextlib.contextmanager
+def refused(unchanged: str) -> Iterator[None]:
+    """Around the checks and the config.toml edit, while neither file has changed yet."""
+    try:
+        yield
+    except ShuntError as exc:
+        raise ShuntError(f"{_sentence(exc)}. {unchanged}") from None
+
+
+def read_credentials(paths: Paths) -> dict[str, Credential]:
+    """credentials.json, read and checked before anything changes (CredentialsError if bad)."""
+    return CredentialStore(paths.credentials_file).load()
+
+
+@contextlib.contextmanager
+def config_taken_back_on_failure(
+    paths: Paths, edit: config_edit.Edit | None, change: BothFiles
+) -> Iterator[None]:
+    """Around the credentials.json half, once config.toml was edited: if the credentials
+    cannot be changed, config.toml is put back as it was, so neither file changed."""
+    try:
+        yield
+    except (ShuntError, OSError) as exc:
+        reason = _sentence(exc)
+        if edit is not None:
+            try:
+                config_edit.take_back(edit)
+            except ConfigError as undo:
+                raise ShuntError(
+                    f"{reason}. {paths.credentials_file} was not changed, but {_sentence(undo)}: "
+                    f"{change.left_behind}"
+                ) from None
+        raise ShuntError(f"{reason}. {change.unchanged}") from None
+
+
+def _sentence(exc: Exception) -> str:
+    return str(exc).rstrip(". ")
 
 
 def tell_server(paths: Paths) -> str:

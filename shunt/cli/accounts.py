@@ -1,5 +1,6 @@
 """`shunt add / login / remove / enable / disable`: edit config.toml and credentials.json, then
-tell the running server (see account_changes.py for how a change reaches it).
+tell the running server (see account_changes.py for how a change reaches it, and how a command
+that changes both files changes both or neither).
 
 config.toml edits keep the user's comments and are checked before anything is written.
 """
@@ -14,16 +15,23 @@ import click
 from shunt.accounts.claude.profile import plan_from_tier
 from shunt.accounts.credential_input import parse_credential_input
 from shunt.cli.account_changes import (
+    BothFiles,
     account_labels,
+    config_taken_back_on_failure,
     forget_credential,
+    load_for_change,
+    read_credentials,
+    refused,
     save_credential,
     tell_server,
+    unchanged_files,
 )
 from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
 from shunt.cli.oauth import obtain_login
-from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
+from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config, load_config
 from shunt.config import edit as config_edit
-from shunt.errors import ConfigError
+from shunt.errors import ConfigError, ShuntError
+from shunt.storage.paths import Paths
 
 
 @click.command()
@@ -52,8 +60,16 @@ def add(
 
     Prints a login URL (and opens it when a browser can show), then reads the code the page
     shows. A running server starts serving the account at once."""
-    paths, config = load(config_path)
+    paths, config_file, config = load_for_change(config_path)
     _check_new_name(config, name)
+    change = BothFiles(
+        unchanged=f"Nothing was changed: {config_file} has no account {name!r}, "
+        f"and {paths.credentials_file} no tokens for it.",
+        left_behind=f"it has account {name!r} with no login: `shunt login {name}` logs it in, "
+        f"or `shunt remove {name}` drops it.",
+    )
+    with refused(change.unchanged):
+        read_credentials(paths)  # a broken file refuses before a login code is spent
     if credentials_file is None:
         login = obtain_login(config, name=name, open_browser=not no_browser)
         credential = login.credential
@@ -66,9 +82,6 @@ def add(
         credential, extra = parse_credential_input(
             credentials_file.read(), name=name, source=source
         )
-    # The token first: if the config edit then fails, re-running `shunt add` simply replaces
-    # the saved token, whereas the other order would leave an account with no credential.
-    save_credential(paths, name, credential, extra)
     account = AccountConfig(
         name=name,
         plan=plan
@@ -76,7 +89,10 @@ def add(
         or extra.get("subscription_type", ""),
         email=email or extra.get("email", ""),
     )
-    config_edit.add_account(config_path or paths.config_file, account)
+    with refused(change.unchanged):
+        edit = config_edit.add_account(config_file, account)
+    with config_taken_back_on_failure(paths, edit, change):
+        save_credential(paths, name, credential, extra)
     labels = account_labels(account.email, account.plan)
     click.echo(f"Added account {name}{labels}. {tell_server(paths)}")
 
@@ -103,7 +119,7 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
 
     Use it when `shunt status` says reauth_required, or to give an imported account a session
     of its own. A running server uses the new login at once."""
-    paths, config = load(config_path)
+    paths, config_file, config = load_for_change(config_path)
     account = config.account(name)
     if account is None:
         known = ", ".join(a.name for a in config.accounts) or "none"
@@ -111,11 +127,21 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
             f"no account named {name!r} in {config.path} (accounts: {known}); "
             f"add it with `shunt add {name}`"
         )
+    change = BothFiles(
+        unchanged=f"Nothing was changed: {paths.credentials_file} still has {name}'s previous "
+        f"login, and {config_file} its previous labels.",
+        left_behind=f"it shows this login's email and plan for {name!r}, which keeps its "
+        f"previous login: run `shunt login {name}` again once {paths.credentials_file} is fixed.",
+    )
+    with refused(change.unchanged):
+        read_credentials(paths)  # a broken file refuses before a login code is spent
     result = obtain_login(config, name=name, open_browser=not no_browser)
     extra = {k: v for k, v in (("email", result.email), ("plan", result.plan)) if v}
-    live = save_credential(paths, name, result.credential, extra)
     changes: dict[str, str | bool] = {k: v for k, v in extra.items() if v != getattr(account, k)}
-    config_edit.update_account(config_path or paths.config_file, name, **changes)
+    with refused(change.unchanged):
+        edit = config_edit.update_account(config_file, name, **changes)
+    with config_taken_back_on_failure(paths, edit, change):
+        live = save_credential(paths, name, result.credential, extra)
     note = ""
     if account.email and result.email and account.email.casefold() != result.email.casefold():
         note = f" It was {account.email} before: this login is a different Claude account."
@@ -135,12 +161,44 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
 @CONFIG_OPTION
 @friendly_errors
 def remove(name: str, config_path: Path | None) -> None:
-    """Remove an account; its in-flight requests finish first, then its token is deleted."""
-    paths, _ = load(config_path)
-    config_edit.remove_account(config_path or paths.config_file, name)
-    message = tell_server(paths)
-    forget_credential(paths, name)
-    click.echo(f"Removed account {name}. {message}")
+    """Remove an account and its tokens; its in-flight requests still finish."""
+    paths, config_file, config = load_for_change(config_path)
+    change = BothFiles(
+        unchanged=f"Nothing was changed: {config_file} still has account {name!r}, "
+        f"and {paths.credentials_file} still has its tokens.",
+        left_behind=f"it no longer has account {name!r}; once {paths.credentials_file} is "
+        f"fixed, `shunt remove {name}` deletes the tokens left there.",
+    )
+    if config.account(name) is None:
+        _remove_leftover_tokens(paths, config_file, config, name)
+        return
+    with refused(change.unchanged):
+        read_credentials(paths)
+        edit = config_edit.remove_account(config_file, name)
+    with config_taken_back_on_failure(paths, edit, change):
+        forget_credential(paths, name)
+    click.echo(f"Removed account {name}. {tell_server(paths)}")
+
+
+def _remove_leftover_tokens(paths: Paths, config_file: Path, config: Config, name: str) -> None:
+    """`remove` of a name config.toml does not have: delete tokens that a remove which did not
+    finish left in credentials.json, unless the default config.toml (which shares the file
+    with any --config one) still has the account, or might."""
+    default = paths.config_file
+    try:
+        stored = read_credentials(paths)
+        elsewhere = default != config_file and load_config(default).account(name) is not None
+    except ShuntError:  # a broken file: say what matters more, that there is no such account
+        stored, elsewhere = {}, True
+    if name not in stored or elsewhere:
+        known = ", ".join(a.name for a in config.accounts) or "none"
+        raise ConfigError(f"{config_file}: no account named {name!r} (accounts: {known})")
+    with refused(unchanged_files(paths, config_file)):
+        forget_credential(paths, name)
+    click.echo(
+        f"{config_file} has no account {name!r}, so only its tokens were left: "
+        f"deleted them from {paths.credentials_file}."
+    )
 
 
 def _set_enabled(name: str, enabled: bool, config_path: Path | None) -> None:

@@ -1,9 +1,9 @@
 """`shunt import [NAME] [--config-dir DIR]…`: adopt the login Claude Code keeps on disk.
 
-Every dir is read and checked before anything is written, so a bad file anywhere changes
-nothing. Then each login is stored like `shunt add` stores one (through the running server
-when there is one), and a login shunt already has (same refresh token, or same email) updates
-its account instead of adding a duplicate.
+Every dir, config.toml and credentials.json are read and checked before anything is written, so
+a bad file anywhere changes nothing. Then each login is stored like `shunt add` stores one (both
+files or neither, through the running server when there is one), and a login shunt already has
+(same refresh token, or same email) updates its account instead of adding a duplicate.
 """
 
 from __future__ import annotations
@@ -25,12 +25,22 @@ from shunt.accounts.claude.claude_code import (
     plan_import,
     read_login,
 )
-from shunt.cli.account_changes import account_labels, save_credential, tell_server
-from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
+from shunt.cli.account_changes import (
+    BothFiles,
+    account_labels,
+    config_taken_back_on_failure,
+    load_for_change,
+    read_credentials,
+    refused,
+    save_credential,
+    tell_server,
+    unchanged_files,
+)
+from shunt.cli.common import CONFIG_OPTION, friendly_errors
 from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
 from shunt.config import edit as config_edit
 from shunt.errors import ConfigError
-from shunt.storage.credentials import CredentialStore
+from shunt.model.credential import Credential
 from shunt.storage.paths import Paths
 
 WRAP_COLUMNS: Final = 100
@@ -64,7 +74,9 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
         raise click.UsageError("NAME names one account: give at most one --config-dir with it")
     if name is not None and not NAME_PATTERN.fullmatch(name):
         raise ConfigError(f"{name!r} is not a valid account name: use {NAME_RULE}")
-    paths, config = load(config_path)
+    paths, config_file, config = load_for_change(config_path)
+    with refused(unchanged_files(paths, config_file)):
+        existing = _existing(read_credentials(paths), config)
     home = Path.home()
     dirs = _unique([d.expanduser() for d in config_dirs] or [default_config_dir(os.environ, home)])
     default_dir = _resolved(home / DEFAULT_DIR_NAME)
@@ -78,13 +90,14 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
         )
         for d in dirs
     ]
-    steps = plan_import(logins, _existing(paths, config), name=name)
-    config_file = config_path or paths.config_file
+    steps = plan_import(logins, existing, name=name)
     edited = False
-    for step in steps:
-        edited |= _apply(paths, config, config_file, step)
-    if edited:
-        click.echo(tell_server(paths))
+    try:
+        for step in steps:
+            edited |= _apply(paths, config, config_file, step)
+    finally:  # the logins stored before a failure are applied all the same
+        if edited:
+            click.echo(tell_server(paths))
     one = len(steps) == 1
     warning = RACE_WARNING.format(
         this="this" if one else "each", names=steps[0].name if one else "NAME"
@@ -106,11 +119,14 @@ def _apply(paths: Paths, config: Config, config_file: Path, step: ImportStep) ->
     extra = {k: v for k, v in login.extra.items() if v}
     if login.email:
         extra["email"] = login.email
-    live = save_credential(paths, step.name, login.credential, extra)
+    change = _change(paths, config_file, step)
     if not step.update:
-        config_edit.add_account(
-            config_file, AccountConfig(name=step.name, plan=login.plan, email=login.email)
-        )
+        with refused(change.unchanged):
+            edit = config_edit.add_account(
+                config_file, AccountConfig(name=step.name, plan=login.plan, email=login.email)
+            )
+        with config_taken_back_on_failure(paths, edit, change):
+            save_credential(paths, step.name, login.credential, extra)
         click.echo(f"Imported {step.name}{labels} from {source}.")
         return True
     account = config.account(step.name)
@@ -119,7 +135,10 @@ def _apply(paths: Paths, config: Config, config_file: Path, step: ImportStep) ->
         for key, value in (("email", login.email), ("plan", login.plan)):
             if value and value != getattr(account, key):
                 changes[key] = value
-    config_edit.update_account(config_file, step.name, **changes)
+    with refused(change.unchanged):
+        update = config_edit.update_account(config_file, step.name, **changes)
+    with config_taken_back_on_failure(paths, update, change):
+        live = save_credential(paths, step.name, login.credential, extra)
     where = "the running server uses it now" if live else "it applies when shunt starts"
     if step.matched_by == "name":
         why = "the account had no login yet"
@@ -133,10 +152,26 @@ def _apply(paths: Paths, config: Config, config_file: Path, step: ImportStep) ->
     return bool(changes)
 
 
-def _existing(paths: Paths, config: Config) -> list[Existing]:
-    """The Claude accounts shunt has, with what identifies their logins. A broken
-    credentials.json stops the import here, before anything is written."""
-    credentials = CredentialStore(paths.credentials_file).load()
+def _change(paths: Paths, config_file: Path, step: ImportStep) -> BothFiles:
+    """What storing this login changes, in words for when it cannot."""
+    name, credentials_file = step.name, paths.credentials_file
+    if not step.update:
+        return BothFiles(
+            unchanged=f"Nothing was changed for {name}: {config_file} has no account "
+            f"{name!r}, and {credentials_file} no tokens for it.",
+            left_behind=f"it has account {name!r} with no login: `shunt import` again once "
+            f"{credentials_file} is fixed, or `shunt remove {name}`.",
+        )
+    return BothFiles(
+        unchanged=f"Nothing was changed for {name}: {credentials_file} still has its previous "
+        f"login, and {config_file} its previous labels.",
+        left_behind=f"it shows this login's email and plan for {name!r}, which keeps its "
+        f"previous login: `shunt import` again once {credentials_file} is fixed.",
+    )
+
+
+def _existing(credentials: dict[str, Credential], config: Config) -> list[Existing]:
+    """The Claude accounts shunt has, with what identifies their logins."""
     existing = []
     for account in config.accounts:
         stored = credentials.get(account.name)

@@ -3,16 +3,19 @@
 Every edit is one locked read-modify-write cycle: read, check the file as it is (an invalid file
 is never edited: its error is raised instead), apply the change, check the result with
 parse_config, and only then replace the file atomically. A refused edit leaves the file
-byte-for-byte unchanged. A new file is created 0600 (it may come to hold ``remote_key``); an
-existing file keeps its mode, and a symlinked one keeps its link.
+byte-for-byte unchanged. Each edit returns an `Edit` that `take_back` undoes, for a command
+whose other half (credentials.json) then fails. A new file is created 0600 (it may come to hold
+``remote_key``); an existing file keeps its mode, and a symlinked one keeps its link.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+import attrs
 import tomlkit
 from tomlkit.items import AoT, Array, InlineTable, Table
 
@@ -42,7 +45,16 @@ _TableT = TypeVar("_TableT", Table, InlineTable)
 _Change = Callable[[tomlkit.TOMLDocument, Config], None]
 
 
-def add_account(path: Path, account: AccountConfig) -> None:
+@attrs.frozen
+class Edit:
+    """One edit as written: what `take_back` needs to undo it."""
+
+    path: Path
+    before: str | None  # the text it replaced; None when the edit created the file
+    after: str
+
+
+def add_account(path: Path, account: AccountConfig) -> Edit:
     """Append an [[accounts]] entry; creates the file (with a header comment) if missing."""
 
     def change(doc: tomlkit.TOMLDocument, config: Config) -> None:
@@ -67,10 +79,10 @@ def add_account(path: Path, account: AccountConfig) -> None:
             new.append(table)
             doc.append("accounts", new)
 
-    _edit(path, change, create=True)
+    return _edit(path, change, create=True)
 
 
-def remove_account(path: Path, name: str) -> None:
+def remove_account(path: Path, name: str) -> Edit:
     """Delete the account's [[accounts]] entry (and the comments inside it, nothing else)."""
 
     def change(doc: tomlkit.TOMLDocument, config: Config) -> None:
@@ -79,15 +91,16 @@ def remove_account(path: Path, name: str) -> None:
         if len(entries) == 0:
             del doc["accounts"]  # rather than leave `accounts = []` behind
 
-    _edit(path, change)
+    return _edit(path, change)
 
 
 def set_account_enabled(path: Path, name: str, enabled: bool) -> None:
     update_account(path, name, enabled=enabled)
 
 
-def update_account(path: Path, name: str, **fields: str | bool) -> None:
-    """Set fields (plan, email, enabled) of an existing account, in place."""
+def update_account(path: Path, name: str, **fields: str | bool) -> Edit | None:
+    """Set fields (plan, email, enabled) of an existing account, in place; None (and nothing
+    written) when there are no fields to set."""
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise TypeError(f"update_account: cannot set {unknown}; editable: {EDITABLE_FIELDS}")
@@ -98,8 +111,20 @@ def update_account(path: Path, name: str, **fields: str | bool) -> None:
         for key, value in fields.items():
             entry[key] = value
 
-    if fields:
-        _edit(path, change)
+    return _edit(path, change) if fields else None
+
+
+def take_back(edit: Edit) -> None:
+    """Put the file back byte-for-byte as it was before `edit`. When it has changed since (an
+    edit by hand or by another command), ConfigError, and the file is left alone: another
+    writer's change is never overwritten."""
+    with exclusive_lock(edit.path):
+        if read_config_text(edit.path) != edit.after:
+            raise ConfigError(f"{edit.path} was edited again meanwhile, so it was left as it is")
+        if edit.before is None:
+            Path(os.path.realpath(edit.path)).unlink(missing_ok=True)
+        else:
+            _write(edit.path, edit.before)
 
 
 def write_default_config(
@@ -173,19 +198,19 @@ stream_failed = {_toml(_duration(c.stream_failed_s))}  # a stream cut midway
 # --- the edit cycle ---------------------------------------------------------------------------
 
 
-def _edit(path: Path, change: _Change, *, create: bool = False) -> None:
+def _edit(path: Path, change: _Change, *, create: bool = False) -> Edit:
     with exclusive_lock(path):
-        text = read_config_text(path)
-        if text is None:
-            if not create:
-                raise ConfigError(f"{path}: no config file, so no accounts to change")
-            text = HEADER
+        before = read_config_text(path)
+        if before is None and not create:
+            raise ConfigError(f"{path}: no config file, so no accounts to change")
+        text = HEADER if before is None else before
         config = parse_config(text, source=str(path))  # never edit a file that is already bad
         doc = tomlkit.parse(text)
         change(doc, config)
         new_text = tomlkit.dumps(doc).rstrip("\n") + "\n"
         _check(path, new_text)
         _write(path, new_text)
+    return Edit(path, before, new_text)
 
 
 def _check(path: Path, text: str) -> None:

@@ -14,6 +14,7 @@ from shunt.config.edit import (
     default_config_text,
     remove_account,
     set_account_enabled,
+    take_back,
     update_account,
     write_default_config,
 )
@@ -280,6 +281,48 @@ def test_editing_without_a_file(tmp_path):
     with pytest.raises(ConfigError, match="no config file"):
         remove_account(path, "x")
     assert not path.exists()
+
+
+# --- taking an edit back ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda path: remove_account(path, "work"),
+        lambda path: add_account(path, AccountConfig("new", email="n@example.com")),
+        lambda path: update_account(path, "home", plan="max", enabled=False),
+    ],
+)
+def test_take_back_restores_the_file_byte_for_byte(config_file, edit):
+    config_file.chmod(0o640)
+    before = config_file.read_bytes()
+    done = edit(config_file)
+    assert config_file.read_bytes() != before
+    take_back(done)
+    assert config_file.read_bytes() == before
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o640
+    assert no_temp_files(config_file.parent)
+
+
+def test_take_back_of_the_edit_that_created_the_file_removes_it(tmp_path):
+    path = tmp_path / "config.toml"
+    take_back(add_account(path, AccountConfig("first")))
+    assert not path.exists()
+
+
+def test_take_back_leaves_a_file_edited_since_alone(config_file):
+    done = remove_account(config_file, "work")
+    set_account_enabled(config_file, "home", False)  # another command, in between
+    after = config_file.read_bytes()
+    with pytest.raises(ConfigError) as caught:
+        take_back(done)
+    assert str(caught.value) == f"{config_file} was edited again meanwhile, so it was left as it is"
+    assert config_file.read_bytes() == after
+
+
+def test_update_with_no_fields_has_nothing_to_take_back(config_file):
+    assert update_account(config_file, "work") is None
 
 
 # --- file creation, modes, links --------------------------------------------------------------
