@@ -94,8 +94,14 @@ class CredentialWriter:
         name = message.account
         async with self._lock:
             current = self.table.credentials.get(name)
+            if current is None:
+                # `shunt remove` deleted the tokens while the worker drained: saving this late
+                # refresh would bring a removed account's tokens back.
+                logger.info("account %s: a late token refresh was not saved: removed", name)
+                link.send(TokensPersisted(name, ok=False, error="the account was removed"))
+                return
             replaced = message.replaces_refresh_token
-            if replaced and current is not None and current.refresh_token != replaced:
+            if replaced and current.refresh_token != replaced:
                 logger.info(
                     "account %s: a late token refresh was not saved: a newer login replaced it",
                     name,

@@ -177,3 +177,14 @@ async def test_shutdown_saves_a_pair_still_queued(tmp_path):
     assert await writer.flush_at_shutdown() == {}
     assert link.sent == [TokensPersisted("alpha", ok=True)]
     assert _on_disk(tmp_path, "alpha") == FRESH.refresh_token
+
+
+async def test_a_late_refresh_of_a_removed_account_does_not_bring_its_tokens_back(tmp_path):
+    writer, _store, table, _disk = _setup(tmp_path)
+    await writer.forget("alpha")  # `shunt remove alpha` while its worker drains
+    link = RecordingLink()
+    await writer.persist_refreshed(link, TokensRefreshed("alpha", FRESH, OLD.refresh_token))
+    assert _on_disk(tmp_path, "alpha") is None
+    assert "alpha" not in table.credentials
+    (reply,) = link.sent
+    assert not reply.ok
