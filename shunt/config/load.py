@@ -175,6 +175,9 @@ def _server(r: _Reader) -> ServerConfig:
         header_timeout_s=r.duration("header_timeout", d.header_timeout_s, positive=True),
         body_timeout_s=r.duration("body_timeout", d.body_timeout_s, positive=True),
         max_header_bytes=r.integer("max_header_bytes", d.max_header_bytes, 1 * KIB, None),
+        upstream_head_timeout_s=r.duration(
+            "upstream_head_timeout", d.upstream_head_timeout_s, positive=True
+        ),
     )
 
 

@@ -45,6 +45,7 @@ def worker_settings(config: Config) -> Configure:
         token_url=config.oauth.token_url,
         oauth_client_id=config.oauth.client_id,
         durations=config.cooldowns,
+        head_timeout_s=config.server.upstream_head_timeout_s,
         usage_url=config.oauth.usage_url,
     )
 
