@@ -9,6 +9,7 @@ a client that goes away cancels its upstream request).
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import Final
 
 import trio
@@ -19,6 +20,7 @@ from shunt.http.exchange import (
     Refusal,
     Request,
     Response,
+    SendRaw,
     ServerLimits,
 )
 from shunt.http.request_reader import ParsedRequest, ProtocolError, RequestHead, RequestReader
@@ -255,6 +257,10 @@ class Connection:
                 response = await self.handler(request)
             except AbortConnection:
                 response = None
+            except SendRaw as raw:
+                response = None  # the connection closes after the handler's own bytes
+                with suppress(ClientGone, trio.TooSlowError):
+                    await raw.write(self.writer.send)
             except Exception:
                 logger.exception("handler failed for %s %s", request.method, request.path)
                 response = self.refusal(500, "internal error in shunt")

@@ -93,6 +93,19 @@ class AbortConnection(Exception):
     (the simulator's `drop` fault; a server that wants to refuse silently)."""
 
 
+RawWrite = Callable[[Callable[[bytes], Awaitable[None]]], Awaitable[None]]
+
+
+class SendRaw(Exception):
+    """Raised by a handler to write bytes of its own instead of a response, unframed, then close
+    the connection: `write` is called with a send function (the simulator's `slow_head` fault,
+    an upstream that breaks HTTP on purpose)."""
+
+    def __init__(self, write: RawWrite) -> None:
+        super().__init__("raw bytes instead of a response")
+        self.write = write
+
+
 class StreamAborted(Exception):
     """Raised by a response stream that cannot finish honestly (its source broke midway).
 
