@@ -38,6 +38,7 @@ class ServerConfig:
     header_timeout_s: float = 30 * SECONDS
     body_timeout_s: float = 300 * SECONDS
     max_header_bytes: int = 64 * KIB
+    max_header_count: int = 256  # as the worker's upstream client allows
     # Request written to answer head read; a non-streamed answer's head comes once it is all
     # generated, and Anthropic's SDKs give such a request 10 minutes.
     upstream_head_timeout_s: float = 10 * MINUTES

@@ -50,6 +50,18 @@ def worker_settings(config: Config) -> Configure:
     )
 
 
+def listener_limits(config: Config) -> ServerLimits:
+    server = config.server
+    return ServerLimits(
+        max_body_bytes=server.max_body_bytes,
+        max_header_bytes=server.max_header_bytes,
+        max_header_count=server.max_header_count,
+        header_timeout_s=server.header_timeout_s,
+        body_timeout_s=server.body_timeout_s,
+        write_timeout_s=server.write_timeout_s,
+    )
+
+
 async def serve(
     config: Config,
     paths: Paths,
@@ -118,13 +130,7 @@ async def serve(
                     "starting without utilization data for %s (counted as 0 %% until they answer)",
                     ", ".join(missing),
                 )
-            limits = ServerLimits(
-                max_body_bytes=server.max_body_bytes,
-                max_header_bytes=server.max_header_bytes,
-                header_timeout_s=server.header_timeout_s,
-                body_timeout_s=server.body_timeout_s,
-                write_timeout_s=server.write_timeout_s,
-            )
+            limits = listener_limits(config)
             listener_scope = trio.CancelScope()
 
             async def run_listener(task_status: trio.TaskStatus[int]) -> None:

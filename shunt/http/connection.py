@@ -45,7 +45,9 @@ class Connection:
         self.limits = limits
         self.refusal = refusal
         self.reader = RequestReader(
-            max_header_bytes=limits.max_header_bytes, max_body_bytes=limits.max_body_bytes
+            max_header_bytes=limits.max_header_bytes,
+            max_header_count=limits.max_header_count,
+            max_body_bytes=limits.max_body_bytes,
         )
         self._gone = False  # the client closed or reset its side
         self._handler_scope: trio.CancelScope | None = None  # the request being handled

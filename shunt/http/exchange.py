@@ -16,6 +16,7 @@ Header = tuple[bytes, bytes]  # (name, value); names lowercased where a parser p
 class ServerLimits:
     max_body_bytes: int = 64 * MIB
     max_header_bytes: int = 64 * KIB
+    max_header_count: int = 256  # header lines in a request head
     idle_timeout_s: float = 300.0  # keep-alive connection with no request under way
     header_timeout_s: float = 30.0  # from the first byte of a request to the end of its head
     body_timeout_s: float = 300.0  # whole request body

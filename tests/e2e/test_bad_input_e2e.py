@@ -153,6 +153,32 @@ def test_upstream_dropping_the_connection_fails_over(strict, simulator):
     simulator.clear_faults()
 
 
+def test_ten_thousand_empty_header_lines_are_431_and_never_forwarded(proxy, simulator):
+    """40 KB of `X:` lines pass the default max_header_bytes; the count (256) stops them at the
+    front door, on a pass-through path that would otherwise forward them as they are."""
+
+    def get_models(agent: bytes, extra: bytes = b"") -> bytes:
+        return _raw(
+            proxy,
+            b"GET /v1/models HTTP/1.1\r\nhost: x\r\nuser-agent: "
+            + agent
+            + b"\r\n"
+            + extra
+            + b"connection: close\r\n\r\n",
+        )
+
+    answer = get_models(b"flood", b"X:\r\n" * 10_000)
+    assert _status(answer) == 431
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "invalid_request_error"
+    assert "more than 256 header lines ([server] max_header_count)" in body["error"]["message"]
+    get_models(b"control")  # a request that does pass through, so the log below is live
+    agents = [r["user_agent"] for r in simulator.state()["requests"]]
+    assert "control" in agents
+    assert "flood" not in agents
+
+
 @pytest.fixture
 def quick_head(shunt_home: Path, simulator: Simulator) -> Iterator[Proxy]:
     """alpha and beta with a 1 s upstream head deadline, so a test need not wait 10 minutes."""
