@@ -9,6 +9,11 @@ the rare OAuth and usage calls.
 Errors come in two kinds, because they mean different things to the account machine:
 UpstreamUnreachable (no answer head: connect, TLS, write or head read failed or timed out; the
 request can go to another account) and UpstreamBroke (the body failed after the head).
+
+Three timeouts: `connect_timeout_s` for TCP and TLS; `head_timeout_s`, one deadline from the
+first byte of the request written to the last byte of the answer's head (a non-streamed answer
+sends its head only once generated, so this is long); `read_timeout_s`, the longest silence
+between two reads of a body.
 """
 
 from __future__ import annotations
@@ -174,13 +179,15 @@ class UpstreamPool:
         *,
         connect_timeout_s: float,
         read_timeout_s: float,
+        head_timeout_s: float,
         max_idle: int = DEFAULT_MAX_IDLE,
         idle_expiry_s: float = DEFAULT_IDLE_EXPIRY_S,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.origin = Origin.parse(url)
         self.connect_timeout_s = connect_timeout_s
-        self.read_timeout_s = read_timeout_s
+        self.read_timeout_s = read_timeout_s  # the longest silence within a body
+        self.head_timeout_s = head_timeout_s  # request written and answer head read, in all
         self.max_idle = max_idle
         self.idle_expiry_s = idle_expiry_s
         self._ssl_context = ssl_context
@@ -295,7 +302,10 @@ class UpstreamPool:
                 parser.next_response(no_body=no_body)
             elif no_body:
                 connection.parser = parser = ResponseParser(no_body=True)
-            with trio.fail_after(self.read_timeout_s):
+            # One deadline for writing the request and reading the whole head, however its
+            # bytes trickle in (a per-read timeout would let a server that sends a header
+            # line now and then hold the request forever); no scope per read.
+            with trio.fail_after(self.head_timeout_s):
                 try:
                     await connection.stream.send_all(raw)
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
@@ -305,17 +315,18 @@ class UpstreamPool:
                         connection.close()
                         raise _Stale from None
                     raise
-            while True:
-                event = parser.next_event()
-                if isinstance(event, Head):
-                    return UpstreamResponse(self, connection, event)
-                with trio.fail_after(self.read_timeout_s):
+                while True:
+                    event = parser.next_event()
+                    if isinstance(event, Head):
+                        return UpstreamResponse(self, connection, event)
                     parser.feed(await connection.stream.receive_some(RECEIVE_BYTES))
         except _Stale:
             raise
         except trio.TooSlowError:
             connection.close()
-            raise UpstreamUnreachable(f"no answer for {self.read_timeout_s:g} s") from None
+            raise UpstreamUnreachable(
+                f"no answer head within {self.head_timeout_s:g} s ([server] upstream_head_timeout)"
+            ) from None
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             # Not retried once the request is written: the upstream may have read it and be
             # generating, and a second send would spend the account's quota twice.

@@ -66,6 +66,7 @@ class Worker:
             settings.upstream_url,
             connect_timeout_s=settings.connect_timeout_s,
             read_timeout_s=settings.read_timeout_s,
+            head_timeout_s=settings.head_timeout_s,
         )
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(

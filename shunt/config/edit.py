@@ -162,6 +162,7 @@ upstream_url = {_toml(s.upstream_url)}
 # drain_timeout = {_toml(_duration(s.drain_timeout_s))}
 # header_timeout = {_toml(_duration(s.header_timeout_s))}
 # body_timeout = {_toml(_duration(s.body_timeout_s))}
+# upstream_head_timeout = {_toml(_duration(s.upstream_head_timeout_s))}  # upstream answer head
 
 [routing]
 strategy = {_toml(r.strategy)}  # {", ".join(STRATEGIES)}

@@ -175,6 +175,10 @@ def _server(r: _Reader) -> ServerConfig:
         header_timeout_s=r.duration("header_timeout", d.header_timeout_s, positive=True),
         body_timeout_s=r.duration("body_timeout", d.body_timeout_s, positive=True),
         max_header_bytes=r.integer("max_header_bytes", d.max_header_bytes, 1 * KIB, None),
+        max_header_count=r.integer("max_header_count", d.max_header_count, 32, None),
+        upstream_head_timeout_s=r.duration(
+            "upstream_head_timeout", d.upstream_head_timeout_s, positive=True
+        ),
     )
 
 

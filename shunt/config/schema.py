@@ -17,7 +17,7 @@ from shunt.model.durations import Durations
 from shunt.model.names import NAME_PATTERN as NAME_PATTERN
 from shunt.model.names import NAME_RULE as NAME_RULE
 from shunt.routing.strategies import DEFAULT_STRATEGY, STRATEGY_NAMES
-from shunt.units import HOURS, KIB, MIB, SECONDS
+from shunt.units import HOURS, KIB, MIB, MINUTES, SECONDS
 
 STRATEGIES: Final = STRATEGY_NAMES  # routing owns the names; config accepts exactly those
 LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
@@ -38,6 +38,10 @@ class ServerConfig:
     header_timeout_s: float = 30 * SECONDS
     body_timeout_s: float = 300 * SECONDS
     max_header_bytes: int = 64 * KIB
+    max_header_count: int = 256  # as the worker's upstream client allows
+    # Request written to answer head read; a non-streamed answer's head comes once it is all
+    # generated, and Anthropic's SDKs give such a request 10 minutes.
+    upstream_head_timeout_s: float = 10 * MINUTES
 
 
 @attrs.frozen

@@ -46,7 +46,20 @@ def worker_settings(config: Config) -> Configure:
         token_url=config.oauth.token_url,
         oauth_client_id=config.oauth.client_id,
         durations=config.cooldowns,
+        head_timeout_s=config.server.upstream_head_timeout_s,
         usage_url=config.oauth.usage_url,
+    )
+
+
+def listener_limits(config: Config) -> ServerLimits:
+    server = config.server
+    return ServerLimits(
+        max_body_bytes=server.max_body_bytes,
+        max_header_bytes=server.max_header_bytes,
+        max_header_count=server.max_header_count,
+        header_timeout_s=server.header_timeout_s,
+        body_timeout_s=server.body_timeout_s,
+        write_timeout_s=server.write_timeout_s,
     )
 
 
@@ -120,13 +133,7 @@ async def serve(
                     "starting without utilization data for %s (counted as 0 %% until they answer)",
                     ", ".join(missing),
                 )
-            limits = ServerLimits(
-                max_body_bytes=server.max_body_bytes,
-                max_header_bytes=server.max_header_bytes,
-                header_timeout_s=server.header_timeout_s,
-                body_timeout_s=server.body_timeout_s,
-                write_timeout_s=server.write_timeout_s,
-            )
+            limits = listener_limits(config)
             listener_scope = trio.CancelScope()
 
             async def run_listener(task_status: trio.TaskStatus[int]) -> None:

@@ -7,7 +7,9 @@ a header value with a control character (CR, LF, NUL, any but HTAB), an invalid 
 obsolete line fold, more than 16 informational heads, a content-length that is not a number
 or disagrees with another, content-length together with transfer-encoding, or a
 transfer-coding other than chunked are ProtocolErrors, so every header the worker passes on
-is safe to frame again as is.
+is safe to frame again as is. A head over MAX_HEAD_BYTES or MAX_HEADERS is refused at the read
+that takes it over the limit, not when it ends (a server trickling header lines would
+otherwise never be refused); the time a head may take is the caller's deadline.
 """
 
 from __future__ import annotations
@@ -114,6 +116,11 @@ class ResponseParser:
         self._keep_alive = True
         self._no_body = no_body
         self.received_any = False  # any byte of this response seen (a stale connection has none)
+        # Of a head still incomplete: its lines and bytes seen so far, so that a head trickling
+        # in is neither rescanned per read nor counted only at its end (a server could
+        # otherwise send header lines forever).
+        self._head_lines = 0
+        self._head_scanned = 0
 
     def __repr__(self) -> str:
         return f"<ResponseParser {self._state.value} buffered={len(self._buffer)}>"
@@ -141,6 +148,7 @@ class ResponseParser:
         self._keep_alive = True
         self._no_body = no_body
         self.received_any = bool(self._buffer)
+        self._head_lines = self._head_scanned = 0
 
     def next_event(self) -> Event | _NeedData:
         state = self._state
@@ -169,17 +177,15 @@ class ResponseParser:
 
     def _one_head(self) -> Head | _NeedData:
         buffer = self._buffer
-        end = buffer.find(b"\r\n\r\n")
+        scanned = self._head_scanned
+        end = buffer.find(b"\r\n\r\n", max(scanned - 3, 0))  # it may begin 3 bytes back
         if end < 0:
-            if len(buffer) > MAX_HEAD_BYTES:
-                raise ProtocolError("response head too large")
-            if self._eof and not buffer:
-                raise ProtocolError("connection closed before a response")
-            return self._short()
+            return self._partial_head(scanned)
         if end > MAX_HEAD_BYTES:
             raise ProtocolError("response head too large")
         lines = bytes(buffer[:end]).split(b"\r\n")
         del buffer[: end + 4]
+        self._head_lines = self._head_scanned = 0
         if len(lines) > MAX_HEADERS + 1:
             raise ProtocolError("too many response headers")
         version, status = _status(lines[0])
@@ -190,6 +196,22 @@ class ResponseParser:
             self._keep_alive = version == b"HTTP/1.1"  # 1.0 closes unless it says otherwise
             self._body_mode(status, headers)
         return Head(status, headers)
+
+    def _partial_head(self, scanned: int) -> _NeedData:
+        """A head not complete yet: refuse it as soon as what arrived is over a limit."""
+        buffer = self._buffer
+        size = len(buffer)
+        if size > MAX_HEAD_BYTES:
+            raise ProtocolError("response head too large")
+        if self._eof and not buffer:
+            raise ProtocolError("connection closed before a response")
+        # CRLF never overlaps itself, so counting on from one byte back (a read may end
+        # between CR and LF) counts each line once.
+        self._head_lines += buffer.count(b"\r\n", max(scanned - 1, 0))
+        if self._head_lines > MAX_HEADERS + 1:  # the status line and MAX_HEADERS headers
+            raise ProtocolError("too many response headers")
+        self._head_scanned = size
+        return self._short()
 
     def _body_mode(self, status: int, headers: Sequence[Header]) -> None:
         length: int | None = None

@@ -9,6 +9,7 @@ a client that goes away cancels its upstream request).
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import Final
 
 import trio
@@ -19,6 +20,7 @@ from shunt.http.exchange import (
     Refusal,
     Request,
     Response,
+    SendRaw,
     ServerLimits,
 )
 from shunt.http.request_reader import ParsedRequest, ProtocolError, RequestHead, RequestReader
@@ -43,7 +45,9 @@ class Connection:
         self.limits = limits
         self.refusal = refusal
         self.reader = RequestReader(
-            max_header_bytes=limits.max_header_bytes, max_body_bytes=limits.max_body_bytes
+            max_header_bytes=limits.max_header_bytes,
+            max_header_count=limits.max_header_count,
+            max_body_bytes=limits.max_body_bytes,
         )
         self._gone = False  # the client closed or reset its side
         self._handler_scope: trio.CancelScope | None = None  # the request being handled
@@ -255,6 +259,10 @@ class Connection:
                 response = await self.handler(request)
             except AbortConnection:
                 response = None
+            except SendRaw as raw:
+                response = None  # the connection closes after the handler's own bytes
+                with suppress(ClientGone, trio.TooSlowError):
+                    await raw.write(self.writer.send)
             except Exception:
                 logger.exception("handler failed for %s %s", request.method, request.path)
                 response = self.refusal(500, "internal error in shunt")

@@ -16,6 +16,7 @@ Header = tuple[bytes, bytes]  # (name, value); names lowercased where a parser p
 class ServerLimits:
     max_body_bytes: int = 64 * MIB
     max_header_bytes: int = 64 * KIB
+    max_header_count: int = 256  # header lines in a request head
     idle_timeout_s: float = 300.0  # keep-alive connection with no request under way
     header_timeout_s: float = 30.0  # from the first byte of a request to the end of its head
     body_timeout_s: float = 300.0  # whole request body
@@ -91,6 +92,19 @@ def json_response(status: int, payload: object, *, headers: list[Header] | None 
 class AbortConnection(Exception):
     """Raised by a handler to close the connection at once without sending a byte
     (the simulator's `drop` fault; a server that wants to refuse silently)."""
+
+
+RawWrite = Callable[[Callable[[bytes], Awaitable[None]]], Awaitable[None]]
+
+
+class SendRaw(Exception):
+    """Raised by a handler to write bytes of its own instead of a response, unframed, then close
+    the connection: `write` is called with a send function (the simulator's `slow_head` fault,
+    an upstream that breaks HTTP on purpose)."""
+
+    def __init__(self, write: RawWrite) -> None:
+        super().__init__("raw bytes instead of a response")
+        self.write = write
 
 
 class StreamAborted(Exception):

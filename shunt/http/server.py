@@ -21,6 +21,7 @@ from shunt.http.exchange import Handler as Handler
 from shunt.http.exchange import Refusal as Refusal
 from shunt.http.exchange import Request as Request
 from shunt.http.exchange import Response as Response
+from shunt.http.exchange import SendRaw as SendRaw
 from shunt.http.exchange import ServerLimits as ServerLimits
 from shunt.http.exchange import StreamAborted as StreamAborted
 from shunt.http.exchange import json_response as json_response

@@ -30,7 +30,8 @@ class Configure:
     oauth_client_id: str
     durations: Durations = attrs.Factory(Durations)
     connect_timeout_s: float = 10.0
-    read_timeout_s: float = 600.0
+    read_timeout_s: float = 600.0  # the longest silence within an answer's body
+    head_timeout_s: float = 600.0  # request written to head read: [server] upstream_head_timeout
     refresh_margin_s: float = 300.0  # refresh this long before expiry
     usage_url: str = ""  # [oauth] usage_url, for the start-up prefetch; "" = no prefetch
 

@@ -26,7 +26,7 @@ from shunt.http.server import Request, Response, StreamAborted
 from shunt.simulator import responses
 from shunt.simulator.faults import IN_BODY, Fault, FaultKind, Scope
 from shunt.simulator.headers import retry_after_header, spent_usage, unified_headers
-from shunt.simulator.transport import DROP_CONNECTION
+from shunt.simulator.transport import DROP_CONNECTION, SLOW_HEAD
 
 if TYPE_CHECKING:
     from shunt.simulator.app import Headers, Simulator
@@ -291,6 +291,8 @@ def fault_response(
     kind = fault.kind
     if kind is FaultKind.DROP:
         return DROP_CONNECTION
+    if kind is FaultKind.SLOW_HEAD:
+        return SLOW_HEAD
     rid = request_id.encode()
     usage = sim.ledger.usage(account, now)
     if kind is FaultKind.REQUEST_LIMIT:

@@ -25,14 +25,14 @@ from typing import Any, Final
 import attrs
 import trio
 
-from shunt.http.server import AbortConnection, Request, Response
+from shunt.http.server import AbortConnection, Request, Response, SendRaw
 from shunt.simulator import api, control, oauth_routes
 from shunt.simulator.faults import FaultBook
 from shunt.simulator.headers import REQUEST_ID
 from shunt.simulator.ledger import Ledger, Quota
 from shunt.simulator.oauth import DEFAULT_ACCESS_TTL_S, AuthFailure, TokenRegistry
 from shunt.simulator.responses import error_body
-from shunt.simulator.transport import DROP_CONNECTION
+from shunt.simulator.transport import DROP_CONNECTION, SLOW_HEAD, trickle_head
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +164,8 @@ class Simulator:
             logger.debug("%s %s -> %d", request.method, request.target, response.status)
         if response is DROP_CONNECTION:
             raise AbortConnection  # the `drop` fault: close without a byte
+        if response is SLOW_HEAD:
+            raise SendRaw(trickle_head)  # the `slow_head` fault: a head that never ends
         if response.stream is not None:
             request_id = next((v for k, v in response.headers if k == REQUEST_ID), None)
             if request_id is not None:
@@ -221,8 +223,10 @@ class Simulator:
     def record(
         self, request: Request, headers: Headers, account: str | None, response: Response
     ) -> None:
-        """Count the answer; a dropped connection counts as status 0 (no response)."""
-        status = DROPPED if response is DROP_CONNECTION else response.status
+        """Count the answer; a dropped connection or a head that never ends counts as status 0
+        (no response)."""
+        unanswered = response is DROP_CONNECTION or response is SLOW_HEAD
+        status = DROPPED if unanswered else response.status
         if account is not None:
             self.status_counts[account][status] += 1
         self.recent.append(

@@ -29,6 +29,7 @@ class FaultKind(enum.Enum):
     SSE_ERROR = "sse_error"  # an overloaded_error event after a few events
     MALFORMED_SSE = "malformed_sse"  # a data line that is not JSON after a few events
     LATENCY = "latency"  # a delay before the headers, then a normal answer
+    SLOW_HEAD = "slow_head"  # a status line, then a header line every 0.1 s, never the head's end
 
 
 class Scope(enum.Enum):

@@ -2,13 +2,15 @@
 
 The `drop` fault closes the TCP connection before any response byte: the handler raises the
 server's public `AbortConnection`. `midstream_drop` cuts a body under way: the stream raises
-`StreamAborted`.
+`StreamAborted`. `slow_head` sends a head that never ends: the handler raises `SendRaw`.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 import trio
@@ -29,6 +31,23 @@ DROP_CONNECTION: Final = Response(
     [(b"content-type", b"application/json")],
     b'{"type":"error","error":{"type":"api_error","message":"simulated dropped connection"}}',
 )
+
+# Returned by a fault handler to mean "trickle a head that never ends" (`trickle_head`);
+# Simulator.handle turns it into SendRaw after counting it. Served anywhere else a plain 502.
+SLOW_HEAD: Final = Response(
+    502,
+    [(b"content-type", b"application/json")],
+    b'{"type":"error","error":{"type":"api_error","message":"simulated slow head"}}',
+)
+SLOW_HEAD_LINE_INTERVAL_S: Final = 0.1
+
+
+async def trickle_head(send: Callable[[bytes], Awaitable[None]]) -> None:
+    """`HTTP/1.1 200 OK`, then one header line every 0.1 s until the client goes away."""
+    await send(b"HTTP/1.1 200 OK\r\n")
+    for line in itertools.count():
+        await trio.sleep(SLOW_HEAD_LINE_INTERVAL_S)
+        await send(b"x-sim-slow-%d: 1\r\n" % line)
 
 
 def is_loopback(host: str) -> bool:

@@ -39,6 +39,8 @@ drain_timeout = "5s"
 header_timeout = 7
 body_timeout = "2m"
 max_header_bytes = 2048
+max_header_count = 64
+upstream_head_timeout = "20m"
 
 [routing]
 strategy = "reaper"
@@ -88,6 +90,8 @@ def test_defaults_match_the_spec():
     assert server.remote_key is None
     assert server.max_body_bytes == 64 * MIB
     assert server.max_header_bytes == 64 * KIB
+    assert server.max_header_count == 256  # what the worker's upstream client accepts
+    assert server.upstream_head_timeout_s == 600.0  # a non-streamed answer's 10 minutes
     assert (server.drain_timeout_s, server.header_timeout_s, server.body_timeout_s) == (
         30.0,
         30.0,
@@ -114,6 +118,8 @@ def test_every_key_is_read():
         header_timeout_s=7.0,
         body_timeout_s=120.0,
         max_header_bytes=2048,
+        max_header_count=64,
+        upstream_head_timeout_s=1200.0,
     )
     assert config.routing == RoutingConfig("reaper", 1800.0, 7200.0, False)
     assert config.oauth == OAuthConfig(
@@ -227,6 +233,10 @@ BAD = [
     ("[server]\nmax_body_bytes = 0", "[server] max_body_bytes = 0 is out of range"),
     ("[server]\nmax_header_bytes = 100", "[server] max_header_bytes = 100 is out of range"),
     ("[server]\nheader_timeout = 0", "[server] header_timeout = 0 must be longer than 0"),
+    ("[server]\nmax_header_count = 10", "[server] max_header_count = 10 is out of range: use an"),
+    ('[server]\nmax_header_count = "many"', "[server] max_header_count = 'many' must be an int"),
+    ("[server]\nupstream_head_timeout = 0", "[server] upstream_head_timeout = 0 must be longer"),
+    ('[server]\nupstream_head_timeout = "ever"', "upstream_head_timeout = 'ever' is not a dura"),
     ('[server]\ndrain_timeout = "soon"', "[server] drain_timeout = 'soon' is not a duration"),
     ("server = 1", "server = 1 must be a table"),
     ('[routing]\nstrategy = "fastest"', "[routing] strategy = 'fastest' is not one of least-"),

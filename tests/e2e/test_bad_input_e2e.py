@@ -151,3 +151,63 @@ def test_upstream_dropping_the_connection_fails_over(strict, simulator):
     assert alpha["status"] == "cooling"
     assert "connection failed" in alpha["reason"]
     simulator.clear_faults()
+
+
+def test_ten_thousand_empty_header_lines_are_431_and_never_forwarded(proxy, simulator):
+    """40 KB of `X:` lines pass the default max_header_bytes; the count (256) stops them at the
+    front door, on a pass-through path that would otherwise forward them as they are."""
+
+    def get_models(agent: bytes, extra: bytes = b"") -> bytes:
+        return _raw(
+            proxy,
+            b"GET /v1/models HTTP/1.1\r\nhost: x\r\nuser-agent: "
+            + agent
+            + b"\r\n"
+            + extra
+            + b"connection: close\r\n\r\n",
+        )
+
+    answer = get_models(b"flood", b"X:\r\n" * 10_000)
+    assert _status(answer) == 431
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "invalid_request_error"
+    assert "more than 256 header lines ([server] max_header_count)" in body["error"]["message"]
+    get_models(b"control")  # a request that does pass through, so the log below is live
+    agents = [r["user_agent"] for r in simulator.state()["requests"]]
+    assert "control" in agents
+    assert "flood" not in agents
+
+
+@pytest.fixture
+def quick_head(shunt_home: Path, simulator: Simulator) -> Iterator[Proxy]:
+    """alpha and beta with a 1 s upstream head deadline, so a test need not wait 10 minutes."""
+    config = write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    text = config.read_text().replace("[server]\n", '[server]\nupstream_head_timeout = "1s"\n', 1)
+    config.write_text(text)
+    proxy = Proxy(shunt_home)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+def test_an_upstream_head_that_trickles_in_fails_over_at_the_head_deadline(quick_head, simulator):
+    """alpha's upstream sends `HTTP/1.1 200 OK`, then a header line every 0.1 s, forever: each
+    read is quick, the head never ends. At the head deadline the request goes to beta, and
+    alpha cools down as after a connection error."""
+    simulator.fault("alpha", "slow_head", count=-1)
+    routes = []
+    for turn in range(3):
+        body = {**BODY, "messages": [{"role": "user", "content": f"s{turn}"}]}
+        response = quick_head.client.post("/v1/messages", json=body)
+        assert response.status_code == 200, response.text
+        assert response.headers["x-shunt-account"] == "beta"
+        routes.append(response.headers["x-shunt-route"])
+    assert any("failovers=1" in route for route in routes)
+    alpha = quick_head.account("alpha")
+    assert alpha["status"] == "cooling"
+    assert "connection failed" in alpha["reason"]
+    assert "no answer head within 1 s ([server] upstream_head_timeout)" in alpha["reason"]
+    assert simulator.state()["accounts"]["alpha"]["requests"].get("dropped", 0) >= 1
+    simulator.clear_faults()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from typing import Final
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from shunt.http.client_wire import (
+    MAX_HEAD_BYTES,
+    MAX_HEADERS,
     NEED_DATA,
     Body,
     End,
@@ -276,3 +279,82 @@ def test_leftover_counts_bytes_beyond_the_answer():
     parser.feed(SIZED + b"\r\n")
     events(parser)
     assert parser.leftover == 2
+
+
+def _slow_head(lines: int) -> bytes:
+    """A status line and `lines` header lines, the head not yet ended."""
+    return b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-slow-%d: 1\r\n" % i for i in range(lines))
+
+
+def _refused_at(raw: bytes, cuts: list[int]) -> int | None:
+    """How many bytes of `raw` had been fed when the parser refused it (None: never)."""
+    parser = ResponseParser()
+    fed = 0
+    for piece in _cuts(raw, cuts):
+        parser.feed(piece)
+        fed += len(piece)
+        try:
+            assert events(parser) == []
+        except ProtocolError:
+            return fed
+    return None
+
+
+TRICKLE: Final = _slow_head(MAX_HEADERS + 1) + b"x-more: 1\r\n" * 20
+# Every read ending between a CR and its LF: each line must still be counted once.
+BETWEEN_CR_AND_LF: Final = [i for i in range(len(TRICKLE)) if TRICKLE[i : i + 1] == b"\n"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(cuts=st.lists(st.integers(0, len(TRICKLE)), max_size=12))
+@example(cuts=BETWEEN_CR_AND_LF)
+def test_too_many_headers_are_refused_as_they_arrive_not_when_the_head_ends(cuts):
+    """The head never ends (a server trickling header lines): the parser refuses it at the
+    first read that completes header line MAX_HEADERS + 1, however the bytes were split."""
+    over = len(_slow_head(MAX_HEADERS + 1))
+    first_read_past = next(
+        end for end in itertools.accumulate(len(p) for p in _cuts(TRICKLE, cuts)) if end >= over
+    )
+    assert _refused_at(TRICKLE, cuts) == first_read_past
+    assert _refused_at(_slow_head(MAX_HEADERS), cuts) is None
+
+
+def test_exactly_max_headers_pass_split_byte_by_byte():
+    head, _, _ = parse(_slow_head(MAX_HEADERS) + b"\r\n", step=1)
+    assert len(head.headers) == MAX_HEADERS
+    with pytest.raises(ProtocolError, match="too many response headers"):
+        parse(_slow_head(MAX_HEADERS + 1) + b"\r\n", step=1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(cuts=st.lists(st.integers(0, MAX_HEAD_BYTES + 100), max_size=8))
+def test_an_over_long_head_is_refused_as_soon_as_its_bytes_pass_the_limit(cuts):
+    prefix = b"HTTP/1.1 200 OK\r\nx-big: "
+    raw = prefix + b"a" * (MAX_HEAD_BYTES + 100 - len(prefix))
+    first_read_past = next(
+        end
+        for end in itertools.accumulate(len(p) for p in _cuts(raw, cuts))
+        if end > MAX_HEAD_BYTES
+    )
+    assert _refused_at(raw, cuts) == first_read_past
+
+
+@pytest.mark.parametrize("step", [None, 1, 5])
+def test_the_header_count_starts_again_for_each_head(step: int | None) -> None:
+    """An informational head and the real one may each carry MAX_HEADERS, and so may the
+    next response on the same connection."""
+    informational = b"HTTP/1.1 103 Early Hints\r\n" + b"link: </a>\r\n" * MAX_HEADERS + b"\r\n"
+    real = _slow_head(MAX_HEADERS - 1) + b"content-length: 0\r\n\r\n"
+    head, _, _ = parse(informational + real, step=step)
+    assert len(head.headers) == MAX_HEADERS
+    parser = ResponseParser()
+    pieces = [real] if step is None else [real[i : i + step] for i in range(0, len(real), step)]
+    for _ in range(3):
+        seen: list[object] = []
+        for piece in pieces:
+            parser.feed(piece)
+            seen += events(parser)
+        assert isinstance(seen[0], Head)
+        assert len(seen[0].headers) == MAX_HEADERS
+        assert isinstance(seen[-1], End)
+        parser.next_response()

@@ -16,7 +16,9 @@ CHUNKED = (
 
 def reader(**limits: int) -> RequestReader:
     return RequestReader(
-        max_header_bytes=limits.get("head", 64 * 1024), max_body_bytes=limits.get("body", 1000)
+        max_header_bytes=limits.get("head", 64 * 1024),
+        max_header_count=limits.get("count", 256),
+        max_body_bytes=limits.get("body", 1000),
     )
 
 
@@ -219,3 +221,42 @@ def test_requests_h11_also_refused_are_refused(data, status):
     assert requests == []
     assert r.error is not None
     assert r.error.status == status
+
+
+def _with_headers(count: int) -> bytes:
+    """A GET whose head has `count` header lines, Host among them."""
+    return b"GET /v1/models HTTP/1.1\r\nhost: x\r\n" + b"x-h: 1\r\n" * (count - 1) + b"\r\n"
+
+
+def test_more_header_lines_than_max_header_count_are_431_split_byte_by_byte():
+    cuts = list(range(1, len(_with_headers(257))))
+    r, requests = read_all(_with_headers(257), cuts)
+    assert requests == []
+    assert r.error is not None
+    assert r.error.status == 431
+    assert "more than 256 header lines ([server] max_header_count)" in r.error.message
+    r, [request] = read_all(_with_headers(256), cuts[: len(_with_headers(256)) - 1])
+    assert len(request.head.headers) == 256
+    assert r.error is None
+
+
+def test_empty_header_lines_count_and_are_refused_before_the_head_ends():
+    """10,000 `X:` lines are 40 KB, under max_header_bytes: the count stops them, as they
+    arrive, without waiting for (or buffering) the rest of the head."""
+    r = reader()
+    r.feed(b"GET /v1/models HTTP/1.1\r\nhost: x\r\n")
+    fed = 0
+    while r.error is None and fed < 10_000:
+        r.feed(b"X:\r\n" * 10)
+        fed += 10
+    assert r.error is not None
+    assert r.error.status == 431
+    assert fed <= 260
+    assert r.next_request() is None
+
+
+def test_max_header_count_is_the_reader_s_own_limit():
+    r, [request] = read_all(_with_headers(40), count=40)
+    assert len(request.head.headers) == 40
+    r, requests = read_all(_with_headers(41), count=40)
+    assert (requests, r.error.status if r.error else None) == ([], 431)

@@ -362,3 +362,36 @@ async def test_a_stream_longer_than_its_content_length_never_sends_the_excess():
             assert b"WORLD" not in answer
             assert closed
             nursery.cancel_scope.cancel()
+
+
+async def test_a_head_with_more_header_lines_than_the_limit_gets_431_and_no_handler():
+    """The default limit (256), over a real socket: 257 lines are refused, 256 served."""
+    seen: list[int] = []
+
+    async def handler(request: Request) -> Response:
+        seen.append(len(request.headers))
+        return Response(200, [], b"ok")
+
+    async def ask(port: int, count: int) -> bytes:
+        client = await trio.open_tcp_stream("127.0.0.1", port)
+        await client.send_all(
+            b"GET /x HTTP/1.1\r\nhost: x\r\nconnection: close\r\n"
+            + b"x-h: 1\r\n" * (count - 2)
+            + b"\r\n"
+        )
+        answer = b""
+        while (more := await client.receive_some(65536)) != b"":
+            answer += more
+        await client.aclose()
+        return answer
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            port = await start(nursery, handler)
+            refused = await ask(port, 257)
+            assert refused.startswith(b"HTTP/1.1 431 ")
+            assert b"([server] max_header_count)" in refused
+            assert seen == []
+            assert (await ask(port, 256)).startswith(b"HTTP/1.1 200 ")
+            assert seen == [256]
+            nursery.cancel_scope.cancel()

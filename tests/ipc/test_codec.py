@@ -40,6 +40,7 @@ SAMPLES = [
         "http://127.0.0.1:1/v1/oauth/token",
         "cid",
         Durations(1, 2, 3, 4, 5, 6),
+        head_timeout_s=1.5,
     ),
     AssignAccount("a", Credential("sk-ant-oat01-x", "sk-ant-ort01-y", 123)),
     AssignAccount("b", None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -102,6 +103,32 @@ async def test_drop_closes_before_any_byte(
             await client.post("/v1/messages", json=BODY, headers=headers)
         assert (await client.post("/v1/messages", json=BODY, headers=headers)).is_success
         state = (await client.get("/_sim/state")).json()
+    assert state["accounts"]["a"]["requests"] == {"dropped": 1, "200": 1}
+
+
+async def test_slow_head_trickles_header_lines_and_never_ends_the_head(
+    client: httpx.AsyncClient, base_url: str, headers: dict[str, str], autojump_clock: object
+) -> None:
+    """One header line every 0.1 s (virtual time here) until the client gives up."""
+    body = json.dumps(BODY).encode()
+    request = (
+        b"POST /v1/messages HTTP/1.1\r\nhost: sim\r\ncontent-type: application/json\r\n"
+        + b"".join(f"{name}: {value}\r\n".encode() for name, value in headers.items())
+        + b"content-length: %d\r\n\r\n" % len(body)
+        + body
+    )
+    with trio.fail_after(NET_TIMEOUT_S):
+        await inject(client, kind="slow_head")
+        stream = await trio.open_tcp_stream("127.0.0.1", int(base_url.rsplit(":", 1)[1]))
+        await stream.send_all(request)
+        received = b""
+        while received.count(b"\r\n") < 30:  # the status line and 29 header lines
+            received += await stream.receive_some(4096)
+        await stream.aclose()
+        assert (await client.post("/v1/messages", json=BODY, headers=headers)).is_success
+        state = (await client.get("/_sim/state")).json()
+    assert received.startswith(b"HTTP/1.1 200 OK\r\nx-sim-slow-0: 1\r\nx-sim-slow-1: 1\r\n")
+    assert b"\r\n\r\n" not in received
     assert state["accounts"]["a"]["requests"] == {"dropped": 1, "200": 1}
 
 

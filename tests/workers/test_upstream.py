@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import socket
 import ssl
 from collections.abc import Awaitable, Callable
@@ -83,11 +84,12 @@ def start_server(nursery: trio.Nursery) -> Callable[[Handler], Awaitable[Server]
 
 
 def pool_for(server: Server, **kwargs: float) -> UpstreamPool:
-    options = {"connect_timeout_s": 2.0, "read_timeout_s": 5.0, **kwargs}
+    options = {"connect_timeout_s": 2.0, "read_timeout_s": 5.0, "head_timeout_s": 5.0, **kwargs}
     return UpstreamPool(
         f"http://127.0.0.1:{server.port}",
         connect_timeout_s=options.pop("connect_timeout_s"),
         read_timeout_s=options.pop("read_timeout_s"),
+        head_timeout_s=options.pop("head_timeout_s"),
         **options,  # type: ignore[arg-type]
     )
 
@@ -126,7 +128,10 @@ async def test_base_url_path_is_prefixed_and_head_answers_have_no_body(start_ser
 
     server = await start_server(head_then_ok)
     pool = UpstreamPool(
-        f"http://127.0.0.1:{server.port}/prefix/", connect_timeout_s=2, read_timeout_s=5
+        f"http://127.0.0.1:{server.port}/prefix/",
+        connect_timeout_s=2,
+        read_timeout_s=5,
+        head_timeout_s=5,
     )
     response = await pool.request("HEAD", "/v1/models", [], b"")
     assert response.status == 200
@@ -224,7 +229,9 @@ async def test_cancelled_during_the_tls_handshake_closes_the_socket(nursery: tri
 
     listeners = await nursery.start(functools.partial(trio.serve_tcp, mute, 0, host="127.0.0.1"))
     port = listeners[0].socket.getsockname()[1]
-    pool = UpstreamPool(f"https://127.0.0.1:{port}", connect_timeout_s=30, read_timeout_s=30)
+    pool = UpstreamPool(
+        f"https://127.0.0.1:{port}", connect_timeout_s=30, read_timeout_s=30, head_timeout_s=30
+    )
     with trio.move_on_after(0.2):
         await fetch(pool)
     with trio.fail_after(5):
@@ -245,7 +252,9 @@ async def test_connection_refused_is_unreachable():
     await listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     listener.close()  # nothing listens there now
-    pool = UpstreamPool(f"http://127.0.0.1:{port}", connect_timeout_s=2, read_timeout_s=2)
+    pool = UpstreamPool(
+        f"http://127.0.0.1:{port}", connect_timeout_s=2, read_timeout_s=2, head_timeout_s=2
+    )
     with pytest.raises(UpstreamUnreachable, match="connect failed"):
         await fetch(pool)
 
@@ -260,12 +269,46 @@ async def test_no_head_in_time_is_unreachable_and_a_stalled_body_is_broke(start_
         await stream.send_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf")
         await trio.sleep_forever()
 
-    with pytest.raises(UpstreamUnreachable, match=r"no answer for 0\.2 s"):
-        await fetch(pool_for(await start_server(silent), read_timeout_s=0.2))
+    with pytest.raises(UpstreamUnreachable, match=r"no answer head within 0\.2 s"):
+        await fetch(pool_for(await start_server(silent), head_timeout_s=0.2))
     pool = pool_for(await start_server(stalls_mid_body), read_timeout_s=0.2)
     with pytest.raises(UpstreamBroke, match=r"no data for 0\.2 s"):
         await fetch(pool)
     assert pool.idle_count == 0
+
+
+async def trickle_a_head(stream: trio.abc.Stream, server: Server) -> None:
+    """The status line, then one header line every 0.1 s, never the end of the head."""
+    await server.read_request(stream, bytearray())
+    await stream.send_all(b"HTTP/1.1 200 OK\r\n")
+    for line in itertools.count():
+        await trio.sleep(0.1)
+        await stream.send_all(b"x-slow-%d: 1\r\n" % line)
+
+
+async def test_a_head_that_trickles_in_is_unreachable_at_the_head_deadline(
+    start_server, autojump_clock
+):
+    """Each line arrives well within read_timeout; only the head's own deadline ends it, long
+    before the header count would (virtual time: the autojump clock)."""
+    pool = pool_for(await start_server(trickle_a_head), read_timeout_s=5, head_timeout_s=10)
+    with (
+        trio.fail_after(100),
+        pytest.raises(UpstreamUnreachable, match="no answer head within 10 s"),
+    ):
+        await fetch(pool)
+    assert pool.idle_count == 0
+
+
+async def test_too_many_header_lines_are_refused_as_they_trickle_in(start_server, autojump_clock):
+    """With a head deadline longer than the trickle takes to pass MAX_HEADERS lines, the count
+    ends it as line MAX_HEADERS + 1 arrives, not when (never) the head completes."""
+    pool = pool_for(await start_server(trickle_a_head), read_timeout_s=5, head_timeout_s=3600)
+    with (
+        trio.fail_after(100),
+        pytest.raises(UpstreamUnreachable, match="too many response headers"),
+    ):
+        await fetch(pool)
 
 
 async def test_a_body_cut_short_is_broke_and_the_connection_is_dropped(start_server):
@@ -348,13 +391,16 @@ async def test_tls_upstream_with_a_trusted_certificate(nursery: trio.Nursery):
         f"https://localhost:{port}",
         connect_timeout_s=5,
         read_timeout_s=5,
+        head_timeout_s=5,
         ssl_context=client_context,
     )
     assert await fetch(pool) == (200, b"{}")
     assert await fetch(pool) == (200, b"{}")
     assert pool.connections_opened == 1
     assert server.requests[0].startswith(b"POST /v1/messages HTTP/1.1\r\nhost: localhost:%d" % port)
-    untrusting = UpstreamPool(f"https://localhost:{port}", connect_timeout_s=5, read_timeout_s=5)
+    untrusting = UpstreamPool(
+        f"https://localhost:{port}", connect_timeout_s=5, read_timeout_s=5, head_timeout_s=5
+    )
     with pytest.raises(UpstreamUnreachable, match="connect failed"):
         await fetch(untrusting)  # certifi's roots do not include the test CA
     pool.close()
