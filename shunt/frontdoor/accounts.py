@@ -10,6 +10,7 @@ import trio
 from shunt.config import AccountConfig, Config
 from shunt.ipc.messages import AccountReport
 from shunt.model.credential import Credential
+from shunt.model.machine import RESET_REASON
 from shunt.model.quota import AccountSnapshot, AccountState
 
 
@@ -18,6 +19,9 @@ class AccountTable:
         self.config = config  # only its [[accounts]] change while running (see LiveAccounts)
         self.credentials = credentials
         self.snapshots: dict[str, AccountSnapshot] = {}
+        # The last cooling snapshot of an account that was disabled while cooling: its cooldown
+        # keeps running and comes back when the account is enabled (or `shunt reset` clears it).
+        self._held_cooldowns: dict[str, AccountSnapshot] = {}
         self._report_arrived = trio.Event()
         for account in config.accounts:
             self.snapshots[account.name] = self.initial_snapshot(account.name)
@@ -53,6 +57,60 @@ class AccountTable:
             return fresh
         counters = attrs.evolve(previous.counters, in_flight=0)
         return attrs.evolve(fresh, limits=previous.limits, counters=counters)
+
+    def disable(self, name: str, now: float) -> None:
+        """The account was disabled: it shows as disabled, with its history, and a cooldown
+        still running is kept (shown beside it) for when it is enabled again."""
+        previous = self.snapshots.get(name)
+        fresh = self.with_history(self.initial_snapshot(name))
+        if previous is not None and previous.cooling(now):
+            self._held_cooldowns[name] = previous
+            fresh = attrs.evolve(
+                fresh,
+                cooldown_until=previous.cooldown_until,
+                reason=f"{fresh.reason}; its cooldown runs on for when it is enabled: "
+                f"{previous.reason}",
+            )
+        self.snapshots[name] = fresh
+
+    def enable(self, name: str, now: float) -> None:
+        """The account was enabled (or added): its history, and a cooldown it had when it was
+        disabled if that still runs. Its worker gets this snapshot (AssignAccount.previous)."""
+        fresh = self.with_history(self.initial_snapshot(name))
+        held = self._held_cooldowns.pop(name, None)
+        if held is not None and held.cooling(now) and fresh.state is AccountState.READY:
+            fresh = attrs.evolve(
+                fresh,
+                state=AccountState.COOLING,
+                cooldown_until=held.cooldown_until,
+                reason=held.reason,
+            )
+        self.snapshots[name] = fresh
+
+    def forget(self, name: str) -> None:
+        """The account was removed."""
+        self.snapshots.pop(name, None)
+        self._held_cooldowns.pop(name, None)
+
+    def clear_cooldown(self, name: str, now: float) -> AccountSnapshot | None:
+        """`shunt reset`: the account's snapshot as it was, if it was cooling (or disabled with a
+        cooldown kept), now without the cooldown; None when there was none. Its worker, if it
+        has one, must be told too: the table only mirrors the worker's machine."""
+        current = self.snapshots.get(name)
+        if current is None:
+            return None
+        if current.state is AccountState.DISABLED:
+            held = self._held_cooldowns.pop(name, None)
+            if held is None or not held.cooling(now):
+                return None
+            self.snapshots[name] = self.with_history(self.initial_snapshot(name))
+            return held
+        if not current.cooling(now):
+            return None
+        self.snapshots[name] = attrs.evolve(
+            current, state=AccountState.READY, cooldown_until=None, reason=RESET_REASON
+        )
+        return current
 
     def servable(self, names: list[str]) -> list[str]:
         """Enabled accounts with a credential: only those get a worker process. The others

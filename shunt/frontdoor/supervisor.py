@@ -29,6 +29,7 @@ from shunt.ipc.messages import (
     AccountReport,
     AssignAccount,
     Configure,
+    Message,
     Ping,
     ReleaseAccount,
     Shutdown,
@@ -191,6 +192,15 @@ class Supervisor:
         slot = self.slot_for(name)
         if slot is not None and slot.link is not None and not slot.link.closed:
             slot.link.send(self._assignment(name))
+
+    def tell(self, name: str, message: Message) -> bool:
+        """Send `message` to the worker that owns `name`; False when it has none running. A
+        worker still starting gets it after its AssignAccount (the channel keeps order)."""
+        slot = self.slot_for(name)
+        if slot is None or slot.link is None or slot.link.closed:
+            return False
+        slot.link.send(message)
+        return True
 
     def _assignment(self, name: str) -> AssignAccount:
         return AssignAccount(name, self._credential_for(name), self._snapshot_for(name))
