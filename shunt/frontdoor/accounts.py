@@ -123,6 +123,17 @@ class AccountTable:
             and account.enabled
         ]
 
+    def count_lost_request(self, name: str) -> None:
+        """A request died with its worker: an error for the account, as a broken stream is.
+        Counted here because the worker that would have counted it is gone; a respawned worker
+        starts from this snapshot (AssignAccount.previous), so its reports keep the count."""
+        snapshot = self.snapshots.get(name)
+        if snapshot is None:
+            return
+        c = snapshot.counters
+        counters = attrs.evolve(c, errors=c.errors + 1, in_flight=max(c.in_flight - 1, 0))
+        self.snapshots[name] = attrs.evolve(snapshot, counters=counters)
+
     def on_report(self, report: AccountReport) -> None:
         """A worker's report replaces the account's snapshot, unless the account is disabled
         (its worker may still be draining) or gone from the table."""

@@ -116,6 +116,7 @@ class Supervisor:
         snapshot_for: Callable[[str], AccountSnapshot | None],
         on_report: Callable[[AccountReport], None],
         on_tokens: Callable[[WorkerLink, TokensRefreshed], None],
+        on_lost: Callable[[str], None],
         workers: int | None,
         log_level: str = "INFO",
         heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
@@ -125,6 +126,7 @@ class Supervisor:
         self._snapshot_for = snapshot_for
         self._on_report = on_report
         self._on_tokens = on_tokens
+        self._on_lost = on_lost
         self.workers = workers
         self.log_level = log_level
         self.heartbeat_timeout_s = heartbeat_timeout_s
@@ -284,7 +286,11 @@ class Supervisor:
                 name=f"worker[{process.pid}]",
             )
             link = WorkerLink(
-                channel, label=label, on_report=self._on_report, on_tokens=self._on_tokens
+                channel,
+                label=label,
+                on_report=self._on_report,
+                on_tokens=self._on_tokens,
+                on_lost=self._on_lost,
             )
             slot.link = link
             nursery.start_soon(channel.run_writer)

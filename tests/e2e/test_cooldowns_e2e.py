@@ -1,9 +1,14 @@
-"""Cooldowns an operator can see and clear (`shunt reset`), and that survive disable + enable
-(issue 11, point 8)."""
+"""Cooldowns an operator can see and clear (`shunt reset`), that survive disable + enable, and
+the errors a dead worker leaves behind (issue 11, points 8 and 9)."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 from pathlib import Path
+
+import httpx
 
 from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
 from tests.e2e.test_operations_e2e import ps, shunt, worker_of
@@ -124,5 +129,51 @@ def test_reset_of_a_disabled_account_clears_the_cooldown_it_keeps(shunt_home, si
         plain = shunt(shunt_home, "reset", "alpha")
         assert plain.returncode == 0, plain.stderr
         assert "alpha is not cooling (disabled): nothing to clear" in plain.stdout
+    finally:
+        proxy.close()
+
+
+def test_a_stream_cut_by_its_dead_worker_counts_as_an_error(shunt_home, simulator):
+    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    proxy = Proxy(shunt_home)
+    try:
+        assert shunt(shunt_home, "use", "alpha").returncode == 0
+        victim = worker_of(shunt_home, "alpha")["pid"]
+        with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
+            request = client.build_request(
+                "POST", "/v1/messages", json=STREAM, headers={"x-sim-gate": "never"}
+            )
+            held = client.send(request, stream=True)
+            lines = held.iter_lines()
+            assert next(lines) == "event: message_start"  # the stream is open on alpha
+            assert held.headers["x-shunt-account"] == "alpha"
+            os.kill(victim, signal.SIGKILL)
+            rest = "\n".join(lines)
+            held.close()
+        last = [event for event in rest.split("\n\n") if event.strip()][-1].strip()
+        name, data = last.split("\n", 1)
+        assert name == "event: error"
+        assert "worker" in json.loads(data.removeprefix("data: "))["error"]["message"]
+
+        wait_until(
+            lambda: (
+                worker_of(shunt_home, "alpha")["pid"] not in (None, victim)
+                and worker_of(shunt_home, "alpha")["state"] == "running"
+            ),
+            timeout=30,
+            what="alpha's worker respawned",
+        )
+        # One request on the new worker: its report (served = 1) proves the respawned worker
+        # has reported, and the error from the dead one must still be counted after it.
+        assert served_by(proxy) == "alpha"
+        wait_until(lambda: proxy.account("alpha")["requests_served"] == 1, what="new report")
+        assert proxy.account("alpha")["errors"] == 1
+        assert worker_of(shunt_home, "alpha")["errors"] == 1
+        assert next(row for row in ps(shunt_home) if row["role"] == "frontdoor")["errors"] == 1
+        log = (shunt_home / "log" / "shunt.log").read_text()
+        cut = [line for line in log.splitlines() if "POST /v1/messages account=alpha" in line]
+        assert any("error=" in line and "worker" in line for line in cut), cut
+        recent = proxy.status()["recent_requests"]
+        assert any(r["account"] == "alpha" and "worker" in r["error"] for r in recent)
     finally:
         proxy.close()

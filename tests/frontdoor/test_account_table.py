@@ -1,4 +1,5 @@
-"""The front door's account table: what disabling, enabling and `shunt reset` do to a snapshot."""
+"""The front door's account table: what disabling, enabling and `shunt reset` do to a snapshot,
+and errors counted for requests whose worker died."""
 
 from __future__ import annotations
 
@@ -95,3 +96,14 @@ def test_forget_drops_a_kept_cooldown():
     assert "alpha" not in t.snapshots
     enabled(t, NOW)
     assert t.snapshots["alpha"].state is AccountState.READY
+
+
+def test_a_request_lost_with_its_worker_is_an_error_kept_for_the_respawned_worker():
+    t = table()
+    t.on_report(AccountReport(COOLING_403))
+    t.count_lost_request("alpha")
+    counters = t.snapshots["alpha"].counters
+    assert (counters.errors, counters.in_flight, counters.served) == (2, 1, 4)
+    assert t.snapshot_for("alpha") == t.snapshots["alpha"]  # what AssignAccount.previous gets
+    t.count_lost_request("nobody")  # removed meanwhile: nothing to count
+    assert "nobody" not in t.snapshots
