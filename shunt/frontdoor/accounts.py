@@ -68,8 +68,7 @@ class AccountTable:
             fresh = attrs.evolve(
                 fresh,
                 cooldown_until=previous.cooldown_until,
-                reason=f"{fresh.reason}; its cooldown runs on for when it is enabled: "
-                f"{previous.reason}",
+                reason=f"{fresh.reason}; its cooldown runs on: {previous.reason}",
             )
         self.snapshots[name] = fresh
 

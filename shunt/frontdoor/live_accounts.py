@@ -107,8 +107,8 @@ class LiveAccounts:
         snapshot = self.table.snapshots[account]
         if snapshot.state is AccountState.REAUTH_REQUIRED:
             raise ShuntError(
-                f"{account} needs a login, not a reset ({snapshot.reason}): run "
-                f"`shunt login {account}` (a reset only clears a cooldown)"
+                f"{account} needs a login, not a reset (a reset only clears a cooldown): run "
+                f"`shunt login {account}`, or `shunt import` if it came from Claude Code"
             )
         was = self.table.clear_cooldown(account, now)
         if was is None:
