@@ -16,6 +16,12 @@ Generated from `shunt/model/machine.py` (`TRANSITIONS`, `CONDITIONS`, `ACTIONS`,
 `stream_failed`) leaves the state unchanged. `exhausted` is not a state: it is derived from the
 rate-limit windows (see architecture.md).
 
+Two changes are not in the table because no request is involved, so there is no outcome: a
+cooldown that runs out makes the account `ready` (`tick`, logged `cooldown over`), and
+`shunt reset NAME` ends a running cooldown at once (`clear_cooldown`, an operator's action,
+logged ``cooldown cleared by `shunt reset` ``). Both go only from `cooling` to `ready`: a reset of
+an account in any other state changes nothing, and a `reauth_required` account needs a login.
+
 """
 
 REFRESH_HEADER = """

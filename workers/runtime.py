@@ -116,6 +116,21 @@ class AccountRuntime:
             logger.info("account %s: %s -> %s (%s)", self.name, old.value, new.value, reason)
             self.report()
 
+    def clear_cooldown(self) -> None:
+        """`shunt reset`: the front door asked to end the cooldown; it already shows the account
+        ready, and this report confirms it (sent even when there was nothing to clear)."""
+        verdict = self.machine.clear_cooldown(time.time())
+        if verdict is not None and verdict.transition is not None:
+            old, new, reason = verdict.transition
+            logger.info("account %s: %s -> %s (%s)", self.name, old.value, new.value, reason)
+        self.report_now()
+
+    def report_now(self) -> None:
+        """Report at once, paced or not: the front door is waiting for this one."""
+        snapshot = self.machine.snapshot(time.time())
+        self._pacer.sent(routing_view(snapshot, time.time()), trio.current_time())
+        self._send(AccountReport(snapshot))
+
     def replace_credential(self, credential: Credential | None) -> None:
         """A new login or import arrived from the front door."""
         self.credential = credential

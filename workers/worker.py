@@ -30,6 +30,7 @@ from shunt.ipc.messages import (
     Ping,
     Pong,
     ReleaseAccount,
+    ResetCooldown,
     Shutdown,
     TokensPersisted,
     WorkerReady,
@@ -107,6 +108,10 @@ class Worker:
                 runtime = self.accounts.get(name)
                 if runtime is not None:
                     runtime.tokens_persisted(message)
+            case ResetCooldown(account=name):
+                runtime = self.accounts.get(name)
+                if runtime is not None:
+                    runtime.clear_cooldown()
             case Ping(seq=seq):
                 self.send(Pong(seq, len(self.streams)))
             case Shutdown(grace_s=grace):

@@ -3,8 +3,8 @@
 Where things go:
 
 - One module per group of commands, each ending in a tuple of its commands:
-  `server.py` (serve, start, stop, restart), `status.py` (status, ps, use: the commands that
-  ask or tell the running server), `accounts.py` (add, login, remove, enable, disable),
+  `server.py` (serve, start, stop, restart), `status.py` (status, ps, use, reset: the commands
+  that ask or tell the running server), `accounts.py` (add, login, remove, enable, disable),
   `importing.py` (import), `demo.py` (demo), `bench.py` (bench, bench-soak). The demo and the
   bench commands import their packages only when run, so `shunt --help` stays fast.
 - The simulator's command (`shunt simulator`, also `python -m shunt.simulator`) is defined in

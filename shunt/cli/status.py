@@ -1,4 +1,5 @@
-"""`shunt status / ps / use`: ask the running server what it is doing, or where to route.
+"""`shunt status / ps / use / reset`: ask the running server what it is doing, where to route,
+or to clear a cooldown.
 
 With no server running, `use` saves the choice in the pin file, which the next server reads.
 """
@@ -16,7 +17,7 @@ import click
 from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
 from shunt.cli.control_client import NotRunning, call
 from shunt.errors import ConfigError
-from shunt.storage.paths import write_atomically
+from shunt.storage.paths import resolve_paths, write_atomically
 
 
 def _width() -> int:
@@ -107,4 +108,18 @@ def use(name: str, config_path: Path | None) -> None:
         )
 
 
-STATUS_COMMANDS = (status, ps, use)
+@click.command()
+@click.argument("name")
+@friendly_errors
+def reset(name: str) -> None:
+    """Clear NAME's cooldown now: it takes requests again (the running server only)."""
+    try:
+        answer = call(resolve_paths(), "POST", "/reset", {"name": name})
+    except NotRunning as exc:
+        raise NotRunning(
+            f"{exc}; a cooldown lives in the running server, so there is none to clear"
+        ) from None
+    click.echo(str(answer.get("message", "")))
+
+
+STATUS_COMMANDS = (status, ps, use, reset)

@@ -148,7 +148,8 @@ def write_default_config(
 def default_config_text(server: ServerConfig | None = None) -> str:
     """The template behind write_default_config; parses to Config() (upstream_url aside)."""
     s = server or ServerConfig()
-    r, o, c = RoutingConfig(), OAuthConfig(), Durations()
+    r, c = RoutingConfig(), Durations()
+    o = OAuthConfig().on_upstream(s.upstream_url)
     return f"""{HEADER}# Durations are seconds (90) or strings such as "90s", "15m", "1h", "2d".
 
 [server]
@@ -185,8 +186,8 @@ stream_failed = {_toml(_duration(c.stream_failed_s))}  # a stream cut midway
 # authorize_url = {_toml(o.authorize_url)}
 # token_url = {_toml(o.token_url)}
 # redirect_uri = {_toml(o.redirect_uri)}
-# usage_url = {_toml(o.usage_url)}
-# profile_url = {_toml(o.profile_url)}
+# usage_url = {_toml(o.usage_url)}  # default: on upstream_url's host
+# profile_url = {_toml(o.profile_url)}  # default: on upstream_url's host
 
 # Accounts are added by `shunt add NAME` or `shunt import`, e.g.:
 # [[accounts]]

@@ -365,8 +365,14 @@ class _Reader:
         return seconds
 
     def url(self, key: str, default: str | None, *, base: bool = False) -> str:
-        """An http(s) URL; a base URL (paths get appended to it) loses its trailing slash."""
+        """An http(s) URL; a base URL (paths get appended to it) loses its trailing slash.
+        A `default` of "" means unset (derived elsewhere) and is returned as it is; a "" written
+        in the file is still an error."""
         value = self.string(key, default)
+        if default == "" and key not in self.table:
+            return ""
+        if default == "" and not value.strip():
+            self.fail(key, value, "is empty: leave the key out to use [server] upstream_url's host")
         try:
             parts = urlsplit(value.strip())
             ok = parts.scheme in ("http", "https") and bool(parts.hostname)

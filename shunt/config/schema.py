@@ -23,6 +23,12 @@ STRATEGIES: Final = STRATEGY_NAMES  # routing owns the names; config accepts exa
 LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
 MAX_PORT: Final = 65535
 
+# The usage and profile endpoints live on the API host (PROTOCOL.md §4): unless written in the
+# file, their URLs are these paths on [server] upstream_url, so a config that points the
+# upstream at a simulator or a gateway never sends its tokens to the real API.
+USAGE_PATH: Final = "/api/oauth/usage"
+PROFILE_PATH: Final = "/api/oauth/profile"
+
 
 @attrs.frozen
 class ServerConfig:
@@ -54,14 +60,17 @@ class RoutingConfig:
 
 @attrs.frozen
 class OAuthConfig:
-    """Claude Code's OAuth client (PROTOCOL.md §1); configurable so tests use the simulator."""
+    """Claude Code's OAuth client (PROTOCOL.md §1); configurable so tests use the simulator.
+
+    `usage_url` and `profile_url` are "" when the file does not set them: derived from
+    [server] upstream_url. Read them through `Config.oauth`, which fills them in."""
 
     client_id: str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
     authorize_url: str = "https://claude.ai/oauth/authorize"
     token_url: str = "https://platform.claude.com/v1/oauth/token"
     redirect_uri: str = "https://platform.claude.com/oauth/code/callback"
-    usage_url: str = "https://api.anthropic.com/api/oauth/usage"
-    profile_url: str = "https://api.anthropic.com/api/oauth/profile"
+    usage_url: str = ""  # "" = {upstream_url}/api/oauth/usage
+    profile_url: str = ""  # "" = {upstream_url}/api/oauth/profile
     scopes: tuple[str, ...] = (
         "user:profile",
         "user:inference",
@@ -69,6 +78,15 @@ class OAuthConfig:
         "user:mcp_servers",
         "user:file_upload",
     )
+
+    def on_upstream(self, upstream_url: str) -> OAuthConfig:
+        """These settings with the URLs left unset put on the API host `upstream_url`."""
+        base = upstream_url.rstrip("/")
+        return attrs.evolve(
+            self,
+            usage_url=self.usage_url or base + USAGE_PATH,
+            profile_url=self.profile_url or base + PROFILE_PATH,
+        )
 
 
 @attrs.frozen
@@ -85,10 +103,17 @@ class AccountConfig:
 class Config:
     server: ServerConfig = attrs.Factory(ServerConfig)
     routing: RoutingConfig = attrs.Factory(RoutingConfig)
-    oauth: OAuthConfig = attrs.Factory(OAuthConfig)
+    # As written: URLs not set are "". Constructed and evolved as `oauth=`; read as `.oauth`.
+    oauth_as_written: OAuthConfig = attrs.field(factory=OAuthConfig, alias="oauth")
     cooldowns: Durations = attrs.Factory(Durations)
     accounts: tuple[AccountConfig, ...] = ()
     path: Path | None = None  # the file it came from; None for parsed text
+
+    @property
+    def oauth(self) -> OAuthConfig:
+        """[oauth] with every URL filled in. Derived ones follow [server] upstream_url,
+        including a `--upstream` override applied after loading; written ones stay."""
+        return self.oauth_as_written.on_upstream(self.server.upstream_url)
 
     def account(self, name: str) -> AccountConfig | None:
         return next((a for a in self.accounts if a.name == name), None)

@@ -10,6 +10,7 @@ import trio
 from shunt.config import AccountConfig, Config
 from shunt.ipc.messages import AccountReport
 from shunt.model.credential import Credential
+from shunt.model.machine import RESET_REASON
 from shunt.model.quota import AccountSnapshot, AccountState
 
 
@@ -18,6 +19,9 @@ class AccountTable:
         self.config = config  # only its [[accounts]] change while running (see LiveAccounts)
         self.credentials = credentials
         self.snapshots: dict[str, AccountSnapshot] = {}
+        # The last cooling snapshot of an account that was disabled while cooling: its cooldown
+        # keeps running and comes back when the account is enabled (or `shunt reset` clears it).
+        self._held_cooldowns: dict[str, AccountSnapshot] = {}
         self._report_arrived = trio.Event()
         for account in config.accounts:
             self.snapshots[account.name] = self.initial_snapshot(account.name)
@@ -54,6 +58,59 @@ class AccountTable:
         counters = attrs.evolve(previous.counters, in_flight=0)
         return attrs.evolve(fresh, limits=previous.limits, counters=counters)
 
+    def disable(self, name: str, now: float) -> None:
+        """The account was disabled: it shows as disabled, with its history, and a cooldown
+        still running is kept (shown beside it) for when it is enabled again."""
+        previous = self.snapshots.get(name)
+        fresh = self.with_history(self.initial_snapshot(name))
+        if previous is not None and previous.cooling(now):
+            self._held_cooldowns[name] = previous
+            fresh = attrs.evolve(
+                fresh,
+                cooldown_until=previous.cooldown_until,
+                reason=f"{fresh.reason}; its cooldown runs on: {previous.reason}",
+            )
+        self.snapshots[name] = fresh
+
+    def enable(self, name: str, now: float) -> None:
+        """The account was enabled (or added): its history, and a cooldown it had when it was
+        disabled if that still runs. Its worker gets this snapshot (AssignAccount.previous)."""
+        fresh = self.with_history(self.initial_snapshot(name))
+        held = self._held_cooldowns.pop(name, None)
+        if held is not None and held.cooling(now) and fresh.state is AccountState.READY:
+            fresh = attrs.evolve(
+                fresh,
+                state=AccountState.COOLING,
+                cooldown_until=held.cooldown_until,
+                reason=held.reason,
+            )
+        self.snapshots[name] = fresh
+
+    def forget(self, name: str) -> None:
+        """The account was removed."""
+        self.snapshots.pop(name, None)
+        self._held_cooldowns.pop(name, None)
+
+    def clear_cooldown(self, name: str, now: float) -> AccountSnapshot | None:
+        """`shunt reset`: the account's snapshot as it was, if it was cooling (or disabled with a
+        cooldown kept), now without the cooldown; None when there was none. Its worker, if it
+        has one, must be told too: the table only mirrors the worker's machine."""
+        current = self.snapshots.get(name)
+        if current is None:
+            return None
+        if current.state is AccountState.DISABLED:
+            held = self._held_cooldowns.pop(name, None)
+            if held is None or not held.cooling(now):
+                return None
+            self.snapshots[name] = self.with_history(self.initial_snapshot(name))
+            return held
+        if not current.cooling(now):
+            return None
+        self.snapshots[name] = attrs.evolve(
+            current, state=AccountState.READY, cooldown_until=None, reason=RESET_REASON
+        )
+        return current
+
     def servable(self, names: list[str]) -> list[str]:
         """Enabled accounts with a credential: only those get a worker process. The others
         stay in the table as disabled or reauth_required until a login or `shunt enable`."""
@@ -64,6 +121,17 @@ class AccountTable:
             and (account := self.config.account(name)) is not None
             and account.enabled
         ]
+
+    def count_lost_request(self, name: str) -> None:
+        """A request died with its worker: an error for the account, as a broken stream is.
+        Counted here because the worker that would have counted it is gone; a respawned worker
+        starts from this snapshot (AssignAccount.previous), so its reports keep the count."""
+        snapshot = self.snapshots.get(name)
+        if snapshot is None:
+            return
+        c = snapshot.counters
+        counters = attrs.evolve(c, errors=c.errors + 1, in_flight=max(c.in_flight - 1, 0))
+        self.snapshots[name] = attrs.evolve(snapshot, counters=counters)
 
     def on_report(self, report: AccountReport) -> None:
         """A worker's report replaces the account's snapshot, unless the account is disabled

@@ -64,6 +64,11 @@ class ControlApi:
                 return json_response(200, {"removed": name})
             if route == ("POST", "/use"):
                 return json_response(200, self._use(_body(request)))
+            if route == ("POST", "/reset"):
+                name = _body(request).get("name")
+                if not isinstance(name, str) or not name:
+                    raise ShuntError("name the account whose cooldown to clear")
+                return json_response(200, self.live.reset_cooldown(name))
         except ShuntError as exc:
             return error_response(400, "invalid_request_error", str(exc))
         return error_response(

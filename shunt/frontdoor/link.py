@@ -67,16 +67,26 @@ class StreamHandle:
         self.buffered = 0  # body bytes received from the worker, not yet written to the client
         self._pushed_back: StreamEvent | None = None
         self.end: ResponseEnd | None = None  # set by take_finished_body
+        self._worker_done = False  # the worker sent its last word (ResponseEnd or Failover)
 
     def __repr__(self) -> str:
         return f"<StreamHandle {self.account}#{self.stream_id} finished={self.finished}>"
 
     def deliver(self, event: StreamEvent) -> None:
+        if isinstance(event, ResponseEnd | Failover):
+            self._worker_done = True
         if not self._inbox.put(event):
             return
         if isinstance(event, ResponseBody):
             self.buffered += len(event.data)
             self.link.buffer_grew(len(event.data))
+
+    def lose(self, reason: str) -> bool:
+        """The worker died: end the stream with WorkerLost. True when the request died with it
+        (the worker had not finished it, so its own counters never recorded how it ended)."""
+        died_with_it = not self._worker_done
+        self.deliver(WorkerLost(reason))
+        return died_with_it
 
     async def next_event(self) -> StreamEvent:
         event = await self._inbox.take()
@@ -186,6 +196,7 @@ class WorkerLink:
         label: str,
         on_report: Callable[[AccountReport], None],
         on_tokens: Callable[[WorkerLink, TokensRefreshed], None],
+        on_lost: Callable[[str], None] | None = None,
     ) -> None:
         self.channel = channel
         self.label = label
@@ -199,6 +210,7 @@ class WorkerLink:
         self.peak_buffered_bytes = 0
         self._on_report = on_report
         self._on_tokens = on_tokens
+        self._on_lost = on_lost  # told the account of each request the worker died with
         self._streams: dict[int, StreamHandle] = {}
         self._ids = itertools.count(1)
         self.closed = False
@@ -247,9 +259,13 @@ class WorkerLink:
             self.fail_all(reason)
 
     def fail_all(self, reason: str) -> None:
+        """The worker is gone: every open stream ends. Each request it died with is counted
+        here, at once, before the slot can respawn the worker (which starts from the account
+        table's snapshot): the dead worker's counters can no longer record it."""
         streams, self._streams = self._streams, {}
         for handle in streams.values():
-            handle.deliver(WorkerLost(reason))
+            if handle.lose(reason) and self._on_lost is not None:
+                self._on_lost(handle.account)
 
     def _dispatch(self, message: Message) -> None:
         match message:

@@ -86,6 +86,7 @@ async def serve(
         snapshot_for=table.snapshot_for,
         on_report=table.on_report,
         on_tokens=writer.on_tokens,
+        on_lost=table.count_lost_request,
         workers=workers,
         log_level=server.log_level,
         heartbeat_timeout_s=server.heartbeat_timeout_s,

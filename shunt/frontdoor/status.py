@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from shunt import __version__
 from shunt.config import AccountConfig
 from shunt.frontdoor.pool import RequestRecord
-from shunt.model.quota import AccountSnapshot, Window
+from shunt.model.quota import AccountSnapshot, AccountState, Window
 
 
 def account_status(snapshot: AccountSnapshot, now: float, *, allow_overage: bool) -> str:
@@ -23,6 +23,14 @@ def account_status(snapshot: AccountSnapshot, now: float, *, allow_overage: bool
     if snapshot.on_overage(now):
         return "overage"
     return "ready"
+
+
+def _cooldown_until(snapshot: AccountSnapshot, now: float) -> float | None:
+    """The end of a running cooldown; a disabled account keeps one for when it is enabled."""
+    until = snapshot.cooldown_until
+    if until is None or until <= now:
+        return None
+    return until if snapshot.state in (AccountState.COOLING, AccountState.DISABLED) else None
 
 
 def _window(window: Window) -> dict[str, object]:
@@ -54,7 +62,7 @@ def render_account(
         "state": snapshot.state.value,
         "reason": snapshot.reason,
         "unavailable_reason": snapshot.unavailable_reason(now, allow_overage=allow_overage),
-        "cooldown_until": snapshot.cooldown_until if snapshot.cooling(now) else None,
+        "cooldown_until": _cooldown_until(snapshot, now),
         "windows": {
             "five_hour": _window(limits.five_hour),
             "seven_day": _window(limits.seven_day),

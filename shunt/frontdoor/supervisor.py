@@ -29,6 +29,7 @@ from shunt.ipc.messages import (
     AccountReport,
     AssignAccount,
     Configure,
+    Message,
     Ping,
     ReleaseAccount,
     Shutdown,
@@ -115,6 +116,7 @@ class Supervisor:
         snapshot_for: Callable[[str], AccountSnapshot | None],
         on_report: Callable[[AccountReport], None],
         on_tokens: Callable[[WorkerLink, TokensRefreshed], None],
+        on_lost: Callable[[str], None],
         workers: int | None,
         log_level: str = "INFO",
         heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
@@ -124,6 +126,7 @@ class Supervisor:
         self._snapshot_for = snapshot_for
         self._on_report = on_report
         self._on_tokens = on_tokens
+        self._on_lost = on_lost
         self.workers = workers
         self.log_level = log_level
         self.heartbeat_timeout_s = heartbeat_timeout_s
@@ -192,6 +195,15 @@ class Supervisor:
         slot = self.slot_for(name)
         if slot is not None and slot.link is not None and not slot.link.closed:
             slot.link.send(self._assignment(name))
+
+    def tell(self, name: str, message: Message) -> bool:
+        """Send `message` to the worker that owns `name`; False when it has none running. A
+        worker still starting gets it after its AssignAccount (the channel keeps order)."""
+        slot = self.slot_for(name)
+        if slot is None or slot.link is None or slot.link.closed:
+            return False
+        slot.link.send(message)
+        return True
 
     def _assignment(self, name: str) -> AssignAccount:
         return AssignAccount(name, self._credential_for(name), self._snapshot_for(name))
@@ -275,7 +287,11 @@ class Supervisor:
                 name=f"worker[{process.pid}]",
             )
             link = WorkerLink(
-                channel, label=label, on_report=self._on_report, on_tokens=self._on_tokens
+                channel,
+                label=label,
+                on_report=self._on_report,
+                on_tokens=self._on_tokens,
+                on_lost=self._on_lost,
             )
             slot.link = link
             nursery.start_soon(channel.run_writer)

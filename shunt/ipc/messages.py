@@ -4,7 +4,7 @@ Each message is a frozen attrs class; on the wire it is a msgpack map whose `typ
 class name (see codec.py). Streams are numbered by the front door; one channel carries many.
 
 Front door -> worker: Configure, AssignAccount, ReleaseAccount, Forward, Cancel, Credit,
-TokensPersisted, Ping, Shutdown.
+TokensPersisted, ResetCooldown, Ping, Shutdown.
 Worker -> front door: WorkerReady, ResponseHead, ResponseBody, ResponseEnd, Failover,
 AccountReport, TokensRefreshed, Pong.
 """
@@ -87,6 +87,14 @@ class TokensPersisted:
     account: str
     ok: bool
     error: str = ""
+
+
+@attrs.frozen
+class ResetCooldown:
+    """`shunt reset NAME`: end the account's running cooldown now (the worker owns it), then
+    report at once."""
+
+    account: str
 
 
 @attrs.frozen
@@ -176,6 +184,7 @@ Message: TypeAlias = (
     | Cancel
     | Credit
     | TokensPersisted
+    | ResetCooldown
     | Ping
     | Shutdown
     | WorkerReady
@@ -196,6 +205,7 @@ MESSAGE_TYPES: tuple[type[Message], ...] = (
     Cancel,
     Credit,
     TokensPersisted,
+    ResetCooldown,
     Ping,
     Shutdown,
     WorkerReady,

@@ -4,10 +4,11 @@ Rule 1 (as in h11's _state.py): everything that decides a state change lives in 
 below: TRANSITIONS (where each outcome leads), CONDITIONS (the two guarded rows), ACTIONS (what
 happens to the request) and COOLDOWNS (which `Durations` field sets the cooldown); the 401 ->
 refresh -> retry exchange behind AFTER_REFRESH has a table of its own, REFRESH_TRANSITIONS
-(shunt/model/refresh.py). The worker edge classifies an answer (shunt/anthropic/classify.py),
-feeds the Outcome to `AccountMachine.observe(outcome, now)` and acts on the `Verdict`; time comes
-in as `now` (epoch seconds), never read from a clock, so many machines can run in one process on
-a simulated one.
+(shunt/model/refresh.py). Two changes involve no request and so no outcome: a cooldown that runs
+out (`tick`) and one an operator clears (`clear_cooldown`); both only go from COOLING to READY.
+The worker edge classifies an answer (shunt/anthropic/classify.py), feeds the Outcome to
+`AccountMachine.observe(outcome, now)` and acts on the `Verdict`; time comes in as `now` (epoch
+seconds), never read from a clock, so many machines can run in one process on a simulated one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from shunt.model.refresh import OUTCOME_EVENTS, RefreshEvent, RefreshState, next
 from shunt.units import DAYS
 
 READY, COOLING, REAUTH = AccountState.READY, AccountState.COOLING, AccountState.REAUTH_REQUIRED
+
+RESET_REASON: Final = "cooldown cleared by `shunt reset`"
 
 # Header-derived cooldowns are capped: one week window plus a day. A garbage reset or
 # retry-after must not take an account out of the pool for years.
@@ -168,6 +171,19 @@ class AccountMachine:
             return None
         self._become(READY, "cooldown over")
         return Verdict(Action.RETURN, "cooldown over", (COOLING, READY, "cooldown over"), True)
+
+    def clear_cooldown(self, now: float) -> Verdict | None:
+        """`shunt reset NAME`: end a running cooldown now (COOLING -> READY). An operator's
+        action, not an outcome of a request, so it lives outside TRANSITIONS, as a cooldown that
+        runs out (tick) does. None, and nothing changes, when the account is not cooling; a
+        cooldown already over is applied as tick applies it."""
+        self._last_now = now
+        if self.state is not COOLING:
+            return None
+        if self._expired(now):
+            return self.tick(now)
+        self._become(READY, RESET_REASON)
+        return Verdict(Action.RETURN, RESET_REASON, (COOLING, READY, RESET_REASON), True)
 
     def observe(self, outcome: Outcome, now: float) -> Verdict:
         """Apply one outcome. An overdue cooldown end is applied first; if the outcome then

@@ -51,7 +51,8 @@ Route = Callable[["Simulator", Request], Awaitable[Response]]
 
 @attrs.frozen
 class RequestRecord:
-    """One request seen on /v1/*, for tests that check what a proxy actually sent upstream."""
+    """One request seen on /v1/* (or /api/oauth/*), for tests that check what a proxy actually
+    sent upstream."""
 
     account: str | None
     method: str
@@ -67,6 +68,21 @@ class RequestRecord:
 
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode("latin-1")
+
+
+def _record(request: Request, headers: Headers, account: str | None, status: int) -> RequestRecord:
+    return RequestRecord(
+        account,
+        request.method,
+        request.target,
+        status,
+        _text(headers.get(b"anthropic-beta")),
+        _text(headers.get(b"anthropic-version")),
+        b"x-api-key" in headers,
+        b"authorization" in headers,
+        _text(headers.get(b"user-agent")),
+        len(request.body),
+    )
 
 
 MAX_DIGESTS: Final = 10_000
@@ -95,6 +111,10 @@ class Simulator:
         self.events = events
         self.status_counts: dict[str, collections.Counter[int]] = {}
         self.recent: collections.deque[RequestRecord] = collections.deque(maxlen=RECENT_REQUESTS)
+        # /api/oauth/usage and /profile apart: a proxy's usage prefetch lands there at any time
+        self.oauth_api_recent: collections.deque[RequestRecord] = collections.deque(
+            maxlen=RECENT_REQUESTS
+        )
         self._ids = itertools.count(1)
         self.gates: dict[str, trio.Event] = {}
         self.streams_open = 0  # SSE streams being served right now
@@ -229,20 +249,14 @@ class Simulator:
         status = DROPPED if unanswered else response.status
         if account is not None:
             self.status_counts[account][status] += 1
-        self.recent.append(
-            RequestRecord(
-                account,
-                request.method,
-                request.target,
-                status,
-                _text(headers.get(b"anthropic-beta")),
-                _text(headers.get(b"anthropic-version")),
-                b"x-api-key" in headers,
-                b"authorization" in headers,
-                _text(headers.get(b"user-agent")),
-                len(request.body),
-            )
-        )
+        self.recent.append(_record(request, headers, account, status))
+
+    def record_oauth_api(
+        self, request: Request, headers: Headers, account: str | None, response: Response
+    ) -> None:
+        """Remember a usage or profile request (not counted with the /v1/* answers)."""
+        status = DROPPED if response is DROP_CONNECTION else response.status
+        self.oauth_api_recent.append(_record(request, headers, account, status))
 
     # -- response helpers -----------------------------------------------------------------
 

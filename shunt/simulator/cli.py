@@ -1,9 +1,10 @@
 """`shunt simulator` / `python -m shunt.simulator`: run the fake upstream as its own process.
 
 Made for scripts and tests that start it in the background: it binds port 0 by default,
-writes the credentials of its accounts (shunt's credentials.json format, 0600) before it
-announces readiness, then writes a ready file with the port, so a caller can wait for one file
-and find everything it needs. SIGTERM and SIGINT stop it cleanly and remove the ready file.
+writes the credentials of its accounts (shunt's credentials.json format, 0600) and prints the
+shunt config that points at it (stdout) before it announces readiness, then writes a ready file
+with the port, so a caller can wait for one file and find everything it needs. SIGTERM and
+SIGINT stop it cleanly and remove the ready file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import signal
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import click
@@ -79,6 +80,28 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+# Where this simulator serves what shunt's [oauth] keys name (its routes, app.py). Every one
+# must point here: a key left out keeps shunt's default, a real Anthropic host, and the
+# simulator's tokens would go there.
+_OAUTH_PATHS: Final = (
+    ("authorize_url", "/oauth/authorize"),
+    ("token_url", "/v1/oauth/token"),
+    ("redirect_uri", "/oauth/code/callback"),  # never opened: the consent page shows the code
+    ("usage_url", "/api/oauth/usage"),
+    ("profile_url", "/api/oauth/profile"),
+)
+
+
+def shunt_config_block(url: str) -> str:
+    """The config.toml text that puts shunt in front of the simulator at `url`, whole."""
+    oauth = "".join(f'{key} = "{url}{path}"\n' for key, path in _OAUTH_PATHS)
+    return (
+        "# shunt config.toml for this simulator: paste it whole, then add [[accounts]] tables.\n"
+        "# Every URL shunt calls points here, so no simulated token reaches the real API.\n"
+        f'[server]\nupstream_url = "{url}"\n\n[oauth]\n{oauth}'
+    )
+
+
 async def run(options: RunOptions) -> None:
     """Serve until SIGTERM/SIGINT; write credentials, then the ready file, once listening."""
     sim = Simulator(
@@ -104,6 +127,7 @@ async def run(options: RunOptions) -> None:
             if options.credentials_out is not None:
                 data = json.dumps({"accounts": entries}, indent=2).encode() + b"\n"
                 write_atomically(options.credentials_out, data, mode=PRIVATE_FILE_MODE)
+            print(shunt_config_block(url), end="", flush=True)  # stdout: ready to paste
             try:
                 if options.ready_file is not None:
                     ready = {"port": port, "pid": os.getpid(), "url": url}

@@ -19,7 +19,7 @@ from shunt.simulator.ledger import FIVE_HOUR, OVERAGE, SEVEN_DAY, UnknownAccount
 from shunt.simulator.oauth import DEFAULT_ACCESS_TTL_S
 
 if TYPE_CHECKING:
-    from shunt.simulator.app import Simulator
+    from shunt.simulator.app import RequestRecord, Simulator
 
 TOKEN_TAIL_CHARS: Final = 4
 _Route = Callable[["Simulator", Request], Awaitable[Response]]
@@ -151,30 +151,33 @@ async def open_gate(sim: Simulator, request: Request) -> Response:
 
 
 async def state(sim: Simulator, _request: Request) -> Response:
-    """GET /_sim/state: usage, counts, redacted tokens and the last requests on /v1/*."""
+    """GET /_sim/state: usage, counts, redacted tokens and the last requests on /v1/* and on
+    /api/oauth/* (apart)."""
     now = sim.clock()
     payload = {
         "now": now,
         "time_scale": sim.ledger.time_scale,
         "streams_open": sim.streams_open,
         "accounts": {name: _account_state(sim, name, now) for name in sim.ledger.accounts()},
-        "requests": [
-            {
-                "account": r.account,
-                "method": r.method,
-                "path": r.path,
-                "status": r.status,
-                "anthropic_beta": r.anthropic_beta,
-                "anthropic_version": r.anthropic_version,
-                "x_api_key": r.x_api_key,
-                "authorization": r.authorization,
-                "user_agent": r.user_agent,
-                "body_bytes": r.body_bytes,
-            }
-            for r in sim.recent
-        ],
+        "requests": [_request_fields(r) for r in sim.recent],
+        "oauth_api_requests": [_request_fields(r) for r in sim.oauth_api_recent],
     }
     return sim.json_response(200, payload)
+
+
+def _request_fields(r: RequestRecord) -> dict[str, Any]:
+    return {
+        "account": r.account,
+        "method": r.method,
+        "path": r.path,
+        "status": r.status,
+        "anthropic_beta": r.anthropic_beta,
+        "anthropic_version": r.anthropic_version,
+        "x_api_key": r.x_api_key,
+        "authorization": r.authorization,
+        "user_agent": r.user_agent,
+        "body_bytes": r.body_bytes,
+    }
 
 
 def _window(window: WindowUsage | None) -> dict[str, Any] | None:

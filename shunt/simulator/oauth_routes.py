@@ -139,13 +139,16 @@ async def _account_endpoint(
     request_id = sim.request_id()
     auth = sim.authenticate(headers, request_id=request_id, now=sim.clock())
     if isinstance(auth, Response):
+        sim.record_oauth_api(request, headers, None, auth)
         return auth
     account = auth
     rid_header = [(b"request-id", request_id.encode())]
-    return await _with_fault(
+    response = await _with_fault(
         sim,
         account,
         scope,
         request_id,
         lambda now: sim.json_response(200, payload(account, now), rid_header),
     )
+    sim.record_oauth_api(request, headers, account, response)
+    return response

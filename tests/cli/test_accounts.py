@@ -15,9 +15,9 @@ from shunt.accounts.claude import login as oauth_login
 from shunt.accounts.claude.pkce import b64url, pkce_challenge
 from shunt.cli import main
 from shunt.cli import oauth as cli_oauth
-from shunt.config import OAuthConfig, load_config
+from shunt.config import Config, load_config
 
-OAUTH = OAuthConfig()
+OAUTH = Config().oauth  # the URLs as a config without [oauth] has them
 STATE = b64url(b"\x02" * 32)
 VERIFIER = b64url(b"\x01" * 32)
 GOOD_CODE = "good-code-123"

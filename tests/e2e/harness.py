@@ -63,12 +63,18 @@ class Simulator:
         )
         log_path = workdir / "simulator.log"
         self.log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+        self.stdout_path = workdir / "simulator.stdout"  # the shunt config block it prints
+        with self.stdout_path.open("wb") as stdout:
+            self.process = subprocess.Popen(
+                argv, stdout=stdout, stderr=self.log, stdin=subprocess.DEVNULL
+            )
         info = trio.run(wait_for_json, self.ready_file, self.process, "simulator", log_path)
         self.url: str = info["url"]
         self.client = httpx.Client(base_url=self.url, timeout=10.0, trust_env=False)
+
+    def printed_config(self) -> str:
+        """What it printed on stdout at start: the config block pointing shunt at it."""
+        return self.stdout_path.read_text()
 
     def fault(self, account: str, kind: str, **options: Any) -> None:
         response = self.client.post(

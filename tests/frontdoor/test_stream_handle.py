@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import trio
 
+from shunt.frontdoor.link import WorkerLost
 from shunt.ipc.channel import DEFAULT_WINDOW_BYTES, INITIAL_WINDOW_BYTES
 from shunt.ipc.codec import NEED_DATA, FrameDecoder, encode
-from shunt.ipc.messages import Cancel, Credit, Forward, ResponseBody, ResponseEnd, ResponseHead
+from shunt.ipc.messages import (
+    Cancel,
+    Credit,
+    Failover,
+    Forward,
+    ResponseBody,
+    ResponseEnd,
+    ResponseHead,
+)
 from tests.frontdoor.linked import running_link
 
 
@@ -104,3 +113,29 @@ async def test_the_first_write_opens_the_window_then_credit_is_batched():
         handle.abandon()
         (cancel,) = await _frames_from_front(worker, 1)
         assert cancel == Cancel(sid)
+
+
+async def test_a_dead_worker_counts_only_the_requests_it_had_not_finished():
+    async with running_link() as linked:
+        link, worker = linked.link, linked.worker
+        mid = link.open_stream("mid", "POST", "/v1/messages", [], b"{}")
+        done = link.open_stream("done", "POST", "/v1/messages", [], b"{}")
+        failed = link.open_stream("failed", "POST", "/v1/messages", [], b"{}")
+        waiting = link.open_stream("waiting", "POST", "/v1/messages", [], b"{}")
+        gone = link.open_stream("gone", "POST", "/v1/messages", [], b"{}")
+        await _answer(
+            worker,
+            ResponseHead(mid.stream_id, 200, [], "mid"),
+            ResponseBody(mid.stream_id, b"part"),
+            ResponseHead(done.stream_id, 200, [], "done"),
+            ResponseEnd(done.stream_id, True),  # finished; its handler has not read it yet
+            Failover(failed.stream_id, "failed", "529 overloaded", 529),  # counted by the worker
+        )
+        await trio.testing.wait_all_tasks_blocked()
+        gone.abandon()  # the client went away: neither served nor an error
+        await worker.aclose()  # the worker dies
+        await trio.testing.wait_all_tasks_blocked()
+        assert sorted(linked.lost) == ["mid", "waiting"]
+        assert isinstance(await mid.next_event(), ResponseHead)
+        assert [type(e) for e in [e async for e in mid.body_events()]] == [ResponseBody, WorkerLost]
+        assert isinstance(await waiting.next_event(), WorkerLost)  # not started: fails over

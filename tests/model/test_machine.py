@@ -263,6 +263,48 @@ def test_tick_returns_the_end_of_a_cooldown_once():
     assert m.state is READY
 
 
+def test_clear_cooldown_ends_a_running_cooldown_now():
+    m = machine()
+    answer(m, 403, [], error_body("permission_error", "account disabled"))
+    assert m.state is COOLING
+    v = m.clear_cooldown(NOW + 60)
+    assert v is not None
+    assert v.transition == (COOLING, READY, "cooldown cleared by `shunt reset`")
+    assert v.report
+    assert (m.state, m.cooldown_until) == (READY, None)
+    assert m.reason == "cooldown cleared by `shunt reset`"
+    assert m.available(NOW + 60)
+    assert m.snapshot(NOW + 60).state is READY
+
+
+def test_clear_cooldown_of_an_account_not_cooling_changes_nothing():
+    ready = machine()
+    assert ready.clear_cooldown(NOW) is None
+    assert (ready.state, ready.reason) == (READY, "")
+    reauth = AccountMachine("bob", Durations(), has_credential=False)
+    assert reauth.clear_cooldown(NOW) is None
+    assert (reauth.state, reauth.reason) == (REAUTH, "no credential")  # a reset is no login
+
+
+def test_clear_cooldown_after_the_cooldown_ran_out_reports_it_as_over():
+    m = machine()
+    m.observe(Outcome(K.OVERLOADED), NOW)
+    v = m.clear_cooldown(NOW + 31)
+    assert v is not None
+    assert v.transition == (COOLING, READY, "cooldown over")
+    assert m.clear_cooldown(NOW + 32) is None
+
+
+def test_clear_cooldown_then_a_new_failure_cools_again():
+    m = machine()
+    m.observe(Outcome(K.FORBIDDEN, status=403), NOW)
+    m.clear_cooldown(NOW + 1)
+    v = m.observe(Outcome(K.OVERLOADED, status=529), NOW + 2)
+    assert v.transition is not None
+    assert v.transition[:2] == (READY, COOLING)
+    assert m.cooldown_until == NOW + 2 + 30
+
+
 def test_observe_applies_an_overdue_cooldown_end_first():
     m = machine()
     m.observe(Outcome(K.OVERLOADED), NOW)

@@ -92,6 +92,24 @@ class AccountMachineFlow(RuleBasedStateMachine):
             assert verdict.transition == (COOLING, READY, "cooldown over")
             assert m.state is READY
 
+    @rule()
+    def operator_reset(self) -> None:
+        """`shunt reset`: a cooling account is ready at once; any other is left as it is."""
+        m = self.machine
+        assert m is not None
+        before = (m.state, m.cooldown_until, m.reason, m.limits, m.counters)
+        verdict = m.clear_cooldown(self.now)
+        if before[0] is COOLING:
+            assert verdict is not None
+            assert verdict.transition is not None
+            assert verdict.transition[:2] == (COOLING, READY)
+            assert (m.state, m.cooldown_until) == (READY, None)
+            assert (m.limits, m.counters) == before[3:]
+            assert m.available(self.now) == m.snapshot(self.now).available(self.now)
+        else:
+            assert verdict is None
+            assert (m.state, m.cooldown_until, m.reason, m.limits, m.counters) == before
+
     @rule(
         kind=kinds,
         status=st.sampled_from([0, 200, 401, 429, 529]),

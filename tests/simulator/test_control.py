@@ -88,6 +88,33 @@ async def test_state_shows_what_reached_the_upstream(
     assert (second["account"], second["status"], second["x_api_key"]) == (None, 401, True)
 
 
+async def test_state_shows_the_usage_and_profile_requests_apart(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    # A proxy's usage prefetch must reach the simulator, not the real API: tests read it here.
+    # They are kept apart from `requests`, so a prefetch landing late moves no /v1/* record.
+    token = sim.add_account("a")["access_token"]
+    with trio.fail_after(NET_TIMEOUT_S):
+        await client.get("/api/oauth/usage", headers=auth_headers(token))
+        await client.get("/api/oauth/profile", headers={"authorization": "Bearer nope"})
+        state = (await client.get("/_sim/state")).json()
+    assert state["requests"] == []
+    usage, profile = state["oauth_api_requests"]
+    assert (usage["account"], usage["method"], usage["path"], usage["status"]) == (
+        "a",
+        "GET",
+        "/api/oauth/usage",
+        200,
+    )
+    assert usage["authorization"]
+    assert (profile["account"], profile["path"], profile["status"]) == (
+        None,
+        "/api/oauth/profile",
+        401,
+    )
+    assert state["accounts"]["a"]["requests"] == {}  # counts stay about /v1/*
+
+
 async def test_recent_requests_are_bounded(sim: Simulator, client: httpx.AsyncClient) -> None:
     with trio.fail_after(NET_TIMEOUT_S):
         for _ in range(55):

@@ -15,7 +15,8 @@ import pytest
 import trio
 from click.testing import CliRunner
 
-from shunt.simulator.cli import AccountSpec, parse_account, simulator_command
+from shunt.config import parse_config
+from shunt.simulator.cli import AccountSpec, parse_account, shunt_config_block, simulator_command
 from shunt.simulator.process import simulator_argv
 from tests.simulator.support import BODY, auth_headers
 
@@ -84,6 +85,50 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
     log = stderr_path.read_text()
     assert f"simulator listening on {info['url']}" in log
     assert "POST /v1/messages -> 200" in log  # one debug line per request
+
+
+async def test_process_prints_the_shunt_config_for_itself_before_it_is_ready(
+    tmp_path: Path,
+) -> None:
+    ready = tmp_path / "ready.json"
+    stdout_path = tmp_path / "stdout.toml"
+    argv = simulator_argv(accounts=["alpha"], ready_file=ready)
+    with stdout_path.open("wb") as stdout:
+        proc = await trio.lowlevel.open_process(
+            argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.DEVNULL
+        )
+        try:
+            with trio.fail_after(START_TIMEOUT_S):
+                await wait_for_file(ready)
+            url = json.loads(ready.read_text())["url"]
+            printed = stdout_path.read_text()  # complete once the ready file exists
+        finally:
+            await stop(proc)
+    assert printed == shunt_config_block(url)
+    assert_points_only_at(parse_config(printed, source="stdout"), url)
+
+
+def assert_points_only_at(config, url: str) -> None:
+    """Every URL shunt would call (or send a browser to) is on the simulator."""
+    urls = [config.server.upstream_url]
+    oauth = config.oauth
+    urls += [oauth.authorize_url, oauth.token_url, oauth.redirect_uri]
+    urls += [oauth.usage_url, oauth.profile_url]
+    assert all(u == url or u.startswith(url + "/") for u in urls), urls
+    assert oauth.usage_url == f"{url}/api/oauth/usage"
+    assert oauth.profile_url == f"{url}/api/oauth/profile"
+    assert oauth.token_url == f"{url}/v1/oauth/token"
+    assert oauth.authorize_url == f"{url}/oauth/authorize"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:40123", "http://[::1]:40123"])
+def test_the_config_block_parses_and_names_only_the_simulator(url: str) -> None:
+    block = shunt_config_block(url)
+    assert block.startswith("# shunt config.toml for this simulator")
+    assert_points_only_at(parse_config(block, source="block"), url)
+    # Accounts go after it: the block ends with a section a [[accounts]] table can follow.
+    with_account = parse_config(block + '\n[[accounts]]\nname = "alpha"\n', source="block")
+    assert [a.name for a in with_account.accounts] == ["alpha"]
 
 
 def test_simulator_argv_has_a_keyword_for_every_option_and_the_command_reads_them(

@@ -256,3 +256,23 @@ async def test_a_login_on_a_runtime_without_data_prefetches(nursery, client, ups
         await trio.testing.wait_all_tasks_blocked()
     assert upstream.calls == ["/api/oauth/usage"]
     assert reports(sent)[-1].limits.five_hour.utilization == 0.4
+
+
+async def test_clear_cooldown_reports_ready_at_once_even_right_after_a_report():
+    async with trio.open_nursery() as nursery:
+        runtime, sent = make_runtime(nursery, credential(3600))
+        runtime.observe(Outcome(OutcomeKind.FORBIDDEN, status=403))  # reported at once
+        assert isinstance(sent[-1], AccountReport)
+        assert sent[-1].snapshot.state is AccountState.COOLING
+        runtime.report()  # nothing new: paced, not sent
+        count = len(sent)
+        runtime.clear_cooldown()
+        assert len(sent) == count + 1
+        report = sent[-1]
+        assert isinstance(report, AccountReport)
+        assert report.snapshot.state is AccountState.READY
+        assert report.snapshot.reason == "cooldown cleared by `shunt reset`"
+        runtime.clear_cooldown()  # not cooling: still one report, so the front door hears back
+        assert isinstance(sent[-1], AccountReport)
+        assert len(sent) == count + 2
+        nursery.cancel_scope.cancel()
