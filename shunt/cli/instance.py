@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Final
 
 import attrs
@@ -31,6 +32,11 @@ class Instance:
     url: str
     port: int
     started_at: float
+    control_socket: Path
+    # Recorded by the server so the CLI needs no config.toml to reach or stop it; None in the
+    # state file of a server started from text rather than a file.
+    config_path: Path | None = None
+    drain_timeout_s: float | None = None
 
 
 def _is_shunt_server(pid: int) -> bool:
@@ -44,19 +50,28 @@ def _is_shunt_server(pid: int) -> bool:
     return "shunt" in cmdline and "serve" in cmdline
 
 
-def running_instance(paths: Paths) -> Instance | None:
-    """The live server of this shunt home, or None (a stale state file is ignored)."""
+def recorded_instance(paths: Paths) -> Instance | None:
+    """What the state file says, alive or not; None without a readable one."""
     try:
         state = json.loads(paths.server_state_file.read_text())
-        instance = Instance(
+        config, drain = state.get("config"), state.get("drain_timeout_s")
+        return Instance(
             pid=int(state["pid"]),
             url=str(state["url"]),
             port=int(state["port"]),
             started_at=float(state["started_at"]),
+            control_socket=Path(state.get("control_socket") or paths.control_socket),
+            config_path=Path(config) if config else None,
+            drain_timeout_s=float(drain) if drain is not None else None,
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return instance if _is_shunt_server(instance.pid) else None
+
+
+def running_instance(paths: Paths) -> Instance | None:
+    """The live server of this shunt home, or None (a stale state file is ignored)."""
+    instance = recorded_instance(paths)
+    return instance if instance is not None and _is_shunt_server(instance.pid) else None
 
 
 def stop_instance(instance: Instance, *, timeout_s: float) -> bool:

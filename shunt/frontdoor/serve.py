@@ -61,6 +61,7 @@ async def serve(
     Built in one direction: account table and credential writer → supervisor → pool (given
     the supervisor's link lookup) → the HTTP APIs."""
     validate_bind(config.server)
+    control_socket = paths.checked_control_socket()
     server = config.server
     routing = config.routing
     store = CredentialStore(paths.credentials_file)
@@ -143,11 +144,11 @@ async def serve(
                     serve_http_unix,
                     control.handle,
                     refusal=anthropic_refusal,
-                    path=paths.control_socket,
+                    path=control_socket,
                 )
             )
             settle_after_startup()
-            _write_state(paths, server.host, port)
+            _write_state(paths, config, port)
             logger.info(
                 "shunt listening on http://%s:%d with %d account(s), strategy %s",
                 server.host,
@@ -182,12 +183,18 @@ async def _wait_for_stop_signal() -> None:
             return
 
 
-def _write_state(paths: Paths, host: str, port: int) -> None:
+def _write_state(paths: Paths, config: Config, port: int) -> None:
+    """What the CLI needs to find and stop this server without reading config.toml (which may
+    have been broken since): its socket, its config file, its drain deadline."""
+    host = config.server.host
     state = {
         "pid": os.getpid(),
         "host": host,
         "port": port,
         "url": f"http://{host}:{port}",
         "started_at": time.time(),
+        "control_socket": str(paths.control_socket),
+        "config": str(config.path.resolve()) if config.path is not None else None,
+        "drain_timeout_s": config.server.drain_timeout_s,
     }
     write_atomically(paths.server_state_file, json.dumps(state).encode(), mode=0o600)

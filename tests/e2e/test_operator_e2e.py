@@ -1,0 +1,107 @@
+"""Issue 11 points 5 and 7 end to end: the operator is never trapped.
+
+A typo in config.toml does not lock the CLI out of a running server; `shunt reload` applies hand
+edits (or says why not, changing nothing); a busy port, a missing --config file, a server on
+another config file, XDG_RUNTIME_DIR, a name typed in another case, a heartbeat kill, an enable
+without a credential and a drain each give a clear message or log line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+MODEL = "claude-sonnet-4-6"
+BODY = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+TYPO = "\n[server]\nprot = 8083\n"  # a second [server] table: not valid TOML
+
+
+def shunt(
+    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shunt", *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else dict(os.environ, SHUNT_HOME=str(home)),
+        input=stdin,
+        timeout=60,
+        check=False,
+    )
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def account_states(home: Path) -> dict[str, str]:
+    result = shunt(home, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    return {a["name"]: a["status"] for a in json.loads(result.stdout)["accounts"]}
+
+
+# --- point 5: a typo in config.toml ----------------------------------------------------------
+
+
+# --- point 7: smaller traps --------------------------------------------------------------------
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port this test process listens on (so psutil can name its holder)."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    try:
+        yield holder.getsockname()[1]
+    finally:
+        holder.close()
+
+
+def _platform_env(tmp_path: Path, *, runtime_dir: Path | None) -> dict[str, str]:
+    """No SHUNT_HOME: the platformdirs layout, every XDG dir inside tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env.pop("SHUNT_HOME", None)
+    env.update(
+        HOME=str(tmp_path / "user"),
+        XDG_CONFIG_HOME=str(tmp_path / "user" / "config"),
+        XDG_STATE_HOME=str(tmp_path / "user" / "state"),
+    )
+    if runtime_dir is not None:
+        env["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    return env
+
+
+@pytest.mark.parametrize("server_has_runtime_dir", [True, False])
+def test_status_finds_the_server_whether_or_not_xdg_runtime_dir_is_set(
+    tmp_path, server_has_runtime_dir
+):
+    runtime = tmp_path / "rt"
+    runtime.mkdir(mode=0o700)
+    config_dir = tmp_path / "user" / "config" / "shunt"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.toml").write_text('[server]\nupstream_url = "http://127.0.0.1:9"\n')
+    with_runtime = _platform_env(tmp_path, runtime_dir=runtime)
+    without = _platform_env(tmp_path, runtime_dir=None)
+    server_env, cli_env = (
+        (with_runtime, without) if server_has_runtime_dir else (without, with_runtime)
+    )
+    started = shunt(tmp_path, "start", "--port", "0", env=server_env)
+    try:
+        assert started.returncode == 0, started.stderr
+        status = shunt(tmp_path, "status", "--json", env=cli_env)
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["accounts"] == []
+        assert shunt(tmp_path, "ps", env=cli_env).returncode == 0
+    finally:
+        stopped = shunt(tmp_path, "stop", env=cli_env)
+        if "Stopped shunt" not in stopped.stdout:  # missed it: never leave it running
+            shunt(tmp_path, "stop", env=server_env)
+    assert "Stopped shunt" in stopped.stdout
