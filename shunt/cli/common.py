@@ -9,8 +9,9 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from shunt.config import Config, load_config
-from shunt.errors import ShuntError
+from shunt.cli.instance import Instance
+from shunt.config import Config, load_config, validate_bind
+from shunt.errors import ConfigError, ShuntError
 from shunt.storage.paths import Paths, resolve_paths
 
 P = ParamSpec("P")
@@ -34,6 +35,29 @@ def load(config_path: Path | None) -> tuple[Paths, Config]:
     paths = resolve_paths()
     return paths, load_config(config_path or paths.config_file)
 
+
+def config_problem(path: Path) -> str | None:
+    """Why `path` would not start a server (what `shunt config check` says), or None."""
+    try:
+        validate_bind(load_config(path).server)
+    except ConfigError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    return None
+
+
+def note_broken_config(paths: Paths, instance: Instance | None, *, then: str) -> None:
+    """One line on stderr when the config file is broken; the commands that only talk to the
+    running server work without it, but the operator should know before the next start."""
+    path = (instance.config_path if instance is not None else None) or paths.config_file
+    problem = config_problem(path)
+    if problem is not None:
+        click.echo(f"note: {path} has an error ({problem}); {then}", err=True)
+
+
+# What the note says while a server runs on the broken file.
+STILL_RUNNING = (
+    "the running server still uses the settings it started with — fix it, then `shunt reload`"
+)
 
 # `--config` of the commands that edit config.toml (and of `shunt use`, which checks a name in it).
 CONFIG_OPTION = click.option(

@@ -24,6 +24,7 @@ from shunt.storage.paths import Paths
 
 START_TIMEOUT_S: Final = 30.0
 KILL_WAIT_S: Final = 5.0
+STOP_POLL_S: Final = 0.05
 
 
 @attrs.frozen
@@ -81,18 +82,31 @@ def stop_instance(instance: Instance, *, timeout_s: float) -> bool:
         process.send_signal(signal.SIGTERM)
     except psutil.NoSuchProcess:
         return True
-    try:
-        process.wait(timeout_s)
+    if _wait_gone(process, timeout_s):
         return True
-    except psutil.TimeoutExpired:
-        pass
     # Its workers see the channel close and exit on their own; only the front door is killed.
     try:
         process.kill()
-        process.wait(KILL_WAIT_S)
     except psutil.NoSuchProcess:
         pass
+    _wait_gone(process, KILL_WAIT_S)
     return False
+
+
+def _wait_gone(process: psutil.Process, timeout_s: float) -> bool:
+    """Whether `process` ended within timeout_s. A zombie has ended: only its parent (say, a
+    process manager that started `shunt serve`) can reap it, and waiting for that would
+    wait out the whole deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(STOP_POLL_S)
 
 
 def start_background(

@@ -50,6 +50,27 @@ def account_states(home: Path) -> dict[str, str]:
 # --- point 5: a typo in config.toml ----------------------------------------------------------
 
 
+def test_a_typo_in_config_does_not_lock_the_cli_out_of_the_running_server(shunt_home, proxy):
+    config = shunt_home / "config.toml"
+    config.write_text(config.read_text() + TYPO)
+    for command in (("status",), ("ps",), ("use", "alpha")):
+        result = shunt(shunt_home, *command)
+        assert result.returncode == 0, (command, result.stderr)
+        note = lines(result.stderr)
+        assert len(note) == 1, (command, result.stderr)
+        assert note[0].startswith(f"note: {config} has an error (")
+        assert "the running server still uses the settings it started with" in note[0]
+        assert "`shunt reload`" in note[0]
+    assert "alpha" in shunt(shunt_home, "status").stdout
+    assert proxy.client.post("/v1/messages", json=BODY).headers["x-shunt-account"] == "alpha"
+    stopped = shunt(shunt_home, "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"Stopped shunt (pid {proxy.pid})" in stopped.stdout
+    assert "did not stop within the drain deadline" not in stopped.stderr
+    assert proxy.process.wait(timeout=30) == 0
+    assert config.read_text().endswith(TYPO), "the file is the user's to fix"
+
+
 # --- point 7: smaller traps --------------------------------------------------------------------
 
 
