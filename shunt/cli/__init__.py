@@ -3,7 +3,7 @@
 Where things go:
 
 - One module per group of commands, each ending in a tuple of its commands:
-  `server.py` (serve, start, stop, restart), `status.py` (status, ps, use: the commands
+  `server.py` (serve, start, stop, restart, reload), `status.py` (status, ps, use: the commands
   that ask or tell the running server), `accounts.py` (add, login, remove, enable, disable),
   `importing.py` (import), `config_commands.py` (config check), `demo.py` (demo), `bench.py`
   (bench, bench-soak). The demo and the bench commands import their packages only when run,

@@ -8,6 +8,8 @@ edited, a running server is asked to apply it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from shunt.cli.control_client import NotRunning, call
 from shunt.model.credential import Credential
 from shunt.storage.credentials import CredentialStore
@@ -20,6 +22,11 @@ def tell_server(paths: Paths) -> str:
         result = call(paths, "POST", "/reload")
     except NotRunning:
         return "shunt is not running: the change applies when it starts."
+    return describe_reload(result)
+
+
+def describe_reload(result: dict[str, Any]) -> str:
+    """What the control API's /reload answer says was done, as a sentence."""
     started, stopped = result.get("started", []), result.get("stopped", [])
     parts = []
     if started:

@@ -1,8 +1,8 @@
-"""`shunt serve / start / stop / restart`: run the server in the foreground, or in the
-background and stop it again.
+"""`shunt serve / start / stop / restart / reload`: run the server in the foreground, or in the
+background, stop it again, or have it apply config.toml's accounts.
 
-`stop` needs no valid config.toml: the server recorded its drain deadline in its state file
-(instance.py), so a typo in the file never traps the operator."""
+`stop` and `reload` need no valid config.toml: the server recorded what they need in its state
+file (instance.py), so a typo in the file never traps the operator."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import attrs
 import click
 import trio
 
+from shunt.cli.account_changes import describe_reload
 from shunt.cli.common import friendly_errors, load, note_broken_config
+from shunt.cli.control_client import call
 from shunt.cli.instance import running_instance, start_background, stop_instance
 from shunt.config import ServerConfig
 from shunt.errors import ShuntError
@@ -213,4 +215,19 @@ def stop(config_path: Path | None) -> None:
     note_broken_config(paths, instance, then="fix it before the next `shunt start`")
 
 
-SERVER_COMMANDS = (serve, start, stop, restart)
+@click.command()
+@friendly_errors
+def reload() -> None:
+    """Apply config.toml's [[accounts]] to the running server (hand edits take effect).
+
+    A broken file changes nothing: the server keeps what it runs and this says why. Other
+    sections take effect at `shunt restart`."""
+    result = call(resolve_paths(), "POST", "/reload")
+    click.echo(f"Reloaded {result.get('config', 'the config file')}. {describe_reload(result)}")
+    click.echo(
+        "Only [[accounts]] apply while the server runs: changes to [server], [routing], "
+        "[oauth] or [cooldowns] take effect at `shunt restart`."
+    )
+
+
+SERVER_COMMANDS = (serve, start, stop, restart, reload)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.harness import Proxy, wait_until, write_config
+
 MODEL = "claude-sonnet-4-6"
 BODY = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
 TYPO = "\n[server]\nprot = 8083\n"  # a second [server] table: not valid TOML
@@ -69,6 +71,44 @@ def test_a_typo_in_config_does_not_lock_the_cli_out_of_the_running_server(shunt_
     assert "did not stop within the drain deadline" not in stopped.stderr
     assert proxy.process.wait(timeout=30) == 0
     assert config.read_text().endswith(TYPO), "the file is the user's to fix"
+
+
+def test_reload_applies_hand_edits_and_a_broken_file_changes_nothing(shunt_home, simulator):
+    config = write_config(shunt_home, simulator.url, ["alpha"])
+    proxy = Proxy(shunt_home)
+    try:
+        config.write_text(config.read_text() + '[[accounts]]\nname = "beta"\n')
+        reloaded = shunt(shunt_home, "reload")
+        assert reloaded.returncode == 0, reloaded.stderr
+        assert f"Reloaded {config}" in reloaded.stdout
+        assert "started beta" in reloaded.stdout
+        assert "[[accounts]]" in reloaded.stdout
+        assert "`shunt restart`" in reloaded.stdout
+        wait_until(lambda: account_states(shunt_home).get("beta") == "ready", what="beta ready")
+
+        good = config.read_text()
+        config.write_text(good.replace('name = "beta"', 'name = "beta"\nenabled = "no"'))
+        refused = shunt(shunt_home, "reload")
+        assert refused.returncode == 1
+        assert "enabled" in refused.stderr
+        assert str(config) in refused.stderr
+        assert "the running server is unchanged" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert account_states(shunt_home) == {"alpha": "ready", "beta": "ready"}
+
+        config.write_text(good.replace('[[accounts]]\nname = "beta"\n', ""))
+        drained = shunt(shunt_home, "reload")
+        assert drained.returncode == 0, drained.stderr
+        assert "draining beta" in drained.stdout
+        wait_until(lambda: "beta" not in account_states(shunt_home), what="beta gone")
+    finally:
+        proxy.close()
+
+
+def test_reload_without_a_server_says_so(shunt_home):
+    result = shunt(shunt_home, "reload")
+    assert result.returncode == 1
+    assert "shunt is not running" in result.stderr
 
 
 # --- point 7: smaller traps --------------------------------------------------------------------
