@@ -26,14 +26,21 @@ def tell_server(paths: Paths) -> str:
 
 
 def describe_reload(result: dict[str, Any]) -> str:
-    """What the control API's /reload answer says was done, as a sentence."""
+    """What the control API's /reload answer says was done, as sentences."""
     started, stopped = result.get("started", []), result.get("stopped", [])
+    unservable = result.get("needs_login", [])
     parts = []
     if started:
         parts.append(f"started {', '.join(started)}")
     if stopped:
         parts.append(f"is draining {', '.join(stopped)}")
-    return "The running server " + (" and ".join(parts) if parts else "had nothing to change") + "."
+    sentences = []
+    if parts or not unservable:
+        changed = " and ".join(parts) if parts else "had nothing to change"
+        sentences.append(f"The running server {changed}.")
+    # Enabled, but no worker can serve an account without a credential.
+    sentences += [f"{name} has no credential: run `shunt login {name}`." for name in unservable]
+    return " ".join(sentences)
 
 
 def save_credential(paths: Paths, name: str, credential: Credential, extra: dict[str, str]) -> bool:

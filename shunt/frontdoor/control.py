@@ -88,7 +88,9 @@ class ControlApi:
         changes = await self.live.apply_config(new)
         return {
             "config": str(path),
-            "started": list(changes.start),
+            "started": table.servable(list(changes.start)),
+            # Enabled but without a credential: no worker can serve them until a login.
+            "needs_login": [name for name in changes.start if not table.servable([name])],
             "stopped": list(changes.stop),
         }
 

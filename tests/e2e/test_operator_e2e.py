@@ -166,3 +166,22 @@ def test_status_finds_the_server_whether_or_not_xdg_runtime_dir_is_set(
         if "Stopped shunt" not in stopped.stdout:  # missed it: never leave it running
             shunt(tmp_path, "stop", env=server_env)
     assert "Stopped shunt" in stopped.stdout
+
+
+def test_enable_without_a_credential_says_it_needs_a_login(shunt_home, simulator):
+    config = write_config(shunt_home, simulator.url, ["alpha"])
+    config.write_text(config.read_text() + '[[accounts]]\nname = "beta"\nenabled = false\n')
+    store = shunt_home / "credentials.json"
+    tokens = json.loads(store.read_text())
+    del tokens["accounts"]["beta"]
+    store.write_text(json.dumps(tokens))
+    proxy = Proxy(shunt_home)
+    try:
+        enabled = shunt(shunt_home, "enable", "beta")
+        assert enabled.returncode == 0, enabled.stderr
+        assert "started" not in enabled.stdout
+        assert "Enabled account beta" in enabled.stdout
+        assert "beta has no credential: run `shunt login beta`" in enabled.stdout
+        assert account_states(shunt_home)["beta"] == "reauth_required"
+    finally:
+        proxy.close()
