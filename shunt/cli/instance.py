@@ -23,6 +23,7 @@ from shunt.errors import ShuntError
 from shunt.storage.paths import Paths
 
 START_TIMEOUT_S: Final = 30.0
+CLICK_ERROR_PREFIX: Final = "Error: "  # how click prints a ShuntError (common.friendly_errors)
 KILL_WAIT_S: Final = 5.0
 STOP_POLL_S: Final = 0.05
 
@@ -116,6 +117,7 @@ def start_background(
     paths.ensure()
     output = paths.log_dir / "serve.out"
     old = running_instance(paths)
+    offset = output.stat().st_size if output.exists() else 0
     with output.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "shunt", "serve", *serve_args],
@@ -129,6 +131,9 @@ def start_background(
     while time.monotonic() < deadline:
         code = process.poll()
         if code is not None:
+            refusal = _refusal(output, offset)
+            if refusal is not None:
+                raise ShuntError(refusal)  # the same one line `shunt serve` would have said
             raise ShuntError(
                 f"shunt serve exited with code {code} while starting; "
                 f"its output is in {output}:\n{tail(output, 12, unreadable='')}"
@@ -145,3 +150,18 @@ def start_background(
     raise ShuntError(
         f"shunt serve did not become ready within {START_TIMEOUT_S:.0f}s; see {output}"
     )
+
+
+def _refusal(output: Path, offset: int) -> str | None:
+    """The `Error: …` line a refusing `shunt serve` printed last (its whole message), from the
+    part of `output` written since `offset`; None when it ended some other way."""
+    try:
+        with output.open("rb") as stream:
+            stream.seek(offset)
+            written = stream.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    lines = [line for line in written.splitlines() if line.strip()]
+    if lines and lines[-1].startswith(CLICK_ERROR_PREFIX):
+        return lines[-1].removeprefix(CLICK_ERROR_PREFIX)
+    return None

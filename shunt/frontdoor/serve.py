@@ -20,6 +20,7 @@ from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.anthropic_api import AnthropicApi
 from shunt.frontdoor.control import ControlApi
 from shunt.frontdoor.credential_writer import CredentialWriter
+from shunt.frontdoor.listen import open_anthropic_listeners
 from shunt.frontdoor.live_accounts import LiveAccounts, read_pinned
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
@@ -66,6 +67,8 @@ async def serve(
     routing = config.routing
     store = CredentialStore(paths.credentials_file)
     table = AccountTable(config, store.load())
+    # Bound before any worker starts: a busy port is one clear line, not a start undone.
+    listeners = await open_anthropic_listeners(server.host, server.port)
     writer = CredentialWriter(store, table)
     supervisor = Supervisor(
         configure=worker_settings(config),
@@ -135,6 +138,7 @@ async def serve(
                         host=server.host,
                         port=server.port,
                         limits=limits,
+                        listeners=listeners,
                         task_status=task_status,
                     )
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.e2e.harness import Proxy, wait_until, write_config
@@ -124,6 +125,20 @@ def busy_port() -> Iterator[int]:
         yield holder.getsockname()[1]
     finally:
         holder.close()
+
+
+def test_a_busy_port_is_one_line_from_serve_and_start(shunt_home, busy_port):
+    me = psutil.Process()
+    expected = f"port {busy_port} on 127.0.0.1 is in use by pid {os.getpid()} ({me.name()}"
+    for command in ("serve", "start"):
+        result = shunt(shunt_home, command, "--port", str(busy_port))
+        assert result.returncode == 1, result
+        error = lines(result.stderr)
+        assert len(error) == 1, (command, result.stderr)
+        assert error[0].startswith(f"Error: {expected}"), error
+        assert "--port" in error[0]
+        assert "Traceback" not in result.stderr
+    assert not (shunt_home / "run" / "server.json").exists()
 
 
 def _platform_env(tmp_path: Path, *, runtime_dir: Path | None) -> dict[str, str]:
