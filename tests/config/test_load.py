@@ -434,3 +434,8 @@ def test_config_is_frozen():
     config = Config()
     with pytest.raises(AttributeError):
         config.path = Path("x")
+
+
+def test_port_8083_loads():
+    """It once failed with an error about openai_port, a key the user never wrote."""
+    assert parse("[server]\nport = 8083").server.port == 8083
