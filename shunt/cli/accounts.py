@@ -52,7 +52,7 @@ def add(
 
     Prints a login URL (and opens it when a browser can show), then reads the code the page
     shows. A running server starts serving the account at once."""
-    paths, config = load(config_path)
+    paths, config = load(config_path, creating=True)
     _check_new_name(config, name)
     if credentials_file is None:
         login = obtain_login(config, name=name, open_browser=not no_browser)

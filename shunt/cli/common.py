@@ -31,8 +31,13 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def load(config_path: Path | None) -> tuple[Paths, Config]:
+def load(config_path: Path | None, *, creating: bool = False) -> tuple[Paths, Config]:
+    """The paths and the config. A missing default file means the defaults (a first run needs
+    none), but a --config FILE that does not exist is a typo, not an empty config, unless the
+    command creates it (`creating`: `shunt add`)."""
     paths = resolve_paths()
+    if config_path is not None and not creating and not config_path.exists():
+        raise ConfigError(f"{config_path} does not exist (--config): check the path")
     return paths, load_config(config_path or paths.config_file)
 
 

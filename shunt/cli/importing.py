@@ -64,7 +64,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
         raise click.UsageError("NAME names one account: give at most one --config-dir with it")
     if name is not None and not NAME_PATTERN.fullmatch(name):
         raise ConfigError(f"{name!r} is not a valid account name: use {NAME_RULE}")
-    paths, config = load(config_path)
+    paths, config = load(config_path, creating=True)
     home = Path.home()
     dirs = _unique([d.expanduser() for d in config_dirs] or [default_config_dir(os.environ, home)])
     default_dir = _resolved(home / DEFAULT_DIR_NAME)

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from shunt.cli import main
+from shunt.config import load_config
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -55,6 +56,29 @@ def test_config_check_of_the_missing_default_file_is_fine(home):
 
 
 @pytest.mark.parametrize("command", ["serve", "start", "restart", "config check", "disable x"])
+def test_a_config_file_that_does_not_exist_is_an_error(home, tmp_path, command):
+    typo = tmp_path / "typo.toml"
+    port = ["--port", "0"] if command in ("serve", "start", "restart") else []
+    code, _, err = run(*command.split(), "--config", str(typo), *port)
+    assert code == 1
+    assert err == f"Error: {typo} does not exist (--config): check the path\n"
+    assert not (home / "run").exists(), "nothing was started"
+    assert not typo.exists()
+
+
+def test_add_may_create_the_file_it_is_given(home, tmp_path):
+    new = tmp_path / "new.toml"
+    entry = json.dumps({"access_token": "sk-ant-oat01-x", "refresh_token": "r", "expires_at": 1})
+    result = CliRunner().invoke(
+        main,
+        ["add", "work", "--credentials-file", "-", "--config", str(new)],
+        input=entry,
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert [a.name for a in load_config(new).accounts] == ["work"]
+
+
 def _two_accounts(home: Path) -> None:
     (home / "config.toml").write_text(
         '[[accounts]]\nname = "Alice"\n\n[[accounts]]\nname = "bob"\n'
