@@ -8,16 +8,28 @@ edited, a running server is asked to apply it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from shunt.cli.common import same_file
 from shunt.cli.control_client import NotRunning, call
+from shunt.cli.instance import running_instance
 from shunt.model.credential import Credential
 from shunt.storage.credentials import CredentialStore
 from shunt.storage.paths import Paths
 
 
-def tell_server(paths: Paths) -> str:
-    """Ask a running server to apply config.toml; a sentence for the user either way."""
+def tell_server(paths: Paths, edited: Path) -> str:
+    """Ask a running server to apply `edited` (the config file just changed); a sentence for
+    the user either way. A server running on another file is not asked: its reload would
+    apply that file, not this change."""
+    instance = running_instance(paths)
+    served = instance.config_path if instance is not None else None
+    if served is not None and not same_file(served, edited):
+        return (
+            f"The running server uses {served}, not {edited}: this change applies when a "
+            f"server starts with `--config {edited}`."
+        )
     try:
         result = call(paths, "POST", "/reload")
     except NotRunning:

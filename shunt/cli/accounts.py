@@ -19,7 +19,7 @@ from shunt.cli.account_changes import (
     save_credential,
     tell_server,
 )
-from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
+from shunt.cli.common import CONFIG_OPTION, friendly_errors, load_for_change
 from shunt.cli.oauth import obtain_login
 from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
 from shunt.config import edit as config_edit
@@ -52,7 +52,7 @@ def add(
 
     Prints a login URL (and opens it when a browser can show), then reads the code the page
     shows. A running server starts serving the account at once."""
-    paths, config = load(config_path, creating=True)
+    paths, config = load_for_change(config_path, creating=True)
     _check_new_name(config, name)
     if credentials_file is None:
         login = obtain_login(config, name=name, open_browser=not no_browser)
@@ -76,9 +76,10 @@ def add(
         or extra.get("subscription_type", ""),
         email=email or extra.get("email", ""),
     )
-    config_edit.add_account(config_path or paths.config_file, account)
+    config_file = config_path or paths.config_file
+    config_edit.add_account(config_file, account)
     labels = account_labels(account.email, account.plan)
-    click.echo(f"Added account {name}{labels}. {tell_server(paths)}")
+    click.echo(f"Added account {name}{labels}. {tell_server(paths, config_file)}")
 
 
 def _check_new_name(config: Config, name: str) -> None:
@@ -103,7 +104,7 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
 
     Use it when `shunt status` says reauth_required, or to give an imported account a session
     of its own. A running server uses the new login at once."""
-    paths, config = load(config_path)
+    paths, config = load_for_change(config_path)
     account = config.account(name)
     if account is None:
         known = ", ".join(a.name for a in config.accounts) or "none"
@@ -111,19 +112,20 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
             f"no account named {name!r} in {config.path} (accounts: {known}); "
             f"add it with `shunt add {name}`"
         )
+    config_file = config_path or paths.config_file
     result = obtain_login(config, name=name, open_browser=not no_browser)
     extra = {k: v for k, v in (("email", result.email), ("plan", result.plan)) if v}
     live = save_credential(paths, name, result.credential, extra)
     changes: dict[str, str | bool] = {k: v for k, v in extra.items() if v != getattr(account, k)}
-    config_edit.update_account(config_path or paths.config_file, name, **changes)
+    config_edit.update_account(config_file, name, **changes)
     note = ""
     if account.email and result.email and account.email.casefold() != result.email.casefold():
         note = f" It was {account.email} before: this login is a different Claude account."
     if not account.enabled:
         state = f"It is disabled: `shunt enable {name}` routes to it again."
     elif live:
-        if changes:
-            tell_server(paths)  # the new email/plan labels; the worker has the login already
+        if changes:  # the new email/plan labels; the worker has the login already
+            tell_server(paths, config_file)
         state = "The running server uses the new login now."
     else:
         state = "shunt is not running: the login applies when it starts."
@@ -136,17 +138,20 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
 @friendly_errors
 def remove(name: str, config_path: Path | None) -> None:
     """Remove an account; its in-flight requests finish first, then its token is deleted."""
-    paths, _ = load(config_path)
-    config_edit.remove_account(config_path or paths.config_file, name)
-    message = tell_server(paths)
+    paths, _ = load_for_change(config_path)
+    config_file = config_path or paths.config_file
+    config_edit.remove_account(config_file, name)
+    message = tell_server(paths, config_file)
     forget_credential(paths, name)
     click.echo(f"Removed account {name}. {message}")
 
 
 def _set_enabled(name: str, enabled: bool, config_path: Path | None) -> None:
-    paths, _ = load(config_path)
-    config_edit.set_account_enabled(config_path or paths.config_file, name, enabled)
-    click.echo(f"{'Enabled' if enabled else 'Disabled'} account {name}. {tell_server(paths)}")
+    paths, _ = load_for_change(config_path)
+    config_file = config_path or paths.config_file
+    config_edit.set_account_enabled(config_file, name, enabled)
+    message = tell_server(paths, config_file)
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} account {name}. {message}")
 
 
 @click.command()

@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from shunt.cli.instance import Instance
+from shunt.cli.instance import Instance, running_instance
 from shunt.config import Config, load_config, validate_bind
 from shunt.errors import ConfigError, ShuntError
 from shunt.storage.paths import Paths, resolve_paths
@@ -39,6 +39,31 @@ def load(config_path: Path | None, *, creating: bool = False) -> tuple[Paths, Co
     if config_path is not None and not creating and not config_path.exists():
         raise ConfigError(f"{config_path} does not exist (--config): check the path")
     return paths, load_config(config_path or paths.config_file)
+
+
+def load_for_change(config_path: Path | None, *, creating: bool = False) -> tuple[Paths, Config]:
+    """load() for the commands that change accounts.
+
+    Without --config they would edit the default file; when the running server was started
+    on another one, that edit would reach neither its accounts nor its reload, while the
+    credential still went to the server (one credentials.json per home). So that is refused
+    before anything changes, naming the file to pass. With --config the user chose the file,
+    and tell_server says whether the server runs on it."""
+    paths = resolve_paths()
+    instance = running_instance(paths)
+    if config_path is None and instance is not None:
+        served = instance.config_path
+        if served is not None and not same_file(served, paths.config_file):
+            raise ConfigError(
+                f"the running server (pid {instance.pid}) uses {served}, not "
+                f"{paths.config_file}: pass `--config {served}` to change its accounts "
+                f"(or `--config {paths.config_file}` to edit that file anyway)"
+            )
+    return load(config_path, creating=creating)
+
+
+def same_file(a: Path, b: Path) -> bool:
+    return a.expanduser().resolve() == b.expanduser().resolve()
 
 
 def config_problem(path: Path) -> str | None:

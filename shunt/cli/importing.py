@@ -26,7 +26,7 @@ from shunt.accounts.claude.claude_code import (
     read_login,
 )
 from shunt.cli.account_changes import account_labels, save_credential, tell_server
-from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
+from shunt.cli.common import CONFIG_OPTION, friendly_errors, load_for_change
 from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config
 from shunt.config import edit as config_edit
 from shunt.errors import ConfigError
@@ -64,7 +64,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
         raise click.UsageError("NAME names one account: give at most one --config-dir with it")
     if name is not None and not NAME_PATTERN.fullmatch(name):
         raise ConfigError(f"{name!r} is not a valid account name: use {NAME_RULE}")
-    paths, config = load(config_path, creating=True)
+    paths, config = load_for_change(config_path, creating=True)
     home = Path.home()
     dirs = _unique([d.expanduser() for d in config_dirs] or [default_config_dir(os.environ, home)])
     default_dir = _resolved(home / DEFAULT_DIR_NAME)
@@ -84,7 +84,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
     for step in steps:
         edited |= _apply(paths, config, config_file, step)
     if edited:
-        click.echo(tell_server(paths))
+        click.echo(tell_server(paths, config_file))
     one = len(steps) == 1
     warning = RACE_WARNING.format(
         this="this" if one else "each", names=steps[0].name if one else "NAME"

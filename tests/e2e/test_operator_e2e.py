@@ -141,6 +141,44 @@ def test_a_busy_port_is_one_line_from_serve_and_start(shunt_home, busy_port):
     assert not (shunt_home / "run" / "server.json").exists()
 
 
+def test_a_server_on_another_config_file_is_named_by_account_commands(shunt_home, three, tmp_path):
+    alt = tmp_path / "alt.toml"
+    write_config(shunt_home, three.url, ["alpha"]).rename(alt)
+    default = shunt_home / "config.toml"
+    default.write_text("# the default file, not the one being served\n")
+    credentials = json.loads((shunt_home / "credentials.json").read_text())["accounts"]
+    gamma = json.dumps(credentials["gamma"])
+    proxy = Proxy(shunt_home, extra_args=("--config", str(alt)))
+    try:
+        refused = shunt(shunt_home, "add", "gamma", "--credentials-file", "-", stdin=gamma)
+        assert refused.returncode == 1
+        assert f"the running server (pid {proxy.pid}) uses {alt}" in refused.stderr
+        assert f"--config {alt}" in refused.stderr
+        assert default.read_text() == "# the default file, not the one being served\n"
+        for command in (("disable", "alpha"), ("remove", "alpha")):
+            assert f"uses {alt}" in shunt(shunt_home, *command).stderr
+
+        added = shunt(
+            shunt_home, "add", "gamma", "--credentials-file", "-", "--config", str(alt), stdin=gamma
+        )
+        assert added.returncode == 0, added.stderr
+        assert "started gamma" in added.stdout
+        assert 'name = "gamma"' in alt.read_text()
+
+        beta = json.dumps(credentials["beta"])
+        aside = shunt(
+            shunt_home,
+            *("add", "beta", "--credentials-file", "-", "--config", str(default)),
+            stdin=beta,
+        )
+        assert aside.returncode == 0, aside.stderr
+        assert f"The running server uses {alt}, not {default}" in aside.stdout
+        assert "nothing to change" not in aside.stdout
+        assert "beta" not in account_states(shunt_home)
+    finally:
+        proxy.close()
+
+
 def _platform_env(tmp_path: Path, *, runtime_dir: Path | None) -> dict[str, str]:
     """No SHUNT_HOME: the platformdirs layout, every XDG dir inside tmp_path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
