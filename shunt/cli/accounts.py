@@ -105,13 +105,14 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
     Use it when `shunt status` says reauth_required, or to give an imported account a session
     of its own. A running server uses the new login at once."""
     paths, config = load_for_change(config_path)
-    account = config.account(name)
+    account = config.find_account(name)
     if account is None:
         known = ", ".join(a.name for a in config.accounts) or "none"
         raise ConfigError(
             f"no account named {name!r} in {config.path} (accounts: {known}); "
             f"add it with `shunt add {name}`"
         )
+    name = account.name
     config_file = config_path or paths.config_file
     result = obtain_login(config, name=name, open_browser=not no_browser)
     extra = {k: v for k, v in (("email", result.email), ("plan", result.plan)) if v}
@@ -138,7 +139,8 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
 @friendly_errors
 def remove(name: str, config_path: Path | None) -> None:
     """Remove an account; its in-flight requests finish first, then its token is deleted."""
-    paths, _ = load_for_change(config_path)
+    paths, config = load_for_change(config_path)
+    name = _configured_name(config, name)
     config_file = config_path or paths.config_file
     config_edit.remove_account(config_file, name)
     message = tell_server(paths, config_file)
@@ -146,8 +148,16 @@ def remove(name: str, config_path: Path | None) -> None:
     click.echo(f"Removed account {name}. {message}")
 
 
+def _configured_name(config: Config, typed: str) -> str:
+    """The spelling config.toml has for `typed` (names are unique ignoring case); `typed`
+    itself when there is none, for the edit to refuse naming the accounts there are."""
+    account = config.find_account(typed)
+    return account.name if account is not None else typed
+
+
 def _set_enabled(name: str, enabled: bool, config_path: Path | None) -> None:
-    paths, _ = load_for_change(config_path)
+    paths, config = load_for_change(config_path)
+    name = _configured_name(config, name)
     config_file = config_path or paths.config_file
     config_edit.set_account_enabled(config_file, name, enabled)
     message = tell_server(paths, config_file)

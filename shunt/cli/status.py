@@ -106,7 +106,7 @@ def use(name: str, config_path: Path | None) -> None:
     paths = resolve_paths()
     account = None if name == "auto" else name
     try:
-        # The server checks the name against the accounts it runs.
+        # The server checks the name against the accounts it runs (any case).
         pinned = call(paths, "POST", "/use", {"account": account}).get("pinned")
     except NotRunning:
         pass
@@ -115,9 +115,12 @@ def use(name: str, config_path: Path | None) -> None:
         _note_broken_config(paths)
         return
     paths, config = load(config_path)
-    if account is not None and config.account(account) is None:
-        known = ", ".join(a.name for a in config.accounts) or "none"
-        raise ConfigError(f"no account named {account!r} in {config.path} (accounts: {known})")
+    if account is not None:
+        found = config.find_account(account)
+        if found is None:
+            known = ", ".join(a.name for a in config.accounts) or "none"
+            raise ConfigError(f"no account named {account!r} in {config.path} (accounts: {known})")
+        account = found.name
     paths.ensure()
     write_atomically(paths.pinned_file, (account or "").encode(), mode=0o600)
     click.echo(

@@ -108,5 +108,4 @@ class ControlApi:
         account = payload.get("account")
         if account is not None and not isinstance(account, str):
             raise ShuntError("account must be a name or null")
-        self.live.pin(account)
-        return {"pinned": account}
+        return {"pinned": self.live.pin(account)}

@@ -93,13 +93,19 @@ class LiveAccounts:
     async def forget_credential(self, name: str) -> None:
         await self.writer.forget(name)
 
-    def pin(self, account: str | None) -> None:
-        if account is not None and account not in self.table.snapshots:
-            known = ", ".join(sorted(self.table.snapshots)) or "none"
-            raise ShuntError(f"no account named {account!r} (accounts: {known})")
+    def pin(self, typed: str | None) -> str | None:
+        """Pin routing to the account `typed` names (any case); the configured name pinned."""
+        account = None
+        if typed is not None:
+            wanted = typed.casefold()
+            account = next((n for n in self.table.snapshots if n.casefold() == wanted), None)
+            if account is None:
+                known = ", ".join(sorted(self.table.snapshots)) or "none"
+                raise ShuntError(f"no account named {typed!r} (accounts: {known})")
         self.pool.pinned = account
         write_atomically(self.pinned_file, (account or "").encode(), mode=0o600)
         logger.info("routing: %s", f"pinned to {account}" if account else "automatic")
+        return account
 
 
 def read_pinned(path: Path, table: AccountTable) -> str | None:

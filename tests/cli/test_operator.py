@@ -85,3 +85,26 @@ def _two_accounts(home: Path) -> None:
     )
     entry = {"access_token": "sk-ant-oat01-x", "refresh_token": "r", "expires_at": 1}
     (home / "credentials.json").write_text(json.dumps({"accounts": {"Alice": entry, "bob": entry}}))
+
+
+def test_use_resolves_the_name_in_any_case(home):
+    _two_accounts(home)
+    code, out, _ = run("use", "BOB")
+    assert code == 0
+    assert "pinned to bob" in out
+    assert (home / "state" / "pinned").read_text() == "bob"
+
+
+def test_disable_enable_and_remove_resolve_the_name_in_any_case(home):
+    _two_accounts(home)
+    code, out, _ = run("disable", "alice")
+    assert (code, out.split(".")[0]) == (0, "Disabled account Alice")
+    assert not load_config(home / "config.toml").accounts[0].enabled
+    code, out, _ = run("enable", "ALICE")
+    assert (code, out.split(".")[0]) == (0, "Enabled account Alice")
+    assert load_config(home / "config.toml").accounts[0].enabled
+    code, out, _ = run("remove", "aLiCe")
+    assert (code, out.split(".")[0]) == (0, "Removed account Alice")
+    assert [a.name for a in load_config(home / "config.toml").accounts] == ["bob"]
+    stored = json.loads((home / "credentials.json").read_text())["accounts"]
+    assert set(stored) == {"bob"}, "the credential went with the account"

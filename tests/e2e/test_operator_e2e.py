@@ -221,6 +221,19 @@ def test_status_finds_the_server_whether_or_not_xdg_runtime_dir_is_set(
     assert "Stopped shunt" in stopped.stdout
 
 
+def test_account_names_are_case_insensitive_for_a_running_server(shunt_home, proxy):
+    pinned = shunt(shunt_home, "use", "ALPHA")
+    assert pinned.returncode == 0, pinned.stderr
+    assert "pinned to alpha" in pinned.stdout
+    for turn in range(3):
+        body = {**BODY, "messages": [{"role": "user", "content": f"case {turn}"}]}
+        assert proxy.client.post("/v1/messages", json=body).headers["x-shunt-account"] == "alpha"
+    disabled = shunt(shunt_home, "disable", "Beta")
+    assert disabled.returncode == 0, disabled.stderr
+    assert "Disabled account beta" in disabled.stdout
+    assert "draining beta" in disabled.stdout
+
+
 def test_enable_without_a_credential_says_it_needs_a_login(shunt_home, simulator):
     config = write_config(shunt_home, simulator.url, ["alpha"])
     config.write_text(config.read_text() + '[[accounts]]\nname = "beta"\nenabled = false\n')
