@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.e2e.harness import Proxy, wait_until, write_config
+from tests.e2e.harness import Proxy, alive, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 BODY = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
@@ -249,5 +250,39 @@ def test_enable_without_a_credential_says_it_needs_a_login(shunt_home, simulator
         assert "Enabled account beta" in enabled.stdout
         assert "beta has no credential: run `shunt login beta`" in enabled.stdout
         assert account_states(shunt_home)["beta"] == "reauth_required"
+    finally:
+        proxy.close()
+
+
+def test_a_heartbeat_kill_is_logged_as_what_it_was(shunt_home, simulator):
+    config = write_config(shunt_home, simulator.url, ["alpha"])
+    config.write_text(
+        config.read_text().replace("[server]\n", '[server]\nheartbeat_timeout = "1.5s"\n', 1)
+    )
+    proxy = Proxy(shunt_home)
+    try:
+        victim = proxy.worker_pids()[0]
+        os.kill(victim, signal.SIGSTOP)
+        wait_until(
+            lambda: f"worker {victim} for alpha killed after missing heartbeats" in proxy.output(),
+            timeout=30,
+            what="the kill logged",
+        )
+        assert "perhaps out of memory" not in proxy.output()
+
+        def live_workers() -> list[int]:
+            return [worker.pid for worker in proxy.workers() if alive(worker)]
+
+        wait_until(lambda: live_workers() not in ([], [victim]), timeout=30, what="a new worker")
+        (replacement,) = live_workers()
+        wait_until(lambda: f"worker {replacement} started for alpha" in proxy.output(), timeout=30)
+        os.kill(replacement, signal.SIGKILL)  # not sent by shunt: memory is a fair guess
+        wait_until(
+            lambda: (
+                f"worker {replacement} for alpha killed by SIGKILL (perhaps out of memory?)"
+                in proxy.output()
+            ),
+            what="the outside kill logged",
+        )
     finally:
         proxy.close()
