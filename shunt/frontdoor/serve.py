@@ -172,6 +172,9 @@ async def serve(
                         "drain deadline passed with %d request(s) in flight",
                         serving.in_flight.count,
                     )
+                pool.cut_reason = (
+                    f"cut by shutdown: the drain deadline ({server.drain_timeout_s:g}s) passed"
+                )
                 listener_scope.cancel()
                 await supervisor.shutdown(grace_s=1.0)
             finally:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -250,6 +251,41 @@ def test_enable_without_a_credential_says_it_needs_a_login(shunt_home, simulator
         assert "Enabled account beta" in enabled.stdout
         assert "beta has no credential: run `shunt login beta`" in enabled.stdout
         assert account_states(shunt_home)["beta"] == "reauth_required"
+    finally:
+        proxy.close()
+
+
+def test_drain_refusals_and_requests_cut_at_the_deadline_are_request_log_lines(
+    shunt_home, simulator
+):
+    config = write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    # Long enough for the refused request to be sent while draining; the held stream outlasts it.
+    config.write_text(config.read_text().replace("[server]\n", '[server]\ndrain_timeout = "5s"\n'))
+    proxy = Proxy(shunt_home)
+    try:
+        with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
+            held = {**BODY, "stream": True}
+            with client.stream(
+                "POST", "/v1/messages", json=held, headers={"x-sim-gate": "never"}
+            ) as stream:
+                events = stream.iter_lines()  # kept: a dropped iterator closes the stream
+                assert next(events) == "event: message_start"
+                proxy.process.send_signal(signal.SIGTERM)
+                wait_until(
+                    lambda: proxy.client.get("/health").json()["status"] == "draining",
+                    what="draining",
+                )
+                refused = proxy.client.post("/v1/messages", json=BODY)
+                assert refused.status_code == 503
+                assert proxy.process.wait(timeout=30) == 0
+        log = (shunt_home / "log" / "shunt.log").read_text()
+        request_lines = [line for line in log.splitlines() if "POST /v1/messages" in line]
+        assert any(
+            "status=503" in line and "shunt is shutting down" in line for line in request_lines
+        ), request_lines
+        assert any("status=200" in line and "cut by shutdown" in line for line in request_lines), (
+            request_lines
+        )
     finally:
         proxy.close()
 
