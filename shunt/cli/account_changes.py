@@ -19,10 +19,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 
+from shunt.cli.common import refuse_another_servers_config, require_config_file, same_file
 from shunt.cli.control_client import NotRunning, call
+from shunt.cli.instance import running_instance
 from shunt.config import Config, load_config
 from shunt.config import edit as config_edit
 from shunt.errors import ConfigError, ShuntError
@@ -44,10 +47,15 @@ def unchanged_files(paths: Paths, config_file: Path) -> str:
     return f"Nothing was changed: {config_file} and {paths.credentials_file} are as they were."
 
 
-def load_for_change(config_path: Path | None) -> tuple[Paths, Path, Config]:
-    """The paths, the config.toml to edit and what it holds; a bad file refuses here."""
+def load_for_change(
+    config_path: Path | None, *, creating: bool = False
+) -> tuple[Paths, Path, Config]:
+    """The paths, the config.toml to edit and what it holds; a bad file (or one that is not the
+    running server's, when none was named) refuses here, before anything changed."""
     paths = resolve_paths()
     config_file = config_path or paths.config_file
+    refuse_another_servers_config(paths, config_path)
+    require_config_file(config_path, creating=creating)
     with refused(unchanged_files(paths, config_file)):
         return paths, config_file, load_config(config_file)
 
@@ -91,19 +99,40 @@ def _sentence(exc: Exception) -> str:
     return str(exc).rstrip(". ")
 
 
-def tell_server(paths: Paths) -> str:
-    """Ask a running server to apply config.toml; a sentence for the user either way."""
+def tell_server(paths: Paths, edited: Path) -> str:
+    """Ask a running server to apply `edited` (the config file just changed); a sentence for
+    the user either way. A server running on another file is not asked: its reload would
+    apply that file, not this change."""
+    instance = running_instance(paths)
+    served = instance.config_path if instance is not None else None
+    if served is not None and not same_file(served, edited):
+        return (
+            f"The running server uses {served}, not {edited}: this change applies when a "
+            f"server starts with `--config {edited}`."
+        )
     try:
         result = call(paths, "POST", "/reload")
     except NotRunning:
         return "shunt is not running: the change applies when it starts."
+    return describe_reload(result)
+
+
+def describe_reload(result: dict[str, Any]) -> str:
+    """What the control API's /reload answer says was done, as sentences."""
     started, stopped = result.get("started", []), result.get("stopped", [])
+    unservable = result.get("needs_login", [])
     parts = []
     if started:
         parts.append(f"started {', '.join(started)}")
     if stopped:
         parts.append(f"is draining {', '.join(stopped)}")
-    return "The running server " + (" and ".join(parts) if parts else "had nothing to change") + "."
+    sentences = []
+    if parts or not unservable:
+        changed = " and ".join(parts) if parts else "had nothing to change"
+        sentences.append(f"The running server {changed}.")
+    # Enabled, but no worker can serve an account without a credential.
+    sentences += [f"{name} has no credential: run `shunt login {name}`." for name in unservable]
+    return " ".join(sentences)
 
 
 def save_credential(paths: Paths, name: str, credential: Credential, extra: dict[str, str]) -> bool:

@@ -26,7 +26,7 @@ from shunt.cli.account_changes import (
     tell_server,
     unchanged_files,
 )
-from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
+from shunt.cli.common import CONFIG_OPTION, friendly_errors
 from shunt.cli.oauth import obtain_login
 from shunt.config import NAME_PATTERN, NAME_RULE, AccountConfig, Config, load_config
 from shunt.config import edit as config_edit
@@ -60,7 +60,7 @@ def add(
 
     Prints a login URL (and opens it when a browser can show), then reads the code the page
     shows. A running server starts serving the account at once."""
-    paths, config_file, config = load_for_change(config_path)
+    paths, config_file, config = load_for_change(config_path, creating=True)
     _check_new_name(config, name)
     change = BothFiles(
         unchanged=f"Nothing was changed: {config_file} has no account {name!r}, "
@@ -94,7 +94,7 @@ def add(
     with config_taken_back_on_failure(paths, edit, change):
         save_credential(paths, name, credential, extra)
     labels = account_labels(account.email, account.plan)
-    click.echo(f"Added account {name}{labels}. {tell_server(paths)}")
+    click.echo(f"Added account {name}{labels}. {tell_server(paths, config_file)}")
 
 
 def _check_new_name(config: Config, name: str) -> None:
@@ -120,13 +120,14 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
     Use it when `shunt status` says reauth_required, or to give an imported account a session
     of its own. A running server uses the new login at once."""
     paths, config_file, config = load_for_change(config_path)
-    account = config.account(name)
+    account = config.find_account(name)
     if account is None:
         known = ", ".join(a.name for a in config.accounts) or "none"
         raise ConfigError(
             f"no account named {name!r} in {config.path} (accounts: {known}); "
             f"add it with `shunt add {name}`"
         )
+    name = account.name
     change = BothFiles(
         unchanged=f"Nothing was changed: {paths.credentials_file} still has {name}'s previous "
         f"login, and {config_file} its previous labels.",
@@ -148,8 +149,8 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
     if not account.enabled:
         state = f"It is disabled: `shunt enable {name}` routes to it again."
     elif live:
-        if changes:
-            tell_server(paths)  # the new email/plan labels; the worker has the login already
+        if changes:  # the new email/plan labels; the worker has the login already
+            tell_server(paths, config_file)
         state = "The running server uses the new login now."
     else:
         state = "shunt is not running: the login applies when it starts."
@@ -163,21 +164,23 @@ def login(name: str, no_browser: bool, config_path: Path | None) -> None:
 def remove(name: str, config_path: Path | None) -> None:
     """Remove an account and its tokens; its in-flight requests still finish."""
     paths, config_file, config = load_for_change(config_path)
+    found = config.find_account(name)
+    if found is None:
+        _remove_leftover_tokens(paths, config_file, config, name)
+        return
+    name = found.name
     change = BothFiles(
         unchanged=f"Nothing was changed: {config_file} still has account {name!r}, "
         f"and {paths.credentials_file} still has its tokens.",
         left_behind=f"it no longer has account {name!r}; once {paths.credentials_file} is "
         f"fixed, `shunt remove {name}` deletes the tokens left there.",
     )
-    if config.account(name) is None:
-        _remove_leftover_tokens(paths, config_file, config, name)
-        return
     with refused(change.unchanged):
         read_credentials(paths)
         edit = config_edit.remove_account(config_file, name)
     with config_taken_back_on_failure(paths, edit, change):
         forget_credential(paths, name)
-    click.echo(f"Removed account {name}. {tell_server(paths)}")
+    click.echo(f"Removed account {name}. {tell_server(paths, config_file)}")
 
 
 def _remove_leftover_tokens(paths: Paths, config_file: Path, config: Config, name: str) -> None:
@@ -201,10 +204,19 @@ def _remove_leftover_tokens(paths: Paths, config_file: Path, config: Config, nam
     )
 
 
+def _configured_name(config: Config, typed: str) -> str:
+    """The spelling config.toml has for `typed` (names are unique ignoring case); `typed`
+    itself when there is none, for the edit to refuse naming the accounts there are."""
+    account = config.find_account(typed)
+    return account.name if account is not None else typed
+
+
 def _set_enabled(name: str, enabled: bool, config_path: Path | None) -> None:
-    paths, _ = load(config_path)
-    config_edit.set_account_enabled(config_path or paths.config_file, name, enabled)
-    click.echo(f"{'Enabled' if enabled else 'Disabled'} account {name}. {tell_server(paths)}")
+    paths, config_file, config = load_for_change(config_path)
+    name = _configured_name(config, name)
+    config_edit.set_account_enabled(config_file, name, enabled)
+    message = tell_server(paths, config_file)
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} account {name}. {message}")
 
 
 @click.command()

@@ -6,6 +6,7 @@ from typing import Any, Final
 
 import httpx
 
+from shunt.cli.instance import recorded_instance
 from shunt.errors import ShuntError
 from shunt.storage.paths import Paths
 
@@ -19,7 +20,10 @@ class NotRunning(ShuntError):
 def call(
     paths: Paths, method: str, path: str, payload: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    socket_path = paths.control_socket
+    # The socket the running server recorded: it may have been started with another
+    # XDG_RUNTIME_DIR than this command sees (storage/paths.py).
+    instance = recorded_instance(paths)
+    socket_path = instance.control_socket if instance is not None else paths.control_socket
     if not socket_path.exists():
         raise NotRunning("shunt is not running (start it with `shunt start`)")
     transport = httpx.HTTPTransport(uds=str(socket_path))

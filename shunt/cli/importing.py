@@ -74,7 +74,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
         raise click.UsageError("NAME names one account: give at most one --config-dir with it")
     if name is not None and not NAME_PATTERN.fullmatch(name):
         raise ConfigError(f"{name!r} is not a valid account name: use {NAME_RULE}")
-    paths, config_file, config = load_for_change(config_path)
+    paths, config_file, config = load_for_change(config_path, creating=True)
     with refused(unchanged_files(paths, config_file)):
         existing = _existing(read_credentials(paths), config)
     home = Path.home()
@@ -97,7 +97,7 @@ def import_(name: str | None, config_dirs: tuple[Path, ...], config_path: Path |
             edited |= _apply(paths, config, config_file, step)
     finally:  # the logins stored before a failure are applied all the same
         if edited:
-            click.echo(tell_server(paths))
+            click.echo(tell_server(paths, config_file))
     one = len(steps) == 1
     warning = RACE_WARNING.format(
         this="this" if one else "each", names=steps[0].name if one else "NAME"

@@ -7,6 +7,7 @@ import click
 from shunt import __version__
 from shunt.cli.accounts import ACCOUNT_COMMANDS
 from shunt.cli.bench import bench_command, soak_command
+from shunt.cli.config_commands import CONFIG_COMMANDS
 from shunt.cli.demo import demo_command
 from shunt.cli.importing import IMPORT_COMMANDS
 from shunt.cli.server import SERVER_COMMANDS
@@ -20,7 +21,13 @@ def main() -> None:
     """Pool several Claude accounts behind one Anthropic-compatible endpoint."""
 
 
-for command in (*SERVER_COMMANDS, *STATUS_COMMANDS, *ACCOUNT_COMMANDS, *IMPORT_COMMANDS):
+for command in (
+    *SERVER_COMMANDS,
+    *STATUS_COMMANDS,
+    *ACCOUNT_COMMANDS,
+    *IMPORT_COMMANDS,
+    *CONFIG_COMMANDS,
+):
     main.add_command(command)
 main.add_command(demo_command, name="demo")
 main.add_command(simulator_command, name="simulator")

@@ -1,5 +1,8 @@
-"""`shunt serve / start / stop / restart`: run the server in the foreground, or in the
-background and stop it again."""
+"""`shunt serve / start / stop / restart / reload`: run the server in the foreground, or in the
+background, stop it again, or have it apply config.toml's accounts.
+
+`stop` and `reload` need no valid config.toml: the server recorded what they need in its state
+file (instance.py), so a typo in the file never traps the operator."""
 
 from __future__ import annotations
 
@@ -12,12 +15,14 @@ import attrs
 import click
 import trio
 
-from shunt.cli.common import friendly_errors, load
+from shunt.cli.account_changes import describe_reload
+from shunt.cli.common import friendly_errors, load, note_broken_config
+from shunt.cli.control_client import call
 from shunt.cli.instance import running_instance, start_background, stop_instance
 from shunt.config import ServerConfig
 from shunt.errors import ShuntError
 from shunt.logs import LEVELS, setup_logging
-from shunt.storage.paths import Paths
+from shunt.storage.paths import Paths, resolve_paths
 
 STOP_MARGIN_S = 10.0
 
@@ -142,11 +147,15 @@ def serve(options: ServeOptions) -> None:
         sys.exit(130)
 
 
-def _stop_running(paths: Paths, drain_timeout_s: float) -> int | None:
-    """Stop this home's server if one runs; its pid, or None."""
+def _stop_running(paths: Paths) -> int | None:
+    """Stop this home's server if one runs, giving it the drain deadline it started with; its
+    pid, or None."""
     instance = running_instance(paths)
     if instance is None:
         return None
+    drain_timeout_s = instance.drain_timeout_s
+    if drain_timeout_s is None:  # a state file written before servers recorded it
+        drain_timeout_s = ServerConfig().drain_timeout_s
     drained = stop_instance(instance, timeout_s=drain_timeout_s + STOP_MARGIN_S)
     if not drained:
         click.echo(
@@ -156,8 +165,8 @@ def _stop_running(paths: Paths, drain_timeout_s: float) -> int | None:
     return instance.pid
 
 
-def _start(paths: Paths, serve_args: list[str], drain_timeout_s: float) -> None:
-    replaced = _stop_running(paths, drain_timeout_s)
+def _start(paths: Paths, serve_args: list[str]) -> None:
+    replaced = _stop_running(paths)
     if replaced is not None:
         click.echo(f"Stopped the running shunt (pid {replaced}).")
     instance = start_background(paths, serve_args)
@@ -172,8 +181,8 @@ def _start_command(name: str, doc: str) -> click.Command:
     @serve_options
     @friendly_errors
     def run(options: ServeOptions) -> None:
-        paths, config = load(options.config_path)
-        _start(paths, options.command_line(), config.server.drain_timeout_s)
+        paths, _ = load(options.config_path)  # a broken file refuses before the old one stops
+        _start(paths, options.command_line())
 
     run.__doc__ = doc
     return click.command(name=name)(run)
@@ -186,16 +195,39 @@ restart = _start_command("restart", "Stop the running server (draining it) and s
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    hidden=True,  # accepted for old scripts: the server records its own drain deadline
+)
 @friendly_errors
 def stop(config_path: Path | None) -> None:
-    """Stop the server: in-flight requests get [server] drain_timeout to finish."""
-    paths, config = load(config_path)
-    pid = _stop_running(paths, config.server.drain_timeout_s)
+    """Stop the server: in-flight requests get its [server] drain_timeout to finish."""
+    paths = resolve_paths()
+    instance = running_instance(paths)
+    pid = _stop_running(paths)
     if pid is None:
         click.echo("shunt is not running.")
         return
     click.echo(f"Stopped shunt (pid {pid}).")
+    note_broken_config(paths, instance, then="fix it before the next `shunt start`")
 
 
-SERVER_COMMANDS = (serve, start, stop, restart)
+@click.command()
+@friendly_errors
+def reload() -> None:
+    """Apply config.toml's [[accounts]] to the running server (hand edits take effect).
+
+    A broken file changes nothing: the server keeps what it runs and this says why. Other
+    sections take effect at `shunt restart`."""
+    result = call(resolve_paths(), "POST", "/reload")
+    click.echo(f"Reloaded {result.get('config', 'the config file')}. {describe_reload(result)}")
+    click.echo(
+        "Only [[accounts]] apply while the server runs: changes to [server], [routing], "
+        "[oauth] or [cooldowns] take effect at `shunt restart`."
+    )
+
+
+SERVER_COMMANDS = (serve, start, stop, restart, reload)

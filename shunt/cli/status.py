@@ -1,7 +1,10 @@
 """`shunt status / ps / use / reset`: ask the running server what it is doing, where to route,
 or to clear a cooldown.
 
-With no server running, `use` saves the choice in the pin file, which the next server reads.
+They find the server through its state file and never need config.toml, so a typo in it
+cannot lock the operator out of a running server (they add a note that the file needs fixing).
+With no server running, `use` checks the name in the config and saves the choice in the pin
+file, which the next server reads.
 """
 
 from __future__ import annotations
@@ -14,14 +17,21 @@ from pathlib import Path
 
 import click
 
-from shunt.cli.common import CONFIG_OPTION, friendly_errors, load
+from shunt.cli.common import CONFIG_OPTION, STILL_RUNNING, friendly_errors, load, note_broken_config
 from shunt.cli.control_client import NotRunning, call
+from shunt.cli.instance import recorded_instance
 from shunt.errors import ConfigError
-from shunt.storage.paths import resolve_paths, write_atomically
+from shunt.storage.paths import Paths, resolve_paths, write_atomically
 
 
 def _width() -> int:
     return max(60, shutil.get_terminal_size((100, 24)).columns)
+
+
+def _note_broken_config(paths: Paths) -> None:
+    instance = recorded_instance(paths)
+    if instance is not None:  # the note is about the server that runs on the file
+        note_broken_config(paths, instance, then=STILL_RUNNING)
 
 
 @click.command()
@@ -29,14 +39,15 @@ def _width() -> int:
 @friendly_errors
 def ps(as_json: bool) -> None:
     """One row per process: the front door and each worker."""
-    paths, _ = load(None)
+    paths = resolve_paths()
     rows = call(paths, "GET", "/ps")
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
-    from shunt.cli.views.ps_view import render_ps
+    else:
+        from shunt.cli.views.ps_view import render_ps
 
-    click.echo(render_ps(rows, now=float(rows.get("now", time.time()))))
+        click.echo(render_ps(rows, now=float(rows.get("now", time.time()))))
+    _note_broken_config(paths)
 
 
 @click.command()
@@ -53,7 +64,7 @@ def status(as_json: bool, watch: bool, interval: float, count: int | None) -> No
     """Every account's windows, headroom, resets and state."""
     from shunt.cli.views.status_view import render_status
 
-    paths, _ = load(None)
+    paths = resolve_paths()
     color = sys.stdout.isatty()
     if not watch:
         document = call(paths, "GET", "/status")
@@ -62,7 +73,9 @@ def status(as_json: bool, watch: bool, interval: float, count: int | None) -> No
             if as_json
             else render_status(document, color=color, width=_width())
         )
+        _note_broken_config(paths)
         return
+    _note_broken_config(paths)  # once: a redraw would wipe it from a terminal anyway
     drawn = 0
     try:
         while count is None or drawn < count:
@@ -91,21 +104,29 @@ def status(as_json: bool, watch: bool, interval: float, count: int | None) -> No
 @friendly_errors
 def use(name: str, config_path: Path | None) -> None:
     """Pin every request to NAME, or `auto` to route by headroom again."""
-    paths, config = load(config_path)
+    paths = resolve_paths()
     account = None if name == "auto" else name
-    if account is not None and config.account(account) is None:
-        known = ", ".join(a.name for a in config.accounts) or "none"
-        raise ConfigError(f"no account named {account!r} in {config.path} (accounts: {known})")
     try:
-        call(paths, "POST", "/use", {"account": account})
-        click.echo(f"Routing {'pinned to ' + account if account else 'is automatic again'}.")
+        # The server checks the name against the accounts it runs (any case).
+        pinned = call(paths, "POST", "/use", {"account": account}).get("pinned")
     except NotRunning:
-        paths.ensure()
-        write_atomically(paths.pinned_file, (account or "").encode(), mode=0o600)
-        click.echo(
-            f"Saved: routing {'pinned to ' + account if account else 'automatic'} "
-            "when shunt starts."
-        )
+        pass
+    else:
+        click.echo(f"Routing {'pinned to ' + str(pinned) if pinned else 'is automatic again'}.")
+        _note_broken_config(paths)
+        return
+    paths, config = load(config_path)
+    if account is not None:
+        found = config.find_account(account)
+        if found is None:
+            known = ", ".join(a.name for a in config.accounts) or "none"
+            raise ConfigError(f"no account named {account!r} in {config.path} (accounts: {known})")
+        account = found.name
+    paths.ensure()
+    write_atomically(paths.pinned_file, (account or "").encode(), mode=0o600)
+    click.echo(
+        f"Saved: routing {'pinned to ' + account if account else 'automatic'} when shunt starts."
+    )
 
 
 @click.command()

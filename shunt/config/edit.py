@@ -234,9 +234,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def _find(path: Path, doc: tomlkit.TOMLDocument, config: Config, name: str) -> tuple[Any, int]:
-    """The accounts container and the index of `name` in it (same order as config.accounts)."""
+    """The accounts container and the index of `name` (any case: names are unique ignoring
+    it) in it (same order as config.accounts)."""
     for index, account in enumerate(config.accounts):
-        if account.name == name:
+        if account.name.casefold() == name.casefold():
             return doc["accounts"], index
     known = ", ".join(a.name for a in config.accounts) or "none"
     raise ConfigError(f"{path}: no account named {name!r} (accounts: {known})")

@@ -118,5 +118,10 @@ class Config:
     def account(self, name: str) -> AccountConfig | None:
         return next((a for a in self.accounts if a.name == name), None)
 
+    def find_account(self, typed: str) -> AccountConfig | None:
+        """The account a user means by `typed`: names are unique ignoring case (load.py), so
+        `shunt use WORK` finds `work`; callers go on with the configured spelling."""
+        return next((a for a in self.accounts if a.name.casefold() == typed.casefold()), None)
+
     def enabled_accounts(self) -> tuple[AccountConfig, ...]:
         return tuple(a for a in self.accounts if a.enabled)

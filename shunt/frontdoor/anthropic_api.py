@@ -16,6 +16,7 @@ from shunt.http.server import Request, Response, json_response
 POOLED_PATHS: Final = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
 # Answered without the remote key: the connectivity check and the health probe, nothing else.
 OPEN_ROUTES: Final = frozenset({("HEAD", "/"), ("GET", "/health")})
+SHUTTING_DOWN: Final = "shunt is shutting down"
 
 
 class AnthropicApi:
@@ -55,11 +56,9 @@ class AnthropicApi:
         if path == "/status" and request.method == "GET":
             return json_response(200, self.reporter.status())
         if self.serving.draining:
+            self.pool.log_refusal(request, 503, SHUTTING_DOWN)
             return error_response(
-                503,
-                "overloaded_error",
-                "shunt is shutting down",
-                headers=[(b"connection", b"close")],
+                503, "overloaded_error", SHUTTING_DOWN, headers=[(b"connection", b"close")]
             )
         in_flight = self.serving.in_flight
         in_flight.add()

@@ -9,8 +9,8 @@ import logging
 from typing import Any
 
 from shunt.anthropic.errors import error_response
-from shunt.config import load_config
-from shunt.errors import ShuntError
+from shunt.config import load_config, read_config_text
+from shunt.errors import ConfigError, ShuntError
 from shunt.frontdoor.live_accounts import LiveAccounts
 from shunt.frontdoor.reporting import StatusReporter
 from shunt.http.json_body import json_object
@@ -76,11 +76,28 @@ class ControlApi:
         )
 
     async def _reload(self) -> dict[str, object]:
-        path = self.live.table.config.path
+        """Apply the config file's [[accounts]] (the only section applied live). A file that is
+        broken or gone changes nothing: the server keeps what it runs."""
+        table = self.live.table
+        path = table.config.path
         if path is None:
             raise ShuntError("this server was not started from a config file; nothing to reload")
-        changes = await self.live.apply_config(load_config(path))
-        return {"started": list(changes.start), "stopped": list(changes.stop)}
+        try:
+            if read_config_text(path) is None:
+                raise ConfigError(f"{path} no longer exists")
+            new = load_config(path)
+        except ConfigError as exc:
+            raise ShuntError(
+                f"{exc}; the running server is unchanged (fix the file, then `shunt reload`)"
+            ) from None
+        changes = await self.live.apply_config(new)
+        return {
+            "config": str(path),
+            "started": table.servable(list(changes.start)),
+            # Enabled but without a credential: no worker can serve them until a login.
+            "needs_login": [name for name in changes.start if not table.servable([name])],
+            "stopped": list(changes.stop),
+        }
 
     async def _credentials(self, payload: dict[str, Any]) -> dict[str, object]:
         name = payload.get("name")
@@ -96,5 +113,4 @@ class ControlApi:
         account = payload.get("account")
         if account is not None and not isinstance(account, str):
             raise ShuntError("account must be a name or null")
-        self.live.pin(account)
-        return {"pinned": account}
+        return {"pinned": self.live.pin(account)}

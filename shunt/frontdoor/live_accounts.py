@@ -144,13 +144,13 @@ class LiveAccounts:
             raise ShuntError(f"no account named {name!r} (accounts: {known})")
         return found
 
-    def pin(self, account: str | None) -> None:
-        if account is not None and account not in self.table.snapshots:
-            known = ", ".join(sorted(self.table.snapshots)) or "none"
-            raise ShuntError(f"no account named {account!r} (accounts: {known})")
+    def pin(self, typed: str | None) -> str | None:
+        """Pin routing to the account `typed` names (any case); the configured name pinned."""
+        account = None if typed is None else self._account_named(typed)
         self.pool.pinned = account
         write_atomically(self.pinned_file, (account or "").encode(), mode=0o600)
         logger.info("routing: %s", f"pinned to {account}" if account else "automatic")
+        return account
 
 
 def _clock(epoch: float | None, now: float) -> str:

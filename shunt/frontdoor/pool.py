@@ -66,6 +66,8 @@ class Pool:
         self.table = table
         self._link_for = link_for
         self.pinned: str | None = None
+        # Set by serve when the drain deadline passes: what the log says of requests cut then.
+        self.cut_reason: str | None = None
         self.recent: deque[RequestRecord] = deque(maxlen=RECENT_REQUESTS)
         self._turns = itertools.count()
 
@@ -116,6 +118,9 @@ class Pool:
                 first = await handle.next_event()
             except BaseException:
                 handle.abandon()
+                if self.cut_reason is not None:  # cut before its answer began
+                    record.account, record.error = account, self.cut_reason
+                    self._finish(record)
                 raise
             if isinstance(first, ResponseHead):
                 if key is not None:
@@ -146,7 +151,10 @@ class Pool:
         )
 
         async def close() -> None:
+            cut = not handle.finished
             handle.abandon()  # cancels upstream unless the stream already ended
+            if cut and self.cut_reason is not None and not record.error:
+                record.error = self.cut_reason
             self._finish(record)
 
         body = handle.take_finished_body()
@@ -211,6 +219,19 @@ class Pool:
                 (b"x-shunt-route", b"none"),
             ],
         )
+
+    def log_refusal(self, request: Request, status: int, error: str) -> None:
+        """A request the front door answers itself without routing it (503 while draining)
+        is a request line too, so the log accounts for every request."""
+        record = RequestRecord(
+            started=time.time(),
+            method=request.method,
+            path=request.path,
+            model=model_of(request.body),
+            status=status,
+            error=error,
+        )
+        self._finish(record)
 
     def _finish(self, record: RequestRecord) -> None:
         record.duration_ms = (time.time() - record.started) * 1000

@@ -21,6 +21,7 @@ from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.anthropic_api import AnthropicApi
 from shunt.frontdoor.control import ControlApi
 from shunt.frontdoor.credential_writer import CredentialWriter
+from shunt.frontdoor.listen import open_anthropic_listeners
 from shunt.frontdoor.live_accounts import LiveAccounts, read_pinned
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
@@ -75,10 +76,13 @@ async def serve(
     Built in one direction: account table and credential writer → supervisor → pool (given
     the supervisor's link lookup) → the HTTP APIs."""
     validate_bind(config.server)
+    control_socket = paths.checked_control_socket()
     server = config.server
     routing = config.routing
     store = CredentialStore(paths.credentials_file)
     table = AccountTable(config, store.load())
+    # Bound before any worker starts: a busy port is one clear line, not a start undone.
+    listeners = await open_anthropic_listeners(server.host, server.port)
     writer = CredentialWriter(store, table)
     supervisor = Supervisor(
         configure=worker_settings(config),
@@ -145,6 +149,7 @@ async def serve(
                         host=server.host,
                         port=server.port,
                         limits=limits,
+                        listeners=listeners,
                         task_status=task_status,
                     )
 
@@ -154,11 +159,11 @@ async def serve(
                     serve_http_unix,
                     control.handle,
                     refusal=anthropic_refusal,
-                    path=paths.control_socket,
+                    path=control_socket,
                 )
             )
             settle_after_startup()
-            _write_state(paths, server.host, port)
+            _write_state(paths, config, port)
             logger.info(
                 "shunt listening on http://%s:%d with %d account(s), strategy %s",
                 server.host,
@@ -179,6 +184,9 @@ async def serve(
                         "drain deadline passed with %d request(s) in flight",
                         serving.in_flight.count,
                     )
+                pool.cut_reason = (
+                    f"cut by shutdown: the drain deadline ({server.drain_timeout_s:g}s) passed"
+                )
                 listener_scope.cancel()
                 await supervisor.shutdown(grace_s=1.0)
                 lost = await writer.flush_at_shutdown()
@@ -203,12 +211,18 @@ async def _wait_for_stop_signal() -> None:
             return
 
 
-def _write_state(paths: Paths, host: str, port: int) -> None:
+def _write_state(paths: Paths, config: Config, port: int) -> None:
+    """What the CLI needs to find and stop this server without reading config.toml (which may
+    have been broken since): its socket, its config file, its drain deadline."""
+    host = config.server.host
     state = {
         "pid": os.getpid(),
         "host": host,
         "port": port,
         "url": f"http://{host}:{port}",
         "started_at": time.time(),
+        "control_socket": str(paths.control_socket),
+        "config": str(config.path.resolve()) if config.path is not None else None,
+        "drain_timeout_s": config.server.drain_timeout_s,
     }
     write_atomically(paths.server_state_file, json.dumps(state).encode(), mode=0o600)

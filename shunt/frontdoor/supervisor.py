@@ -59,6 +59,9 @@ class WorkerSlot:
     started_at: float | None = None  # epoch seconds of the current process
     restarts: int = 0
     stopping: bool = False
+    # Why shunt itself killed the current process ("after missing heartbeats for 5.2s"), so
+    # its SIGKILL is not reported as the out-of-memory guess kept for kills from outside.
+    killed_by_us: str | None = None
     # Set once the first process became ready or gave up: start-up waits for every slot.
     first_attempt_done: trio.Event = attrs.Factory(trio.Event)
 
@@ -279,6 +282,7 @@ class Supervisor:
                 child_sock.close()
             slot.pid = process.pid
             slot.started_at = time.time()
+            slot.killed_by_us = None
             self.running.add()
             assert process.stderr is not None
             nursery.start_soon(_relay_stderr, process.stderr)
@@ -308,16 +312,17 @@ class Supervisor:
                 logger.error(
                     "worker %d for %s did not become ready; killing it", process.pid, label
                 )
+                slot.killed_by_us = f"after not becoming ready within {READY_TIMEOUT_S:.0f}s"
                 process.kill()
             slot.first_attempt_done.set()
             await process.wait()
-            _log_exit(process, label, expected=slot.stopping)
+            _log_exit(process, label, expected=slot.stopping, killed_by_us=slot.killed_by_us)
             slot.pid = None
             self.running.done()
             link.closed = True
             link.fail_all(
                 f"worker process {process.pid} for {label} exited "
-                f"({_describe_exit(process.returncode)})"
+                f"({_describe_exit(process.returncode, slot.killed_by_us)})"
             )
             await channel.aclose()
             nursery.cancel_scope.cancel()
@@ -341,6 +346,7 @@ class Supervisor:
                     link.label,
                     silent,
                 )
+                slot.killed_by_us = f"after missing heartbeats for {silent:.1f}s"
                 process.kill()
                 return
 
@@ -352,9 +358,11 @@ async def _read_then_close(link: WorkerLink, channel: FrameChannel) -> None:
     await channel.aclose()
 
 
-def _describe_exit(code: int | None) -> str:
+def _describe_exit(code: int | None, killed_by_us: str | None = None) -> str:
     if code is None:
         return "still running"
+    if code == -signal.SIGKILL and killed_by_us is not None:
+        return f"killed {killed_by_us}"
     if code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"
@@ -363,12 +371,16 @@ def _describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _log_exit(process: trio.Process, label: str, *, expected: bool) -> None:
+def _log_exit(
+    process: trio.Process, label: str, *, expected: bool, killed_by_us: str | None = None
+) -> None:
     code = process.returncode
-    text = _describe_exit(code)
+    text = _describe_exit(code, killed_by_us)
     if expected or code == 0 or code == -signal.SIGTERM:
         logger.info("worker %d for %s stopped (%s)", process.pid, label, text)
-    elif code == -signal.SIGKILL:
+    elif code == -signal.SIGKILL and killed_by_us is not None:
+        logger.warning("worker %d for %s %s", process.pid, label, text)
+    elif code == -signal.SIGKILL:  # not sent by shunt: the kernel's OOM killer is likely
         logger.error("worker %d for %s %s (perhaps out of memory?)", process.pid, label, text)
     else:
         logger.warning("worker %d for %s ended: %s", process.pid, label, text)

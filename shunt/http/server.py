@@ -33,6 +33,11 @@ BACKLOG: Final = 1024
 DEFAULT_LIMITS: Final = ServerLimits()
 
 
+async def open_listeners(host: str, port: int) -> list[trio.SocketListener]:
+    """Bind and listen (raises OSError: a busy port is EADDRINUSE); serve them with serve_http."""
+    return await trio.open_tcp_listeners(port, host=host, backlog=BACKLOG)
+
+
 async def serve_http(
     handler: Handler,
     *,
@@ -40,12 +45,15 @@ async def serve_http(
     host: str,
     port: int,
     limits: ServerLimits = DEFAULT_LIMITS,
+    listeners: list[trio.SocketListener] | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until cancelled; `task_status.started(port)` reports the bound port (port 0 works).
 
+    `listeners` already opened by open_listeners are served instead of binding host:port here.
     `refusal` shapes the server's own error answers in the listener's API (exchange.Refusal)."""
-    listeners = await trio.open_tcp_listeners(port, host=host, backlog=BACKLOG)
+    if listeners is None:
+        listeners = await open_listeners(host, port)
     bound_port = int(listeners[0].socket.getsockname()[1])
     task_status.started(bound_port)
     await _serve_listeners(handler, listeners, limits, refusal)

@@ -13,9 +13,13 @@ Otherwise the platform's conventions, via platformdirs:
   users back up and move them together; the file itself is 0600.
 - what the server keeps across restarts (the pinned account): ``user_state_dir("shunt")``
   (``~/.local/state/shunt`` on Linux); logs: ``user_log_dir("shunt")``.
-- the server state file and the control socket: ``$XDG_RUNTIME_DIR/shunt`` when
-  ``XDG_RUNTIME_DIR`` is set (a per-user tmpfs, cleared at logout, which is exactly the lifetime
-  of a running server), else ``<state_dir>/run``. platformdirs' own runtime fallbacks
+- the server state file: always ``<state_dir>/run/server.json``, whatever the environment, so a
+  CLI finds the server however either was started. It records where the server's control
+  socket is.
+- the control socket: ``$XDG_RUNTIME_DIR/shunt`` when ``XDG_RUNTIME_DIR`` is set (a per-user
+  tmpfs with a short path: AF_UNIX allows 107 bytes), else ``<state_dir>/run``. A CLI does not
+  compute it: it reads it from the state file, so a server started with the variable and a CLI
+  without it (or the reverse) still meet. platformdirs' own runtime fallbacks
   (``/tmp/runtime-UID``, macOS ``Caches/TemporaryItems``) are avoided on purpose: they may be
   shared or cleaned behind a running server's back.
 
@@ -40,8 +44,11 @@ from pathlib import Path
 import attrs
 import platformdirs
 
+from shunt.errors import ShuntError
+
 APP_NAME = "shunt"
 PRIVATE_DIR_MODE = 0o700
+MAX_SOCKET_PATH_BYTES = 108  # sun_path of AF_UNIX on Linux, its terminating NUL included
 
 
 @attrs.frozen
@@ -53,16 +60,31 @@ class Paths:
     credentials_file: Path
     state_dir: Path
     log_dir: Path
-    run_dir: Path
+    run_dir: Path  # the server state file; never depends on XDG_RUNTIME_DIR
+    socket_dir: Path  # where a server started from this environment puts its control socket
 
     @property
     def server_state_file(self) -> Path:
-        """pid, ports and start time of the running server; its presence means 'maybe running'."""
+        """pid, port, config, control socket and start time of the running server; its
+        presence means 'maybe running'."""
         return self.run_dir / "server.json"
 
     @property
     def control_socket(self) -> Path:
-        return self.run_dir / "control.sock"
+        """The socket a server started here binds (a CLI reads the running one's from the
+        state file instead)."""
+        return self.socket_dir / "control.sock"
+
+    def checked_control_socket(self) -> Path:
+        """control_socket, or a ShuntError when the path is too long for AF_UNIX to bind."""
+        size = len(os.fsencode(self.control_socket))
+        if size < MAX_SOCKET_PATH_BYTES:
+            return self.control_socket
+        raise ShuntError(
+            f"the control socket path {self.control_socket} is {size} bytes, over the "
+            f"{MAX_SOCKET_PATH_BYTES - 1} a Unix socket allows: set SHUNT_HOME (or "
+            "XDG_RUNTIME_DIR) to a shorter directory"
+        )
 
     @property
     def log_file(self) -> Path:
@@ -80,7 +102,7 @@ class Paths:
         and the secrets inside are protected by their own 0600 modes anyway.
         """
         dirs = (self.home, self.config_file.parent, self.credentials_file.parent)
-        for directory in (*dirs, self.state_dir, self.log_dir, self.run_dir):
+        for directory in (*dirs, self.state_dir, self.log_dir, self.run_dir, self.socket_dir):
             make_private_dir(directory)
 
 
@@ -101,11 +123,12 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
             state_dir=home / "state",
             log_dir=home / "log",
             run_dir=home / "run",
+            socket_dir=home / "run",
         )
     config_dir = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
     state_dir = Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
     runtime = env.get("XDG_RUNTIME_DIR", "").strip()
-    run_dir = Path(runtime) / APP_NAME if os.path.isabs(runtime) else state_dir / "run"
+    run_dir = state_dir / "run"
     return Paths(
         home=config_dir,
         config_file=config_dir / "config.toml",
@@ -113,6 +136,7 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
         state_dir=state_dir,
         log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
         run_dir=run_dir,
+        socket_dir=Path(runtime) / APP_NAME if os.path.isabs(runtime) else run_dir,
     )
 
 

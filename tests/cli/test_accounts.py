@@ -183,6 +183,15 @@ def test_login_names_a_different_account(oauth):
     assert "It was old@example.com before" in output
 
 
+def test_login_takes_the_name_in_any_case(oauth):
+    (home() / "config.toml").write_text('[[accounts]]\nname = "Work"\n')
+    code, output = run("login", "WORK", paste=f"{GOOD_CODE}#{STATE}\n")
+    assert code == 0, output
+    assert "Logged in Work (" in output
+    assert set(stored()) == {"Work"}, "stored under the configured spelling"
+    assert accounts() == {"Work": ("me@example.com", "max-20x")}
+
+
 def test_login_needs_an_existing_account(oauth):
     code, output = run("login", "ghost", paste=f"{GOOD_CODE}\n")
     assert code == 1

@@ -131,6 +131,15 @@ def test_set_account_enabled_keeps_comments(config_file):
     assert_comments_kept(config_file)
 
 
+def test_an_account_is_found_in_any_case(config_file):
+    """Names are unique ignoring case, so a name typed in another case means that account."""
+    set_account_enabled(config_file, "HOME", False)
+    assert load_config(config_file).account("home").enabled is False
+    remove_account(config_file, "Work")
+    assert names(config_file) == ["home"]
+    assert_comments_kept(config_file, ["# My shunt setup -- top-of-file comment"])
+
+
 def test_update_account_keeps_comments(config_file):
     update_account(config_file, "work", plan="pro", email="me@example.com")
     assert_comments_kept(config_file)

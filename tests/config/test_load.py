@@ -496,3 +496,8 @@ def test_derived_urls_follow_an_upstream_override():
 def test_an_empty_usage_url_says_how_to_get_the_derived_one():
     with pytest.raises(ConfigError, match=r"\[oauth\] usage_url = '' is empty: leave the key out"):
         parse('[oauth]\nusage_url = ""')
+
+
+def test_port_8083_loads():
+    """It once failed with an error about openai_port, a key the user never wrote."""
+    assert parse("[server]\nport = 8083").server.port == 8083

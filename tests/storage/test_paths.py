@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from shunt.storage.paths import Paths, exclusive_lock, resolve_paths, write_atomically
+from shunt.errors import ShuntError
+from shunt.storage.paths import (
+    MAX_SOCKET_PATH_BYTES,
+    Paths,
+    exclusive_lock,
+    resolve_paths,
+    write_atomically,
+)
 
 
 def _mode(path: Path) -> int:
@@ -83,7 +90,39 @@ def test_xdg_variables_are_honoured(fake_home, monkeypatch):
     paths = resolve_paths({"XDG_RUNTIME_DIR": str(fake_home / "rt")})
     assert paths.config_file == fake_home / "cfg" / "shunt" / "config.toml"
     assert paths.state_dir == fake_home / "st" / "shunt"
-    assert paths.run_dir == fake_home / "rt" / "shunt"
+    assert paths.run_dir == fake_home / "st" / "shunt" / "run"
+    assert paths.control_socket == fake_home / "rt" / "shunt" / "control.sock"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"XDG_RUNTIME_DIR": "/run/user/1000"}, {"XDG_RUNTIME_DIR": "/tmp/other"}],
+    ids=["unset", "set", "another"],
+)
+def test_the_server_state_file_does_not_depend_on_xdg_runtime_dir(fake_home, env):
+    """A server and a CLI that disagree on XDG_RUNTIME_DIR must still find each other: the
+    state file (which records the socket) has one place whatever the variable says."""
+    assert resolve_paths(env).server_state_file == resolve_paths({}).server_state_file
+    assert resolve_paths(env).run_dir == resolve_paths({}).state_dir / "run"
+
+
+def test_the_control_socket_prefers_the_short_runtime_dir(fake_home):
+    paths = resolve_paths({"XDG_RUNTIME_DIR": "/run/user/1000"})
+    assert paths.control_socket == Path("/run/user/1000/shunt/control.sock")
+    assert len(os.fsencode(paths.control_socket)) < MAX_SOCKET_PATH_BYTES
+
+
+def test_a_control_socket_path_too_long_for_af_unix_is_a_clear_error(tmp_path):
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    paths = resolve_paths({"SHUNT_HOME": str(deep)})
+    with pytest.raises(ShuntError) as caught:
+        paths.checked_control_socket()
+    message = str(caught.value)
+    assert str(paths.control_socket) in message
+    assert f"over the {MAX_SOCKET_PATH_BYTES - 1}" in message
+    assert "SHUNT_HOME" in message
+    short = resolve_paths({"SHUNT_HOME": str(tmp_path)})
+    assert short.checked_control_socket() == short.control_socket
 
 
 def test_relative_runtime_dir_is_ignored(fake_home):
@@ -107,7 +146,7 @@ def test_ensure_creates_private_dirs(tmp_path):
         paths.ensure()  # idempotent
     finally:
         os.umask(old)
-    for directory in (paths.home, paths.state_dir, paths.log_dir, paths.run_dir):
+    for directory in (paths.home, paths.state_dir, paths.log_dir, paths.run_dir, paths.socket_dir):
         assert directory.is_dir()
         assert _mode(directory) == 0o700
     assert not paths.config_file.exists()
