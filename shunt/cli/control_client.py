@@ -32,9 +32,17 @@ def call(
             transport=transport, base_url="http://shunt", timeout=TIMEOUT_S
         ) as client:
             response = client.request(method, path, json=payload)
-    except httpx.TransportError:
+    except httpx.ConnectError:
         raise NotRunning(
             f"shunt is not answering on {socket_path} (start it with `shunt start`)"
+        ) from None
+    except httpx.TransportError as exc:
+        # It took the request: it runs. Never treat it as stopped (a caller would then write
+        # credentials.json itself, beside the server, its single writer).
+        raise ShuntError(
+            f"the running shunt took {method} {path} on {socket_path} but did not answer "
+            f"({type(exc).__name__}): it may still apply it; check `shunt status` before "
+            "trying again"
         ) from None
     try:
         body: dict[str, Any] = response.json()
