@@ -43,3 +43,14 @@ def three(shunt_home: Path, tmp_path: Path) -> Iterator[Simulator]:
         yield sim
     finally:
         sim.close()
+
+
+@pytest.fixture
+def running(shunt_home: Path, three: Simulator) -> Iterator[Proxy]:
+    """shunt serve with alpha and beta; gamma exists upstream but is not configured."""
+    write_config(shunt_home, three.url, ["alpha", "beta"])
+    proxy = Proxy(shunt_home)
+    try:
+        yield proxy
+    finally:
+        proxy.close()

@@ -11,7 +11,6 @@ the server's single writer then meets for real; reading it works.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -25,7 +24,6 @@ from tests.e2e.test_accounts_e2e import (
     files,
     shunt,
     sim_requests,
-    write_config,
 )
 
 BROKEN_CREDENTIALS = '{"accounts": {"alpha": '
@@ -37,17 +35,6 @@ def user_home(tmp_path: Path) -> Path:
     home = tmp_path / "user"
     home.mkdir()
     return home
-
-
-@pytest.fixture
-def running(shunt_home: Path, three: Simulator) -> Iterator[Proxy]:
-    """shunt serve with alpha and beta; gamma exists upstream only."""
-    write_config(shunt_home, three.url, ["alpha", "beta"])
-    proxy = Proxy(shunt_home)
-    try:
-        yield proxy
-    finally:
-        proxy.close()
 
 
 def on_disk(home: Path) -> dict[str, bytes]:

@@ -149,7 +149,9 @@ def sim(three: Simulator) -> Simulator:
 
 @pytest.fixture
 def running(shunt_home: Path, sim: Simulator) -> Iterator[Proxy]:
-    """shunt serve with alpha and beta (gamma exists upstream but is not configured)."""
+    """shunt serve with alpha and beta, every OAuth URL on the simulator (this file's
+    write_config, which the login flows need; the conftest's `running` leaves authorize_url
+    at its default)."""
     write_config(shunt_home, sim.url, ["alpha", "beta"])
     proxy = Proxy(shunt_home)
     try:
