@@ -7,6 +7,7 @@ the proxy's workers are checked to be gone too.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -178,6 +179,16 @@ def alive(process: psutil.Process) -> bool:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def assert_still_serving(proxy: Proxy, front: psutil.Process) -> None:
+    """`front` (a handle taken at the start of the test) is still the front door serving:
+    not exited, not a zombie, still the pid in server.json, answering /health. A stored pid
+    compared with itself would pass for a front door that died and was never restarted."""
+    assert proxy.process.poll() is None, f"shunt serve exited ({proxy.process.returncode})"
+    assert alive(front), "the front door is gone or a zombie"
+    assert json.loads(proxy.state_file.read_text())["pid"] == front.pid
+    assert proxy.client.get("/health").status_code == 200
 
 
 def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:

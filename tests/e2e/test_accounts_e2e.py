@@ -163,6 +163,31 @@ def running(shunt_home: Path, sim: Simulator) -> Iterator[Proxy]:
 # --- shunt add / shunt login: the code flow -------------------------------------------------
 
 
+def assert_no_stored_token(home: Path, user_home: Path, running: Proxy, *outputs: str) -> None:
+    """No token of credentials.json appears anywhere the run shows or writes: the commands'
+    output, the server's output and log file, /status, `shunt status` and `shunt ps`."""
+    tokens = [
+        entry[key]
+        for entry in credentials(home).values()
+        for key in ("access_token", "refresh_token")
+        if entry.get(key)
+    ]
+    assert tokens
+    log_file = home / "log" / "shunt.log"
+    texts = [
+        *outputs,
+        running.output(),
+        log_file.read_text() if log_file.exists() else "",
+        running.client.get("/status").text,
+        shunt(home, user_home, "status").stdout,
+        shunt(home, user_home, "status", "--json").stdout,
+        shunt(home, user_home, "ps").stdout,
+    ]
+    for index, text in enumerate(texts):
+        if any(token in text for token in tokens):  # pytest.fail: no token in the report either
+            pytest.fail(f"a stored token reached output #{index} of {len(texts)}")
+
+
 def test_add_by_code_flow_is_picked_up_by_the_running_server(shunt_home, user_home, sim, running):
     sim.client.post("/_sim/usage", json={"account": "gamma", "five_hour": 100_000})
     code, output = drive_login(shunt_home, user_home, sim, ["add", "work"], sim_account="gamma")
@@ -182,6 +207,7 @@ def test_add_by_code_flow_is_picked_up_by_the_running_server(shunt_home, user_ho
     assert sim_requests(sim, "/v1/messages", "gamma") == []
     assert shunt(shunt_home, user_home, "use", "work").returncode == 0
     assert post(running) == (200, "work")
+    assert_no_stored_token(shunt_home, user_home, running, output)
 
 
 def test_code_flow_bad_input_changes_nothing(shunt_home, user_home, sim):
@@ -309,6 +335,7 @@ def test_refused_refresh_token_needs_login_and_login_fixes_it(shunt_home, user_h
         lambda: running.account("alpha")["status"] == "ready", timeout=20, what="alpha ready"
     )
     assert post(running) == (200, "alpha")
+    assert_no_stored_token(shunt_home, user_home, running, output, status.stdout)
 
 
 def test_login_of_an_account_that_never_had_a_credential(shunt_home, user_home, sim):
@@ -375,6 +402,7 @@ def test_import_into_the_running_server_and_reimport_updates(shunt_home, user_ho
     assert (shunt_home / "config.toml").read_text().count('name = "gamma"') == 1
     assert credentials(shunt_home)["gamma"]["refresh_token"] == newer["refresh_token"]
     assert post(running) == (200, "gamma")
+    assert_no_stored_token(shunt_home, user_home, running, result.stdout, result.stderr)
 
 
 def test_import_of_a_bad_dir_changes_nothing(shunt_home, user_home, sim, running):

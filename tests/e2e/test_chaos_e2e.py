@@ -17,7 +17,7 @@ import time
 
 import psutil
 
-from tests.e2e.harness import Load, Proxy, Simulator, wait_until, write_config
+from tests.e2e.harness import Load, Proxy, Simulator, assert_still_serving, wait_until, write_config
 
 MAX_REQUESTS = 240
 KILLS = 5
@@ -35,7 +35,7 @@ def test_random_worker_kills_lose_nothing(shunt_home, tmp_path):
     proxy = Proxy(shunt_home)
     rng = random.Random(SEED)
     try:
-        front_pid = proxy.pid
+        front = psutil.Process(proxy.pid)
         slow = {"x-sim-events": "25", "x-sim-event-delay-ms": "8"}
         killed: list[int] = []
         with Load(proxy.url, count=MAX_REQUESTS, threads=6, headers=slow) as load:
@@ -65,8 +65,7 @@ def test_random_worker_kills_lose_nothing(shunt_home, tmp_path):
                 assert name == "event: error"
                 assert json.loads(data.removeprefix("data: "))["type"] == "error"
         assert whole > 0
-        assert proxy.pid == front_pid
-        assert psutil.pid_exists(front_pid)
+        assert_still_serving(proxy, front)
         wait_until(
             lambda: all(a["worker"].get("pid") for a in proxy.status()["accounts"]),
             timeout=30,

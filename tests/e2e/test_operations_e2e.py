@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.e2e.harness import Load, Proxy, alive, wait_until, write_config
+from tests.e2e.harness import Load, Proxy, alive, assert_still_serving, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 STREAM = {
@@ -52,7 +52,7 @@ def test_kill_9_worker_under_streaming_load(shunt_home, three):
     write_config(shunt_home, three.url, ["alpha", "beta", "gamma"])
     proxy = Proxy(shunt_home)
     try:
-        front_pid = proxy.pid
+        front = psutil.Process(proxy.pid)
         victim = worker_of(shunt_home, "alpha")
         slow = {"x-sim-events": "20", "x-sim-event-delay-ms": "15"}
         # One stream is surely mid-flight on alpha: pinned there and held open by a gate.
@@ -100,8 +100,7 @@ def test_kill_9_worker_under_streaming_load(shunt_home, three):
             what="alpha's worker restarted",
         )
         assert worker_of(shunt_home, "alpha")["restarts"] >= 1
-        assert proxy.pid == front_pid
-        assert psutil.pid_exists(front_pid)
+        assert_still_serving(proxy, front)
         after = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
         assert after.status_code == 200
         assert "killed by SIGKILL" in proxy.output()
@@ -144,7 +143,7 @@ def test_hot_add_then_remove_under_load(shunt_home, three):
     config.write_text("# my comment survives\n" + config.read_text())
     proxy = Proxy(shunt_home)
     try:
-        front_pid = proxy.pid
+        front = psutil.Process(proxy.pid)
         with Load(proxy.url, count=5000, threads=4) as load:
             wait_until(lambda: len(load.results) >= 5, timeout=30, what="load under way")
             added = shunt(shunt_home, "add", "gamma", "--credentials-file", "-", stdin=gamma_entry)
@@ -178,7 +177,7 @@ def test_hot_add_then_remove_under_load(shunt_home, three):
             lambda: all("gamma" not in row["accounts"] for row in ps(shunt_home)),
             what="gamma's worker gone",
         )
-        assert proxy.pid == front_pid
+        assert_still_serving(proxy, front)
         assert "# my comment survives" in config.read_text()
         assert "gamma" not in json.loads((shunt_home / "credentials.json").read_text())["accounts"]
     finally:

@@ -322,3 +322,41 @@ def test_client_disconnect_cancels_upstream_stream(proxy, simulator):
         lambda: all(a["in_flight"] == 0 for a in proxy.status()["accounts"]),
         what="in-flight drained",
     )
+
+
+def test_a_conversation_stays_on_its_account_though_the_strategy_would_move_it(proxy):
+    """The pool records each conversation's account (SPEC §4): the second turn of a session goes
+    back to the first turn's account, `sticky`, even once least-utilization prefers the other."""
+
+    def turn(session: str) -> httpx.Response:
+        response = proxy.client.post(
+            "/v1/messages",
+            json={
+                "model": MODEL,
+                "max_tokens": 50,
+                "messages": [{"role": "user", "content": "hi"}],
+            },
+            headers={"x-claude-code-session-id": session},
+        )
+        assert response.status_code == 200, response.text
+        return response
+
+    first = turn("conversation-1")
+    served = first.headers["x-shunt-account"]
+    other = {"alpha": "beta", "beta": "alpha"}[served]
+
+    def utilization(name: str) -> float:
+        return proxy.account(name)["windows"]["five_hour"]["utilization"] or 0.0
+
+    wait_until(
+        lambda: utilization(served) > utilization(other),
+        timeout=10,
+        what=f"{served}'s report of its use",
+    )
+    # A new conversation shows what the strategy picks now: the other account.
+    fresh = turn("conversation-2")
+    assert fresh.headers["x-shunt-account"] == other
+    assert fresh.headers["x-shunt-route"] == "least-utilization"
+    second = turn("conversation-1")
+    assert second.headers["x-shunt-account"] == served
+    assert second.headers["x-shunt-route"] == "sticky"

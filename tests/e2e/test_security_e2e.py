@@ -23,6 +23,16 @@ def test_remote_key_is_required_and_never_forwarded(shunt_home, simulator):
         assert proxy.client.get("/status").status_code == 401
         assert proxy.client.head("/").status_code == 200
         assert proxy.client.get("/health").status_code == 200
+        # A wrong key, sent either way, on a pooled and on a pass-through path: refused by shunt
+        # itself, in Anthropic's shape, and nothing reaches the upstream.
+        seen_before = len(simulator.state()["requests"])
+        for wrong in ({"x-api-key": KEY + "x"}, {"authorization": f"Bearer {KEY[:-1]}"}):
+            for method, path in (("POST", "/v1/messages"), ("GET", "/v1/models")):
+                refused = proxy.client.request(method, path, json=body, headers=wrong)
+                assert refused.status_code == 401, (wrong, path)
+                assert refused.json()["error"]["type"] == "authentication_error"
+                assert "remote key" in refused.json()["error"]["message"]
+        assert len(simulator.state()["requests"]) == seen_before, "a refused request went upstream"
         ok = proxy.client.post("/v1/messages", json=body, headers={"x-api-key": KEY})
         assert ok.status_code == 200
         bearer = proxy.client.get("/v1/models", headers={"authorization": f"Bearer {KEY}"})

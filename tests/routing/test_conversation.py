@@ -73,9 +73,15 @@ def test_metadata_without_session_falls_back_to_the_fingerprint():
 
 
 def test_overlong_session_ids_are_hashed():
-    key = conversation_key([(b"x-claude-code-session-id", b"s" * 10_000)], None)
+    def key_of(session_id: bytes) -> str | None:
+        return conversation_key([(b"x-claude-code-session-id", session_id)], None)
+
+    key = key_of(b"s" * 10_000)
     assert key is not None
     assert len(key) <= MAX_SESSION_ID_CHARS
+    assert key_of(b"s" * 10_000) == key, "the same session keeps its key"
+    assert key_of(b"s" * 9_999 + b"t") != key, "another session gets another key"
+    assert key_of(b"t" + b"s" * 9_999) != key
 
 
 def test_fingerprint_is_a_sha256_hex():
