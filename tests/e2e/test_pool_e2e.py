@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 
 import anthropic
@@ -189,6 +190,16 @@ def test_body_over_limit_is_413_before_any_upstream_call(shunt_home, simulator):
         response = running.client.post("/v1/messages", content=b"x" * 5000)
         assert response.status_code == 413
         assert response.json()["error"]["type"] == "request_too_large"
+        # Early, from the declared length alone: the head of a 64 MiB body with not one body
+        # byte sent gets its 413 (a refusal after reading the body would never come).
+        port = int(running.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                b"content-length: 67108864\r\n\r\n"
+            )
+            answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
         assert simulator.state()["requests"] == []
     finally:
         running.close()
