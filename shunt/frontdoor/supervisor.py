@@ -45,6 +45,7 @@ READY_TIMEOUT_S: Final = 20.0
 HEARTBEAT_INTERVAL_S: Final = 1.0
 HEARTBEAT_TIMEOUT_S: Final = 5.0
 TERMINATE_GRACE_S: Final = 3.0
+FINAL_FRAMES_S: Final = 1.0  # after a worker exits, how long its last frames may take to read
 _LEVELS: Final = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 
@@ -299,7 +300,8 @@ class Supervisor:
             )
             slot.link = link
             nursery.start_soon(channel.run_writer)
-            nursery.start_soon(_read_then_close, link, channel)
+            frames_read = trio.Event()  # the reader has consumed the channel to its end
+            nursery.start_soon(_read_then_close, link, channel, frames_read)
             link.send(self.configure)
             for name in sorted(slot.accounts):
                 link.send(self._assignment(name))
@@ -316,6 +318,11 @@ class Supervisor:
                 process.kill()
             slot.first_attempt_done.set()
             await process.wait()
+            # A worker that drained wrote its streams' last frames just before it exited:
+            # read them before failing what is still open, or a finished stream would end
+            # with "worker exited" (its socket is closed now, so this ends at once).
+            with trio.move_on_after(FINAL_FRAMES_S):
+                await frames_read.wait()
             _log_exit(process, label, expected=slot.stopping, killed_by_us=slot.killed_by_us)
             slot.pid = None
             self.running.done()
@@ -351,10 +358,13 @@ class Supervisor:
                 return
 
 
-async def _read_then_close(link: WorkerLink, channel: FrameChannel) -> None:
+async def _read_then_close(link: WorkerLink, channel: FrameChannel, done: trio.Event) -> None:
     """When the channel breaks (garbage length prefix), close our end: the worker sees EOF,
     exits, and the slot respawns it, instead of waiting for the heartbeat to notice."""
-    await link.run()
+    try:
+        await link.run()
+    finally:
+        done.set()
     await channel.aclose()
 
 

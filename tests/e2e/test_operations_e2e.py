@@ -12,7 +12,15 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.e2e.harness import Load, Proxy, alive, assert_still_serving, wait_until, write_config
+from tests.e2e.harness import (
+    Load,
+    Proxy,
+    alive,
+    assert_still_serving,
+    open_gate,
+    wait_until,
+    write_config,
+)
 
 MODEL = "claude-sonnet-4-6"
 STREAM = {
@@ -154,19 +162,22 @@ def test_hot_add_then_remove_under_load(shunt_home, three):
                 timeout=10,
                 what="gamma serving",
             )
-            # A long stream on gamma is in flight when gamma is removed: it must finish.
+            # A stream on gamma is held open (the simulator's gate) while gamma is removed: its
+            # worker stays, draining, until the stream has finished.
+            gamma_pid = next(row["pid"] for row in ps(shunt_home) if "gamma" in row["accounts"])
             with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
                 shunt(shunt_home, "use", "gamma")
                 with client.stream(
-                    "POST",
-                    "/v1/messages",
-                    json=STREAM,
-                    headers={"x-sim-events": "30", "x-sim-event-delay-ms": "20"},
+                    "POST", "/v1/messages", json=STREAM, headers={"x-sim-gate": "hot-remove"}
                 ) as long_stream:
                     assert long_stream.headers["x-shunt-account"] == "gamma"
                     shunt(shunt_home, "use", "auto")
                     removed = shunt(shunt_home, "remove", "gamma")
                     assert removed.returncode == 0, removed.stderr
+                    (draining,) = [row for row in ps(shunt_home) if row["pid"] == gamma_pid]
+                    assert draining["state"] == "stopping"
+                    assert alive(psutil.Process(gamma_pid)), "removed before its stream ended"
+                    open_gate(three, "hot-remove")
                     body = long_stream.read().decode()
             assert "event: message_stop" in body
             load.stop()
