@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 EXIT_OK: Final = 0
 EXIT_CHANNEL_BROKEN: Final = 3
+FINAL_WRITE_S: Final = 2.0  # on exit, how long the last queued frames may take to write
 
 
 @attrs.define
@@ -180,6 +181,8 @@ class Worker:
         self.draining = True
         with trio.move_on_after(grace_s):
             await self.active.wait_idle()
+        # The streams' last frames may still be queued: cancelling now would drop them.
+        await self.channel.finish_writing(FINAL_WRITE_S)
         self._nursery.cancel_scope.cancel()
 
 

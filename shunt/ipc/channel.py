@@ -38,6 +38,7 @@ class FrameChannel:
         self._stream = stream
         self._send, self._queue = trio.open_memory_channel[bytes](math.inf)
         self._decoder = FrameDecoder()
+        self._writer_done = trio.Event()
         self.frames_dropped = 0
         self.closed = False
 
@@ -57,6 +58,19 @@ class FrameChannel:
 
     async def run_writer(self) -> None:
         """Write queued frames until the channel closes; batches what is ready into one write."""
+        try:
+            await self._write_queued()
+        finally:
+            self._writer_done.set()
+
+    async def finish_writing(self, timeout_s: float) -> None:
+        """Write every frame queued so far and take no more: for a process about to exit, whose
+        last frames (a stream's end, a final report) must reach the peer, not die with it."""
+        self._send.close()
+        with trio.move_on_after(timeout_s):
+            await self._writer_done.wait()
+
+    async def _write_queued(self) -> None:
         batch: list[bytes] = []
         try:
             async for frame in self._queue:

@@ -99,3 +99,30 @@ async def test_writer_ends_quietly_when_the_channel_closes_mid_batch():
             channel.send_nowait(Ping(1))  # wakes the writer...
             await channel.aclose()  # ...which then finds the queue closed while batching
     assert channel.closed
+
+
+async def test_finish_writing_delivers_every_queued_frame_before_the_writer_is_cancelled():
+    """A worker that drained queues its streams' last frames, then exits (its nursery is
+    cancelled): finish_writing must have put every one of them on the socket by then."""
+    left, right = await _pair()
+    sender = FrameChannel(left, name="left")
+    receiver = FrameChannel(right, name="right")
+    frames = [ResponseBody(1, bytes([i % 256]) * 60_000) for i in range(40)]  # > a socket buffer
+    got = []
+    with trio.fail_after(5):
+        async with trio.open_nursery() as reading:
+            reading.start_soon(_collect, receiver, got, len(frames))
+            async with trio.open_nursery() as worker:
+                worker.start_soon(sender.run_writer)
+                for frame in frames:
+                    sender.send_nowait(frame)
+                await sender.finish_writing(5)
+                worker.cancel_scope.cancel()  # as the worker's exit does
+    assert [m.data[0] for m in got] == [f.data[0] for f in frames]
+
+
+async def _collect(receiver, got, count):
+    async for message in receiver.messages():
+        got.append(message)
+        if len(got) == count:
+            return
