@@ -6,6 +6,8 @@ Bounded: the command must finish well under a minute, and nothing it started may
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,15 +35,25 @@ def bench_processes(since: float) -> list[psutil.Process]:
 @pytest.mark.timeout(90)
 def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
     started = time.time()  # processes created after this are the bench's
-    # Bounded by the subprocess timeout; how fast it runs is the bench's business, not a test's.
-    done = subprocess.run(
+    # Bounded by the timeout; how fast it runs is the bench's business, not a test's. The bench
+    # runs in a process group of its own, so a timeout ends it with everything it started
+    # (its simulator, `shunt serve` and the workers), not `shunt bench` alone.
+    bench = subprocess.Popen(
         [sys.executable, "-m", "shunt", "bench", "--quick", "--json"],
-        capture_output=True,
-        timeout=QUICK_LIMIT_S,
-        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
-    data = json.loads(done.stdout)
+    try:
+        stdout, stderr = bench.communicate(timeout=QUICK_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(bench.pid, signal.SIGKILL)
+        bench.communicate()
+        for process in bench_processes(started):
+            process.kill()
+        pytest.fail(f"shunt bench --quick did not finish within {QUICK_LIMIT_S:.0f} s")
+    assert bench.returncode == 0, stderr.decode(errors="replace")[-3000:]
+    data = json.loads(stdout)
     result = data["result"]
 
     assert result["plan"]["quick"] is True
@@ -86,8 +98,20 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
     assert "RSS per worker" in names
     assert "added per-event delay p99" in names
 
-    time.sleep(0.5)
-    leftovers = bench_processes(started)
+    # Its children are reaped before the bench exits; poll (bounded) in case a kill is still
+    # being delivered, then sweep whatever is left so a failure leaves nothing behind.
+    deadline = time.monotonic() + 10
+    while (leftovers := [p for p in bench_processes(started) if _alive(p)]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
     for process in leftovers:
         process.kill()
     assert not leftovers, f"the bench left processes behind: {leftovers}"
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
