@@ -1,11 +1,11 @@
 """Configuration: `schema` holds the typed, frozen settings and their defaults; `load` reads and
 checks config.toml into them; `edit` changes the file keeping the user's comments."""
 
+from shunt.config.bind import validate_bind as validate_bind
 from shunt.config.load import load_config as load_config
 from shunt.config.load import parse_config as parse_config
 from shunt.config.load import parse_duration as parse_duration
 from shunt.config.load import read_config_text as read_config_text
-from shunt.config.load import validate_bind as validate_bind
 from shunt.config.schema import LOG_LEVELS as LOG_LEVELS
 from shunt.config.schema import MAX_PORT as MAX_PORT
 from shunt.config.schema import NAME_PATTERN as NAME_PATTERN

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import ipaddress
 import math
 import re
 import tomllib
@@ -108,33 +107,6 @@ def parse_duration(value: object) -> float | None:
     else:
         return None
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def validate_bind(server: ServerConfig) -> None:
-    """SPEC §11: refuse to listen beyond loopback unless clients must present remote_key.
-
-    Called at start (not at load) because `shunt serve --host` may override the file.
-    """
-    if server.remote_key or _is_loopback(server.host):
-        return
-    raise ConfigError(
-        f"[server] host = {server.host!r} is not a loopback address: listening there would "
-        "expose your accounts to the network. Set [server] remote_key in config.toml (clients "
-        "then send it as x-api-key or a bearer token), or bind 127.0.0.1"
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.strip().removeprefix("[").removesuffix("]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False  # any other host name may resolve to a public address
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1
-    return address.is_loopback
 
 
 # --- sections: each reads its keys; the reader then reports any key nobody asked for ------
