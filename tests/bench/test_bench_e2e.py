@@ -15,6 +15,8 @@ import time
 import psutil
 import pytest
 
+from tests.e2e.harness import alive
+
 QUICK_LIMIT_S = 55.0
 
 
@@ -101,17 +103,10 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
     # Its children are reaped before the bench exits; poll (bounded) in case a kill is still
     # being delivered, then sweep whatever is left so a failure leaves nothing behind.
     deadline = time.monotonic() + 10
-    while (leftovers := [p for p in bench_processes(started) if _alive(p)]) and (
+    while (leftovers := [p for p in bench_processes(started) if alive(p)]) and (
         time.monotonic() < deadline
     ):
         time.sleep(0.05)
     for process in leftovers:
         process.kill()
     assert not leftovers, f"the bench left processes behind: {leftovers}"
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
