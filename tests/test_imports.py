@@ -20,7 +20,7 @@ ALLOWED_BETWEEN_PROGRAMS = {
     "shunt.cli": {"shunt.frontdoor", "shunt.demo", "shunt.bench"},
 }
 # Pure packages: no event loop, no sockets, no clock, no HTTP client.
-PURE = ("shunt.routing", "shunt.model", "shunt.anthropic")
+PURE = ("shunt.routing", "shunt.model", "shunt.anthropic", "shunt.openai")
 IMPURE_MODULES = ("trio", "socket", "httpx", "time", "asyncio", "selectors", "threading")
 
 
