@@ -175,7 +175,11 @@ class AccountSnapshot:
         if self.exhausted(now, allow_overage=allow_overage):
             until = self.limits.spent_until(now)
             when = f" for {until - now:.0f}s" if until is not None else ""
-            return f"quota exhausted{when} ({self.limits.representative_claim or 'plan window'})"
+            claim = self.limits.representative_claim or "plan window"
+            # Upstream would still answer on paid overage: say it is the setting that refuses.
+            refused = not allow_overage and self.limits.overage_usable(now)
+            why = "; paid overage is not allowed (allow_overage = false)" if refused else ""
+            return f"quota exhausted{when} ({claim}){why}"
         return None
 
     def available_at(self, now: float, *, allow_overage: bool = True) -> float | None:

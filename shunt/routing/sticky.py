@@ -2,7 +2,9 @@
 
 Entries live `ttl_s` (default 1 h, the longest prompt-cache lifetime) from their last
 `record`; after that the cache on that account is cold anyway, so the conversation is free
-to move. Memory is bounded: past `max_entries` the least recently recorded entry goes.
+to move. A ttl of 0 (`sticky_ttl = 0`) turns stickiness off: an entry has expired by the
+time anyone asks, and the next `record` purges it. Memory is bounded: past `max_entries` the
+least recently recorded entry goes.
 Pure and clock-free like the rest of routing: every call that needs the time takes `now`.
 """
 
@@ -25,8 +27,8 @@ class StickyTable:
     """A bounded, TTL'd mapping kept in least-recently-recorded order."""
 
     def __init__(self, ttl_s: float = 1 * HOURS, max_entries: int = 10_000) -> None:
-        if not ttl_s > 0:
-            raise ValueError(f"sticky ttl must be positive seconds, got {ttl_s!r}")
+        if not ttl_s >= 0:  # also refuses NaN
+            raise ValueError(f"sticky ttl must be 0 or more seconds, got {ttl_s!r}")
         if max_entries < 1:
             raise ValueError(f"sticky table needs room for at least 1 entry, got {max_entries}")
         self._ttl_s = ttl_s

@@ -105,7 +105,16 @@ def test_overage_is_never_used_when_disallowed():
     assert decision.account is None
     assert [name for name, _ in decision.skipped] == ["o", "p"]
     assert decision.skipped[0][1].startswith("quota exhausted for 3600s")
+    assert decision.skipped[0][1].endswith("; paid overage is not allowed (allow_overage = false)")
     assert decision.retry_at == NOW + 90
+
+
+def test_an_exhausted_account_without_overage_does_not_blame_the_setting():
+    accounts = [account("e", 1.0, 0.2)]  # plan spent, no overage provisioned
+    for policy in (DEFAULT, NO_OVERAGE):
+        reason = choose(accounts, now=NOW, policy=policy).skipped[0][1]
+        assert reason.startswith("quota exhausted for ")
+        assert "overage" not in reason
 
 
 # --- examples: nothing qualifies --------------------------------------------------------------

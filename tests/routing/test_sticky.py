@@ -64,7 +64,15 @@ def test_forget_account_drops_its_conversations_only():
     assert table.get("a", T0) is None
 
 
-@pytest.mark.parametrize(("ttl_s", "max_entries"), [(0, 10), (-1, 10), (float("nan"), 10), (60, 0)])
+def test_ttl_zero_never_sticks_and_keeps_nothing():
+    """`sticky_ttl = 0` is a valid setting (config takes durations >= 0): stickiness off."""
+    table = StickyTable(ttl_s=0)
+    table.record("conv", "alpha", T0)
+    assert len(table) == 0  # expired as it was recorded: purged at once
+    assert table.get("conv", T0) is None
+
+
+@pytest.mark.parametrize(("ttl_s", "max_entries"), [(-1, 10), (float("nan"), 10), (60, 0)])
 def test_rejects_nonsense_bounds(ttl_s, max_entries):
     with pytest.raises(ValueError, match="sticky"):
         StickyTable(ttl_s=ttl_s, max_entries=max_entries)
