@@ -40,6 +40,12 @@ SSE_HEADERS: Final = (
 )
 JSON_CONTENT: Final = (b"content-type", b"application/json")
 _MODELS_BODY: Final = responses.models_body()
+# What a gateway in front of the API sends when it cannot reach it: the answer never came from
+# the API, so it is not JSON and has no request id.
+BAD_GATEWAY_PAGE: Final = (
+    b"<html><head><title>502 Bad Gateway</title></head>"
+    b"<body><center><h1>502 Bad Gateway</h1></center></body></html>\n"
+)
 _FIXED_EVENTS: Final = 6  # message_start, ping, block start/stop, message_delta, message_stop
 
 
@@ -293,6 +299,8 @@ def fault_response(
         return DROP_CONNECTION
     if kind is FaultKind.SLOW_HEAD:
         return SLOW_HEAD
+    if kind is FaultKind.BAD_GATEWAY:
+        return Response(502, [(b"content-type", b"text/html")], BAD_GATEWAY_PAGE)
     rid = request_id.encode()
     usage = sim.ledger.usage(account, now)
     if kind is FaultKind.REQUEST_LIMIT:

@@ -24,6 +24,7 @@ class FaultKind(enum.Enum):
     UNAUTHORIZED = "401"  # the access token is treated as expired
     FORBIDDEN = "403"
     SERVER_ERROR = "500"
+    BAD_GATEWAY = "502"  # a gateway's HTML error page: not JSON, no request id
     DROP = "drop"  # connection closed before any response byte
     MIDSTREAM_DROP = "midstream_drop"  # body cut after a few events, no terminating chunk
     SSE_ERROR = "sse_error"  # an overloaded_error event after a few events

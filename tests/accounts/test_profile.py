@@ -1,8 +1,15 @@
-"""The labels kept for an account: the plan from a rate-limit tier, the profile answer."""
+"""The labels kept for an account: the plan from a rate-limit tier, the profile answer.
+
+Whole profile answers are the simulator's (shunt/simulator/oauth.py keeps its own copy of the
+shape); the partial ones below are hand-written, as only a stranger server would send them.
+"""
+
+import random
 
 import pytest
 
 from shunt.accounts.claude.profile import Identity, plan_from_tier, profile_identity
+from shunt.simulator.oauth import TokenRegistry
 
 
 @pytest.mark.parametrize(
@@ -21,12 +28,18 @@ def test_plan_from_tier(tier, plan):
     assert plan_from_tier(tier) == plan
 
 
-def test_profile_identity():
-    profile = {
-        "account": {"email": "me@x.example", "has_claude_max": True, "has_claude_pro": False},
-        "organization": {"rate_limit_tier": "default_claude_max_20x"},
-    }
-    assert profile_identity(profile) == Identity("me@x.example", "max-20x")
+@pytest.mark.parametrize(
+    ("plan", "label"),
+    [("max", "max-5x"), ("pro", "pro"), ("team", "team"), ("enterprise", "enterprise")],
+)
+def test_the_profile_answer_gives_email_and_plan(plan, label):
+    oauth = TokenRegistry(random.Random(7))
+    oauth.add_account("me", plan=plan)
+    profile = oauth.profile("me", overage_enabled=False)
+    assert profile_identity(profile) == Identity("me@sim.example", label)
+
+
+def test_a_partial_profile_gives_what_it_has():
     flags_only = {"account": {"email": "p@x", "has_claude_pro": True}, "organization": {}}
     assert profile_identity(flags_only) == Identity("p@x", "pro")
     org_type = {"account": {}, "organization": {"organization_type": "claude_team"}}

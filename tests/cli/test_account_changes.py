@@ -15,14 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 from shunt.cli import main
-from shunt.cli import oauth as cli_oauth
 from shunt.cli.account_changes import BothFiles, config_taken_back_on_failure
 from shunt.config import edit as config_edit
 from shunt.config import load_config
 from shunt.errors import CredentialsError, ShuntError
 from shunt.storage.paths import resolve_paths
 from tests.accounts.conftest import write_claude_dir
-from tests.cli.test_accounts import GOOD_CODE, STATE, oauth  # noqa: F401 (oauth: a fixture)
+from tests.cli.conftest import CLAUDE_EMAIL
 
 OLD = {"access_token": "sk-ant-oat01-old-work-0001", "refresh_token": "sk-ant-ort01-old-work-0001"}
 CREDENTIALS = {
@@ -259,25 +258,27 @@ def test_add_without_a_config_file_leaves_none_when_credentials_json_cannot_be_w
     assert not config_file().exists()  # the file the edit created is gone again
 
 
-def test_add_checks_credentials_json_before_the_login(oauth, both):  # noqa: F811
+def test_add_checks_credentials_json_before_the_login(oauth, both):
+    oauth.write_config(CONFIG)
     credentials_file().write_text(BROKEN_CREDENTIALS[0][0])
     before = snapshot()
-    code, output = run("add", "new", paste=f"{GOOD_CODE}#{STATE}\n")
+    code, output = run("add", "new", paste=f"{oauth.consent()}\n")
     assert code == 1
     assert "not valid JSON" in output
     assert "Nothing was changed" in output
     assert "/oauth/authorize" not in output  # no login was started, so none was wasted
-    assert oauth.token_requests == []
+    assert oauth.token_requests() == []
     assert snapshot() == before
 
 
 # --- shunt login ------------------------------------------------------------------------------
 
 
-def test_login_checks_credentials_json_before_the_login(oauth, both):  # noqa: F811
+def test_login_checks_credentials_json_before_the_login(oauth, both):
+    oauth.write_config(CONFIG)
     credentials_file().write_text(BROKEN_CREDENTIALS[1][0])
     before = snapshot()
-    code, output = run("login", "work", paste=f"{GOOD_CODE}#{STATE}\n")
+    code, output = run("login", "work", paste=f"{oauth.consent()}\n")
     assert code == 1
     assert "accounts.work.access_token must be a string" in output
     assert (
@@ -285,39 +286,36 @@ def test_login_checks_credentials_json_before_the_login(oauth, both):  # noqa: F
         f"{config_file()} its previous labels." in output
     )
     assert "/oauth/authorize" not in output
-    assert oauth.token_requests == []
+    assert oauth.token_requests() == []
     assert snapshot() == before
 
 
-def test_login_refuses_an_invalid_config_before_the_login(oauth, both):  # noqa: F811
-    config_file().write_text(INVALID_CONFIG)
+def test_login_refuses_an_invalid_config_before_the_login(oauth, both):
+    oauth.write_config(INVALID_CONFIG)
     before = snapshot()
-    code, output = run("login", "work", paste=f"{GOOD_CODE}#{STATE}\n")
+    code, output = run("login", "work", paste=f"{oauth.consent()}\n")
     assert code == 1
     assert "Nothing was changed" in output
-    assert oauth.token_requests == []
+    assert oauth.token_requests() == []
     assert snapshot() == before
 
 
-def test_login_puts_the_labels_back_when_credentials_json_cannot_be_written(
-    oauth,  # noqa: F811
-    both,
-    tmp_path,
-    monkeypatch,
-):
+def test_login_puts_the_labels_back_when_credentials_json_cannot_be_written(oauth, both, tmp_path):
+    oauth.write_config(CONFIG)
+    before = snapshot()
     make_unwritable(tmp_path)
-    code, output = run("login", "work", paste=f"{GOOD_CODE}#{STATE}\n")
+    code, output = run("login", "work", paste=f"{oauth.consent()}\n")
     assert code == 1
     assert "cannot write: File name too long." in output
     assert "Nothing was changed" in output
-    assert snapshot() == both  # the new login's email and plan were not kept either
+    assert snapshot() == before  # the new login's email and plan were not kept either
 
     make_writable()
-    seeds = iter([b"\x01" * 32, b"\x02" * 32])  # the same verifier and state again
-    monkeypatch.setattr(cli_oauth, "random_bytes", lambda n: next(seeds))
-    code, output = run("login", "work", paste=f"{GOOD_CODE}#{STATE}\n")
+    oauth.same_random_bytes()  # the same verifier and state again
+    code, output = run("login", "work", paste=f"{oauth.consent()}\n")
     assert code == 0, output
-    assert stored()["work"]["email"] == "me@example.com"
+    assert stored()["work"]["email"] == CLAUDE_EMAIL
+    assert stored()["work"]["refresh_token"] == oauth.tokens().refresh_token
 
 
 # --- shunt import -----------------------------------------------------------------------------

@@ -1,90 +1,24 @@
-"""`shunt add NAME` (interactive) and `shunt login NAME` with no server running, against a
-scripted OAuth server (httpx.MockTransport). The end-to-end version against the simulator is
-tests/e2e/test_accounts_e2e.py."""
+"""`shunt add NAME` (interactive) and `shunt login NAME` with no server running, against the
+simulator's OAuth served in-process (tests/cli/conftest.py). The end-to-end version, the
+commands as real processes, is tests/e2e/test_accounts_e2e.py."""
 
 import json
 import os
-from collections.abc import Callable
+import socket
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
-from shunt.accounts.claude import login as oauth_login
-from shunt.accounts.claude.pkce import b64url, pkce_challenge
 from shunt.cli import main
 from shunt.cli import oauth as cli_oauth
-from shunt.config import Config, load_config
+from shunt.config import load_config
+from shunt.simulator.oauth import CLIENT_ID, CODE_TTL_S
+from tests.cli.conftest import CHALLENGE, CLAUDE, CLAUDE_EMAIL, REDIRECT_URI, STATE
 
-OAUTH = Config().oauth  # the URLs as a config without [oauth] has them
-STATE = b64url(b"\x02" * 32)
-VERIFIER = b64url(b"\x01" * 32)
-GOOD_CODE = "good-code-123"
-NEW_ACCESS = "sk-ant-oat01-fresh-login-access-0001"
-NEW_REFRESH = "sk-ant-ort01-fresh-login-refresh-0001"
-PROFILE = {
-    "account": {"email": "me@example.com", "has_claude_max": True, "has_claude_pro": False},
-    "organization": {"rate_limit_tier": "default_claude_max_20x"},
-}
-
-
-class FakeOAuth:
-    """The token and profile endpoints; `token_answer` / `profile_answer` can be replaced."""
-
-    def __init__(self) -> None:
-        self.token_requests: list[dict] = []
-        self.profile_requests: list[httpx.Request] = []
-        self.token_answer: Callable[[dict], httpx.Response] = self.exchange
-        self.profile_answer: Callable[[], httpx.Response] = lambda: httpx.Response(
-            200, json=PROFILE
-        )
-
-    def exchange(self, payload: dict) -> httpx.Response:
-        valid = (
-            payload.get("grant_type") == "authorization_code"
-            and payload.get("code") == GOOD_CODE
-            and payload.get("state") == STATE
-            and pkce_challenge(payload.get("code_verifier", "")) == pkce_challenge(VERIFIER)
-            and payload.get("client_id") == OAUTH.client_id
-            and payload.get("redirect_uri") == OAUTH.redirect_uri
-        )
-        if not valid:
-            return httpx.Response(
-                400, json={"error": "invalid_grant", "error_description": "Invalid code"}
-            )
-        return httpx.Response(
-            200,
-            json={
-                "access_token": NEW_ACCESS,
-                "refresh_token": NEW_REFRESH,
-                "expires_in": 28800,
-                "account": {"uuid": "u", "email_address": "token@example.com"},
-            },
-        )
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if str(request.url) == OAUTH.token_url and request.method == "POST":
-            payload = json.loads(request.content)
-            self.token_requests.append(payload)
-            return self.token_answer(payload)
-        if str(request.url) == OAUTH.profile_url and request.method == "GET":
-            self.profile_requests.append(request)
-            return self.profile_answer()
-        return httpx.Response(404)
-
-
-@pytest.fixture
-def oauth(user_home, monkeypatch: pytest.MonkeyPatch) -> FakeOAuth:
-    fake = FakeOAuth()
-    monkeypatch.setattr(
-        oauth_login, "make_client", lambda: httpx.Client(transport=httpx.MockTransport(fake.handle))
-    )
-    seeds = iter([b"\x01" * 32, b"\x02" * 32])  # verifier, then state
-    monkeypatch.setattr(cli_oauth, "random_bytes", lambda n: next(seeds))
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    return fake
+PLAN = "max-5x"  # the simulator's max plan: rate_limit_tier default_claude_max_5x
 
 
 def run(*args: str, paste: str | None = None) -> tuple[int, str]:
@@ -109,94 +43,109 @@ def accounts() -> dict[str, tuple[str, str]]:
 
 
 def test_add_logs_in_with_pkce_and_stores_everything(oauth):
-    code, output = run("add", "work", paste=f"{GOOD_CODE}#{STATE}\n")
+    oauth.write_config()
+    code, output = run("add", "work", paste=f"{oauth.consent()}\n")
     assert code == 0, output
-    assert "Added account work (me@example.com, max-20x)" in output
+    assert f"Added account work ({CLAUDE_EMAIL}, {PLAN})" in output
     url = next(line.strip() for line in output.splitlines() if "/oauth/authorize?" in line)
-    assert url.startswith(OAUTH.authorize_url + "?code=true&")
-    assert f"code_challenge={pkce_challenge(VERIFIER)}" in url
-    assert f"state={STATE}" in url
-    (sent,) = oauth.token_requests
-    assert sent["code_verifier"] == VERIFIER
-    assert sent["state"] == STATE
-    assert oauth.profile_requests[0].headers["authorization"] == f"Bearer {NEW_ACCESS}"
-    assert "oauth-2025-04-20" in oauth.profile_requests[0].headers["anthropic-beta"]
-    assert accounts() == {"work": ("me@example.com", "max-20x")}
+    assert url.startswith(f"{oauth.url}/oauth/authorize?code=true&")
+    query = parse_qs(urlsplit(url).query)
+    assert query["code_challenge"] == [CHALLENGE]
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["state"] == [STATE]
+    assert query["client_id"] == [CLIENT_ID]
+    assert query["redirect_uri"] == [REDIRECT_URI]
+    # The simulator answers 200 only to the verifier, state and redirect of that authorize
+    # request, and serves the profile only to its new token with the OAuth beta.
+    assert [r.status for r in oauth.token_requests()] == [200]
+    (profile,) = oauth.profile_requests()
+    assert (profile.status, profile.account) == (200, CLAUDE)
+    assert "oauth-2025-04-20" in profile.anthropic_beta
+    assert accounts() == {"work": (CLAUDE_EMAIL, PLAN)}
+    issued = oauth.tokens()
     entry = stored()["work"]
-    assert (entry["access_token"], entry["refresh_token"]) == (NEW_ACCESS, NEW_REFRESH)
-    assert NEW_ACCESS not in output
-    assert NEW_REFRESH not in output
+    assert (entry["access_token"], entry["refresh_token"]) == (
+        issued.access_token,
+        issued.refresh_token,
+    )
+    assert issued.access_token not in output
+    assert issued.refresh_token not in output
 
 
 def test_a_bare_code_is_accepted(oauth):
-    code, output = run("add", "work", paste=f"  {GOOD_CODE}  \n")
+    oauth.write_config()
+    code, output = run("add", "work", paste=f"  {oauth.code()}  \n")
     assert code == 0, output
-    assert "work" in accounts()
+    assert stored()["work"]["refresh_token"] == oauth.tokens().refresh_token
 
 
 def test_plan_and_email_options_win(oauth):
-    code, _ = run("add", "work", "--plan", "team", "--email", "x@y", paste=f"{GOOD_CODE}\n")
+    oauth.write_config()
+    code, _ = run("add", "work", "--plan", "team", "--email", "x@y", paste=f"{oauth.code()}\n")
     assert code == 0
     assert accounts() == {"work": ("x@y", "team")}
 
 
 def test_add_refuses_a_taken_name_before_any_login(oauth):
-    assert run("add", "work", paste=f"{GOOD_CODE}\n")[0] == 0
-    code, output = run("add", "WORK", paste=f"{GOOD_CODE}\n")
+    oauth.write_config()
+    assert run("add", "work", paste=f"{oauth.code()}\n")[0] == 0
+    oauth.same_random_bytes()
+    code, output = run("add", "WORK", paste=f"{oauth.code()}\n")
     assert code == 1
     assert "already exists" in output
     assert "shunt login work" in output
     assert "/oauth/authorize" not in output
-    assert len(oauth.token_requests) == 1
+    assert len(oauth.token_requests()) == 1
 
 
 def test_add_refuses_a_bad_name_before_any_login(oauth):
-    code, output = run("add", "bad name", paste=f"{GOOD_CODE}\n")
+    oauth.write_config()
+    code, output = run("add", "bad name", paste=f"{oauth.code()}\n")
     assert code == 1
     assert "'bad name' is not a valid account name" in output
     assert "/oauth/authorize" not in output
-    assert oauth.token_requests == []
+    assert oauth.token_requests() == []
 
 
 def test_login_replaces_the_credential_and_labels(oauth):
-    (home() / "config.toml").write_text(
-        '# mine\n[[accounts]]\nname = "work"\nplan = "pro"  # keep me\n'
-    )
+    oauth.write_config('# mine\n[[accounts]]\nname = "work"\nplan = "pro"  # keep me\n')
     (home() / "credentials.json").write_text(
         json.dumps(
             {"accounts": {"work": {"access_token": "old", "refresh_token": "", "expires_at": 1}}}
         )
     )
-    code, output = run("login", "work", paste=f"{GOOD_CODE}#{STATE}\n")
+    code, output = run("login", "work", paste=f"{oauth.consent()}\n")
     assert code == 0, output
-    assert "Logged in work (me@example.com, max-20x)" in output
+    assert f"Logged in work ({CLAUDE_EMAIL}, {PLAN})" in output
     assert "shunt is not running" in output
-    assert stored()["work"]["refresh_token"] == NEW_REFRESH
-    assert accounts() == {"work": ("me@example.com", "max-20x")}
+    assert stored()["work"]["refresh_token"] == oauth.tokens().refresh_token
+    assert accounts() == {"work": (CLAUDE_EMAIL, PLAN)}
     assert "# mine" in (home() / "config.toml").read_text()
 
 
 def test_login_names_a_different_account(oauth):
-    (home() / "config.toml").write_text('[[accounts]]\nname = "work"\nemail = "old@example.com"\n')
-    code, output = run("login", "work", paste=f"{GOOD_CODE}\n")
+    oauth.write_config('[[accounts]]\nname = "work"\nemail = "old@example.com"\n')
+    code, output = run("login", "work", paste=f"{oauth.code()}\n")
     assert code == 0
     assert "It was old@example.com before" in output
 
 
 def test_login_takes_the_name_in_any_case(oauth):
-    (home() / "config.toml").write_text('[[accounts]]\nname = "Work"\n')
-    code, output = run("login", "WORK", paste=f"{GOOD_CODE}#{STATE}\n")
+    oauth.write_config('[[accounts]]\nname = "Work"\n')
+    code, output = run("login", "WORK", paste=f"{oauth.consent()}\n")
     assert code == 0, output
     assert "Logged in Work (" in output
     assert set(stored()) == {"Work"}, "stored under the configured spelling"
-    assert accounts() == {"Work": ("me@example.com", "max-20x")}
+    assert accounts() == {"Work": (CLAUDE_EMAIL, PLAN)}
 
 
 def test_login_needs_an_existing_account(oauth):
-    code, output = run("login", "ghost", paste=f"{GOOD_CODE}\n")
+    oauth.write_config()
+    code, output = run("login", "ghost", paste=f"{oauth.code()}\n")
     assert code == 1
     assert "no account named 'ghost'" in output
     assert "shunt add ghost" in output
+    assert oauth.token_requests() == []
 
 
 def refused(output: str, *phrases: str) -> None:
@@ -205,8 +154,8 @@ def refused(output: str, *phrases: str) -> None:
         assert phrase in text, text
 
 
-def prepare_existing() -> dict[str, bytes]:
-    (home() / "config.toml").write_text('[[accounts]]\nname = "work"\n')
+def prepare_existing(oauth, **config) -> dict[str, bytes]:
+    oauth.write_config('[[accounts]]\nname = "work"\n', **config)
     entry = {"access_token": "sk-ant-oat01-old", "refresh_token": "sk-ant-ort01-old"}
     (home() / "credentials.json").write_text(
         json.dumps({"accounts": {"work": {**entry, "expires_at": 1}}})
@@ -214,96 +163,117 @@ def prepare_existing() -> dict[str, bytes]:
     return snapshot()
 
 
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that is bound but not listening: connecting to it is refused."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound.getsockname()[1]
+
+
 @pytest.mark.parametrize("command", [("add", "new"), ("login", "work")])
 def test_wrong_code_changes_nothing(oauth, command):
-    before = prepare_existing()
+    before = prepare_existing(oauth)
     code, output = run(*command, paste=f"wrong-code#{STATE}\n")
     assert code == 1
-    refused(output, "the code was refused (Invalid code)", "Run the command again")
+    refused(
+        output,
+        "the code was refused (Invalid or already used authorization code)",
+        "Run the command again",
+    )
+    assert [r.status for r in oauth.token_requests()] == [400]
     assert snapshot() == before
 
 
 @pytest.mark.parametrize("command", [("add", "new"), ("login", "work")])
 def test_expired_code_changes_nothing(oauth, command):
-    before = prepare_existing()
-    oauth.token_answer = lambda payload: httpx.Response(
-        400,
-        json={"error": "invalid_grant", "error_description": "Authorization code has expired"},
-    )
-    code, output = run(*command, paste=f"{GOOD_CODE}#{STATE}\n")
+    before = prepare_existing(oauth)
+    page = oauth.consent()
+    oauth.advance(CODE_TTL_S + 1)
+    code, output = run(*command, paste=f"{page}\n")
     assert code == 1
-    refused(output, "Authorization code has expired", "expired")
+    refused(output, "the code was refused (Authorization code has expired)", "expired")
     assert snapshot() == before
 
 
 @pytest.mark.parametrize("command", [("add", "new"), ("login", "work")])
 def test_state_mismatch_changes_nothing_and_sends_nothing(oauth, command):
-    before = prepare_existing()
-    code, output = run(*command, paste=f"{GOOD_CODE}#someone-elses-state\n")
+    before = prepare_existing(oauth)
+    code, output = run(*command, paste=f"{oauth.code()}#someone-elses-state\n")
     assert code == 1
     refused(output, "belongs to a different login attempt")
-    assert oauth.token_requests == []
+    assert oauth.token_requests() == []
     assert snapshot() == before
 
 
 @pytest.mark.parametrize("command", [("add", "new"), ("login", "work")])
-def test_network_error_during_exchange_changes_nothing(oauth, command):
-    before = prepare_existing()
-
-    def unreachable(payload: dict) -> httpx.Response:
-        raise httpx.ConnectError("connection refused")
-
-    oauth.token_answer = unreachable
-    code, output = run(*command, paste=f"{GOOD_CODE}\n")
+@pytest.mark.parametrize(
+    ("failure", "error"), [("dropped", "RemoteProtocolError"), ("refused", "ConnectError")]
+)
+def test_network_error_during_exchange_changes_nothing(oauth, closed_port, command, failure, error):
+    if failure == "dropped":  # the connection closes before any answer
+        before = prepare_existing(oauth)
+        oauth.fault("drop", "token")
+    else:  # nothing listens where the token endpoint should be
+        before = prepare_existing(oauth, token_url=f"http://127.0.0.1:{closed_port}/token")
+    code, output = run(*command, paste=f"{oauth.code()}\n")
     assert code == 1
-    refused(output, "could not reach the token endpoint", "ConnectError")
+    refused(output, "could not reach the token endpoint", f"({error})")
     assert snapshot() == before
 
 
 @pytest.mark.parametrize("paste", ["", "\n", "   \n"])
 def test_empty_input_changes_nothing(oauth, paste):
-    before = prepare_existing()
+    before = prepare_existing(oauth)
     code, output = run("login", "work", paste=paste)
     assert code == 1
     assert "pasted" in output
-    assert oauth.token_requests == []
+    assert oauth.token_requests() == []
     assert snapshot() == before
 
 
-def test_server_error_on_exchange_is_reported(oauth):
-    before = prepare_existing()
-    oauth.token_answer = lambda payload: httpx.Response(502, text="bad gateway")
-    code, output = run("login", "work", paste=f"{GOOD_CODE}\n")
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("500", "the token endpoint refused the login: api_error (Internal server error)"),
+        ("502", "the token endpoint answered 502"),  # a gateway's HTML page, not JSON
+    ],
+)
+def test_server_error_on_exchange_is_reported(oauth, fault, said):
+    before = prepare_existing(oauth)
+    oauth.fault(fault, "token")
+    code, output = run("login", "work", paste=f"{oauth.code()}\n")
     assert code == 1
-    assert "the token endpoint answered 502" in output
+    refused(output, said)
     assert snapshot() == before
 
 
 def test_a_failing_profile_still_keeps_the_login(oauth):
-    oauth.profile_answer = lambda: httpx.Response(403, json={"error": "nope"})
-    code, output = run("add", "work", paste=f"{GOOD_CODE}\n")
+    oauth.write_config()
+    oauth.fault("403", "profile")
+    code, output = run("add", "work", paste=f"{oauth.code()}\n")
     assert code == 0, output
     assert "the profile endpoint answered 403: the plan" in " ".join(output.split())
-    assert accounts() == {"work": ("token@example.com", "")}  # the token answer's email
-    assert stored()["work"]["refresh_token"] == NEW_REFRESH
+    assert [r.status for r in oauth.profile_requests()] == [403]
+    assert accounts() == {"work": (CLAUDE_EMAIL, "")}  # the token answer's email
+    assert stored()["work"]["refresh_token"] == oauth.tokens().refresh_token
 
 
 def test_browser_opens_only_when_one_can_show(oauth, monkeypatch):
+    oauth.write_config()
     opened: list[str] = []
     monkeypatch.setattr(cli_oauth.webbrowser, "open", lambda url: opened.append(url) or True)
     monkeypatch.setattr(cli_oauth.sys, "platform", "linux")
-    assert run("add", "one", paste=f"{GOOD_CODE}\n")[0] == 0
+    assert run("add", "one", paste=f"{oauth.code()}\n")[0] == 0
     assert opened == []  # no DISPLAY: headless
-    seeds = iter([b"\x01" * 32, b"\x02" * 32])
-    monkeypatch.setattr(cli_oauth, "random_bytes", lambda n: next(seeds))
+    oauth.same_random_bytes()
     monkeypatch.setenv("DISPLAY", ":0")
-    assert run("add", "two", "--no-browser", paste=f"{GOOD_CODE}\n")[0] == 0
+    assert run("add", "two", "--no-browser", paste=f"{oauth.code()}\n")[0] == 0
     assert opened == []
-    seeds = iter([b"\x01" * 32, b"\x02" * 32])
-    monkeypatch.setattr(cli_oauth, "random_bytes", lambda n: next(seeds))
-    assert run("add", "three", paste=f"{GOOD_CODE}\n")[0] == 0
+    oauth.same_random_bytes()
+    assert run("add", "three", paste=f"{oauth.code()}\n")[0] == 0
     assert len(opened) == 1
-    assert opened[0].startswith(OAUTH.authorize_url)
+    assert opened[0].startswith(f"{oauth.url}/oauth/authorize?")
 
 
 def test_can_open_browser():

@@ -1,12 +1,14 @@
 """A refreshed pair that cannot be written is never lost while shunt runs (issue 11 point 1):
 kept, retried with backoff, carried by every later write, never replaced by the file's spent
 copy, tried once more at shutdown. The failure is injected at the storage edge (the store's
-file writer), the rest is real: the store, its lock, its reads, the file."""
+file writer), the rest is real: the store, its lock, its reads, the file, and the worker link
+its answers go out on (a socket pair, tests/frontdoor/linked.py)."""
 
 from __future__ import annotations
 
 import errno
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from shunt.ipc.messages import TokensPersisted, TokensRefreshed
 from shunt.model.credential import Credential
 from shunt.storage.credentials import CredentialStore
 from shunt.storage.paths import write_atomically
-from tests.frontdoor.test_token_persistence import RecordingLink
+from tests.frontdoor.linked import running_link
 
 OLD = Credential("sk-ant-oat01-old-alpha-aaaaaaaa", "sk-ant-ort01-old-alpha-aaaaaaaa", 1)
 FRESH = Credential("sk-ant-oat01-fresh-alpha-bbbbbbbb", "sk-ant-ort01-fresh-alpha-bbbbbbbb", 2)
@@ -57,16 +59,17 @@ def _on_disk(tmp_path, name):
 
 
 async def _refresh_while_full(writer, disk):
+    """A refreshed pair the disk cannot take; returns what the worker was answered."""
     disk.full = True
-    link = RecordingLink()
-    await writer.persist_refreshed(link, TokensRefreshed("alpha", FRESH, OLD.refresh_token))
-    return link
+    async with running_link() as linked:
+        message = TokensRefreshed("alpha", FRESH, OLD.refresh_token)
+        await writer.persist_refreshed(linked.link, message)
+        return await linked.sent()
 
 
 async def test_an_unsaved_pair_is_kept_in_use_and_flagged(tmp_path):
     writer, _store, table, disk = _setup(tmp_path)
-    link = await _refresh_while_full(writer, disk)
-    (reply,) = link.sent
+    (reply,) = await _refresh_while_full(writer, disk)
     assert isinstance(reply, TokensPersisted)
     assert not reply.ok
     assert "No space left on device" in reply.error
@@ -138,12 +141,15 @@ async def _until(condition, *, steps=100_000):
 
 async def test_the_writer_retries_with_backoff_until_the_disk_recovers(tmp_path, autojump_clock):
     writer, _store, _table, disk = _setup(tmp_path)
-    async with trio.open_nursery() as nursery:
+    # No deadline of the link's own: the clock jumps while a write runs in its thread (see
+    # _until); the waits below are bounded by their steps.
+    async with trio.open_nursery() as nursery, running_link(timeout_s=math.inf) as linked:
         await nursery.start(writer.run)
         disk.full = True
-        link = RecordingLink()
-        writer.on_tokens(link, TokensRefreshed("alpha", FRESH, OLD.refresh_token))
-        await link.replied.wait()
+        writer.on_tokens(linked.link, TokensRefreshed("alpha", FRESH, OLD.refresh_token))
+        reply = await linked.receive()
+        assert isinstance(reply, TokensPersisted)
+        assert not reply.ok
         assert writer.unsaved
         await _until(lambda: disk.failed_writes >= 4)  # it keeps retrying while the disk is full
         assert writer.unsaved, "still unsaved while the disk is full"
@@ -172,19 +178,20 @@ async def test_shutdown_tries_once_more_and_says_what_is_lost(tmp_path):
 
 async def test_shutdown_saves_a_pair_still_queued(tmp_path):
     writer, _store, _table, _disk = _setup(tmp_path)
-    link = RecordingLink()
-    writer.on_tokens(link, TokensRefreshed("alpha", FRESH, OLD.refresh_token))
-    assert await writer.flush_at_shutdown() == {}
-    assert link.sent == [TokensPersisted("alpha", ok=True)]
+    async with running_link() as linked:
+        writer.on_tokens(linked.link, TokensRefreshed("alpha", FRESH, OLD.refresh_token))
+        assert await writer.flush_at_shutdown() == {}
+        assert await linked.sent() == [TokensPersisted("alpha", ok=True)]
     assert _on_disk(tmp_path, "alpha") == FRESH.refresh_token
 
 
 async def test_a_late_refresh_of_a_removed_account_does_not_bring_its_tokens_back(tmp_path):
     writer, _store, table, _disk = _setup(tmp_path)
     await writer.forget("alpha")  # `shunt remove alpha` while its worker drains
-    link = RecordingLink()
-    await writer.persist_refreshed(link, TokensRefreshed("alpha", FRESH, OLD.refresh_token))
+    async with running_link() as linked:
+        message = TokensRefreshed("alpha", FRESH, OLD.refresh_token)
+        await writer.persist_refreshed(linked.link, message)
+        (reply,) = await linked.sent()
     assert _on_disk(tmp_path, "alpha") is None
     assert "alpha" not in table.credentials
-    (reply,) = link.sent
-    assert not reply.ok
+    assert reply == TokensPersisted("alpha", ok=False, error="the account was removed")

@@ -1,5 +1,10 @@
 """The front door is the single writer of credentials.json: refreshed pairs are saved, but a
-refresh that finishes after a new login never overwrites that login (real store, real files)."""
+refresh that finishes after a new login never overwrites that login (real store, real files).
+
+The refreshed pair comes the way a worker sends it, as a frame over a real socket pair
+(tests/frontdoor/linked.py); the front door's channel reader hands it to the credential writer,
+whose answer goes back over the same channel.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,13 @@ import trio
 from shunt.config import AccountConfig, Config
 from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.credential_writer import CredentialWriter
-from shunt.ipc.messages import TokensPersisted, TokensRefreshed
+from shunt.ipc.codec import encode
+from shunt.ipc.messages import Message, TokensPersisted, TokensRefreshed
 from shunt.model.credential import Credential
 from shunt.storage.credentials import CredentialStore
+from tests.frontdoor.linked import running_link
 
-
-class RecordingLink:
-    """Stands in for a worker's channel: records the frames the front door sends it."""
-
-    def __init__(self) -> None:
-        self.sent: list[object] = []
-        self.replied = trio.Event()
-
-    def send(self, message: object) -> None:
-        self.sent.append(message)
-        self.replied.set()
+ANSWER_TIMEOUT_S = 5.0
 
 
 async def _writer(tmp_path, credentials):
@@ -35,24 +32,34 @@ async def _writer(tmp_path, credentials):
     return CredentialWriter(store, table), store, table
 
 
-async def _persist(writer, link, message):
-    """As the server does: the channel reader queues the pair, the writer's task saves it."""
+async def _refresh_over_the_link(writer, message) -> list[Message]:
+    """The worker sends its refreshed pair; returns every frame the front door answered with."""
+    answers = None
     async with trio.open_nursery() as nursery:
         await nursery.start(writer.run)
-        writer.on_tokens(link, message)
-        with trio.fail_after(10):
-            await link.replied.wait()  # the writer answers the worker once the pair is on disk
+        async with running_link(on_tokens=writer.on_tokens) as linked:
+            await linked.worker.send_all(encode(message))
+            with trio.move_on_after(ANSWER_TIMEOUT_S):
+                first = await linked.receive()  # the writer answers once the pair is on disk
+                answers = [first, *await linked.sent()]
         nursery.cancel_scope.cancel()
+    assert answers is not None, "the front door never answered the worker's refreshed pair"
+    return answers
 
 
 async def test_refreshed_pair_is_saved(tmp_path):
     old = Credential("sk-ant-oat01-old", "sk-ant-ort01-old", 1)
-    writer, store, _table = await _writer(tmp_path, {"alpha": old})
-    link = RecordingLink()
+    writer, store, table = await _writer(tmp_path, {"alpha": old})
     fresh = Credential("sk-ant-oat01-new", "sk-ant-ort01-new", 2)
-    await _persist(writer, link, TokensRefreshed("alpha", fresh, old.refresh_token))
+    answers = await _refresh_over_the_link(
+        writer, TokensRefreshed("alpha", fresh, old.refresh_token)
+    )
+    assert answers == [TokensPersisted("alpha", ok=True)]
     assert store.get("alpha") == fresh
-    assert link.sent == [TokensPersisted("alpha", ok=True)]
+    assert table.credentials["alpha"] == fresh
+    assert json.loads((tmp_path / "credentials.json").read_text())["accounts"]["alpha"][
+        "refresh_token"
+    ] == ("sk-ant-ort01-new")
 
 
 async def test_late_refresh_never_overwrites_a_new_login(tmp_path):
@@ -60,14 +67,13 @@ async def test_late_refresh_never_overwrites_a_new_login(tmp_path):
     login = Credential("sk-ant-oat01-login", "sk-ant-ort01-login", 3)
     writer, store, table = await _writer(tmp_path, {"alpha": old})
     await writer.put("alpha", login)
-    link = RecordingLink()
     late = Credential("sk-ant-oat01-late", "sk-ant-ort01-late", 2)
-    await _persist(writer, link, TokensRefreshed("alpha", late, old.refresh_token))
+    answers = await _refresh_over_the_link(
+        writer, TokensRefreshed("alpha", late, old.refresh_token)
+    )
+    assert answers == [TokensPersisted("alpha", ok=False, error="superseded by a login")]
     assert store.get("alpha") == login
     assert table.credentials["alpha"] == login
     assert json.loads((tmp_path / "credentials.json").read_text())["accounts"]["alpha"][
         "refresh_token"
     ] == ("sk-ant-ort01-login")
-    (reply,) = link.sent
-    assert isinstance(reply, TokensPersisted)
-    assert not reply.ok

@@ -73,6 +73,24 @@ async def test_error_faults(
     assert after.status_code == 200  # count defaults to one request
 
 
+async def test_bad_gateway_is_an_html_page_not_an_api_error(
+    sim: Simulator, client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    with trio.fail_after(NET_TIMEOUT_S):
+        await inject(client, kind="502", scope="token")
+        await inject(client, kind="502")
+        faulty = await client.post("/v1/messages", json=BODY, headers=headers)
+        after = await client.post("/v1/messages", json=BODY, headers=headers)
+    assert faulty.status_code == 502
+    assert faulty.headers["content-type"] == "text/html"
+    assert "request-id" not in faulty.headers
+    assert b"502 Bad Gateway" in faulty.content
+    with pytest.raises(ValueError, match="Expecting value"):
+        faulty.json()
+    assert after.status_code == 200
+    assert [f.scope.value for f in sim.faults.pending("a")] == ["token"]  # scoped: not used here
+
+
 async def test_short_rate_limit_carries_retry_after(
     client: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:

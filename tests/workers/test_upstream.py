@@ -1,4 +1,9 @@
-"""The worker's upstream client against real trio servers on 127.0.0.1 (plain and TLS)."""
+"""The worker's upstream client against real trio servers on 127.0.0.1 (plain and TLS).
+
+The servers are scripted byte by byte rather than the simulator: these tests are about the
+connection itself (the exact bytes sent, reuse, a socket closed while idle, answers cut short,
+trickling heads, malformed heads, bytes after the answer), which a well-behaved HTTP server does
+not produce on purpose. The simulator's own faults are met through shunt in tests/e2e."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 """The HTTP side of `shunt add` / `shunt login`: code exchange and profile (PROTOCOL.md §1, §4).
 
 Thin on purpose: every decision is in token.py (the exchange) and profile.py. The CLI is
-synchronous, so this is a plain httpx.Client; `make_client()` is the one place that builds it
-(tests replace it with a MockTransport-backed client).
+synchronous, so this is a plain httpx.Client; `make_client()` is the one place that builds it.
 """
 
 from __future__ import annotations
