@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from shunt.bench.results import BenchResult, LoadPair, Pair, Plan, Startup
 from shunt.bench.scenarios import Target
 from shunt.children import POLL_S, READY_TIMEOUT_S, stop_process, tail, wait_for_json
 from shunt.errors import ShuntError
+from shunt.serve_command import serve_argv as shunt_serve_argv
 from shunt.simulator.process import simulator_argv
 from shunt.storage.paths import resolve_paths
 
@@ -151,8 +151,7 @@ class Bench:
         paths.config_file.write_text(_config(f"http://{HOST}:{sim_port}", names))
 
         self.log(f"starting shunt serve with {len(names)} accounts (--workers auto)")
-        serve_argv = [sys.executable, "-m", "shunt", "serve", "--host", HOST, "--port", "0"]
-        serve_argv += ["--workers", "auto"]
+        serve_argv = shunt_serve_argv(host=HOST, port=0, openai_port=0, workers="auto")
         serve_log = workdir / "serve.log"
         spawned = time.perf_counter()
         serve = await self._spawn(nursery, serve_argv, serve_log, env, outputs)

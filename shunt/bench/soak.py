@@ -21,6 +21,7 @@ import psutil
 import trio
 
 from shunt.children import wait_for_json
+from shunt.serve_command import serve_argv
 from shunt.simulator.process import simulator_argv
 
 ACCOUNTS: Final = ("soak1", "soak2", "soak3", "soak4")
@@ -147,7 +148,7 @@ def run_soak(duration_s: float, interval_s: float) -> list[Sample]:
                 f'[server]\nupstream_url = "{sim_url}"\nport = 0\nlog_level = "warning"\n{accounts}'
             )
             serve = subprocess.Popen(
-                [sys.executable, "-m", "shunt", "serve"],
+                serve_argv(openai_port=0),
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

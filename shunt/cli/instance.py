@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Final
@@ -20,6 +19,7 @@ import psutil
 
 from shunt.children import tail
 from shunt.errors import ShuntError
+from shunt.serve_command import serve_argv
 from shunt.storage.paths import Paths
 
 START_TIMEOUT_S: Final = 30.0
@@ -39,6 +39,7 @@ class Instance:
     # state file of a server started from text rather than a file.
     config_path: Path | None = None
     drain_timeout_s: float | None = None
+    openai_url: str | None = None  # the OpenAI listener's base URL (with /v1); None when off
 
 
 def _is_shunt_server(pid: int) -> bool:
@@ -57,6 +58,7 @@ def recorded_instance(paths: Paths) -> Instance | None:
     try:
         state = json.loads(paths.server_state_file.read_text())
         config, drain = state.get("config"), state.get("drain_timeout_s")
+        openai_url = state.get("openai_url")
         return Instance(
             pid=int(state["pid"]),
             url=str(state["url"]),
@@ -65,6 +67,7 @@ def recorded_instance(paths: Paths) -> Instance | None:
             control_socket=Path(state.get("control_socket") or paths.control_socket),
             config_path=Path(config) if config else None,
             drain_timeout_s=float(drain) if drain is not None else None,
+            openai_url=str(openai_url) if openai_url else None,
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -120,7 +123,7 @@ def start_background(
     offset = output.stat().st_size if output.exists() else 0
     with output.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shunt", "serve", *serve_args],
+            serve_argv(extra=serve_args),
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=sink,

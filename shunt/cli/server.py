@@ -38,6 +38,8 @@ class ServeOptions:
     config_path: Path | None
     upstream: str | None
     log_level: str | None
+    openai_port: int | None = None
+    no_openai: bool = False
 
     def worker_count(self) -> int | None:
         """The number of worker processes; None = one per account."""
@@ -55,6 +57,10 @@ class ServeOptions:
             server = attrs.evolve(server, host=self.host)
         if self.port is not None:
             server = attrs.evolve(server, port=self.port)
+        if self.openai_port is not None:
+            server = attrs.evolve(server, openai_port=self.openai_port)
+        if self.no_openai:
+            server = attrs.evolve(server, openai=False)
         if self.upstream is not None:
             if not self.upstream.startswith(("http://", "https://")):
                 raise click.BadParameter(
@@ -74,9 +80,12 @@ class ServeOptions:
             ("--config", self.config_path),
             ("--upstream", self.upstream),
             ("--log-level", self.log_level),
+            ("--openai-port", self.openai_port),
         ):
             if value is not None:
                 args += [flag, str(value)]
+        if self.no_openai:
+            args.append("--no-openai")
         return args
 
 
@@ -100,6 +109,13 @@ SERVE_OPTIONS = (
     ),
     click.option("--upstream", default=None, help="Upstream base URL (e.g. the simulator's)"),
     click.option("--log-level", type=click.Choice(LEVELS), default=None),
+    click.option(
+        "--openai-port",
+        type=click.IntRange(0, 65535),
+        default=None,
+        help="Port of the OpenAI-compatible listener (config default 8083; 0 = any)",
+    ),
+    click.option("--no-openai", is_flag=True, help="Do not open the OpenAI-compatible listener"),
 )
 
 
@@ -115,8 +131,14 @@ def serve_options(command: Callable[[ServeOptions], None]) -> Callable[..., None
         config_path: Path | None,
         upstream: str | None,
         log_level: str | None,
+        openai_port: int | None,
+        no_openai: bool,
     ) -> None:
-        command(ServeOptions(workers, host, port, config_path, upstream, log_level))
+        command(
+            ServeOptions(
+                workers, host, port, config_path, upstream, log_level, openai_port, no_openai
+            )
+        )
 
     for option in reversed(SERVE_OPTIONS):
         gathered = option(gathered)
@@ -172,6 +194,8 @@ def _start(paths: Paths, serve_args: list[str]) -> None:
     instance = start_background(paths, serve_args)
     click.echo(f"shunt is running in the background (pid {instance.pid}) on {instance.url}")
     click.echo(f"  export ANTHROPIC_BASE_URL={instance.url}")
+    if instance.openai_url is not None:
+        click.echo(f"  export OPENAI_BASE_URL={instance.openai_url}")
     click.echo("  shunt status · shunt ps · shunt stop")
 
 

@@ -2,6 +2,7 @@
 checks config.toml into them; `edit` changes the file keeping the user's comments."""
 
 from shunt.config.bind import validate_bind as validate_bind
+from shunt.config.bind import validate_ports as validate_ports
 from shunt.config.load import load_config as load_config
 from shunt.config.load import parse_config as parse_config
 from shunt.config.load import parse_duration as parse_duration

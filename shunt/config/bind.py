@@ -23,6 +23,17 @@ def validate_bind(server: ServerConfig) -> None:
     )
 
 
+def validate_ports(server: ServerConfig) -> None:
+    """The Anthropic and OpenAI listeners need a port each (0 picks a free one for either).
+    Checked at start, since `--port` and `--openai-port` may override the file."""
+    if server.openai and server.port != 0 and server.port == server.openai_port:
+        raise ConfigError(
+            f"[server] port and openai_port are both {server.port}: the Anthropic and the "
+            "OpenAI listener need a port each. Choose another openai_port (--openai-port), "
+            "or turn the OpenAI listener off with openai = false (--no-openai)"
+        )
+
+
 def _is_loopback(host: str) -> bool:
     host = host.strip().removeprefix("[").removesuffix("]")
     if host.lower() == "localhost":

@@ -5,8 +5,8 @@ ConfigError naming the file, the key and the problem, so a typo can never silent
 a default: unknown keys are errors too. Entries of ``[[accounts]]`` are named ``accounts[N]``,
 counting from 1 in file order.
 
-Keys of features that are not built yet (``[server] openai_port``, ``[[providers]]``, an
-account's ``provider = "openai"``) are errors saying so, not settings that silently do nothing;
+Keys of features that are not built yet (``[[providers]]``, an account's
+``provider = "openai"``) are errors saying so, not settings that silently do nothing;
 the change that builds a feature adds its key to the schema.
 
 Durations (``[server] drain_timeout``, ``header_timeout``, ``body_timeout``; ``[routing]
@@ -131,12 +131,12 @@ def _config(top: _Reader) -> Config:
 
 
 def _server(r: _Reader) -> ServerConfig:
-    if "openai_port" in r.table:
-        r.not_supported_yet(f"{r.prefix}openai_port", "the OpenAI listener is not built")
     d = ServerConfig()
-    return ServerConfig(
+    server = ServerConfig(
         host=r.string("host", d.host, nonempty=True),
         port=r.integer("port", d.port, 0, MAX_PORT),
+        openai=r.boolean("openai", d.openai),
+        openai_port=r.integer("openai_port", d.openai_port, 0, MAX_PORT),
         log_level=r.choice("log_level", d.log_level, LOG_LEVELS, fold_case=True),
         upstream_url=r.url("upstream_url", d.upstream_url, base=True),
         remote_key=r.string("remote_key", "", secret=True) or None,
@@ -152,6 +152,7 @@ def _server(r: _Reader) -> ServerConfig:
             "upstream_head_timeout", d.upstream_head_timeout_s, positive=True
         ),
     )
+    return server
 
 
 def _routing(r: _Reader) -> RoutingConfig:

@@ -34,6 +34,8 @@ PROFILE_PATH: Final = "/api/oauth/profile"
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8082
+    openai: bool = True  # the OpenAI-compatible listener (docs/openai.md)
+    openai_port: int = 8083
     log_level: str = "info"
     upstream_url: str = "https://api.anthropic.com"
     remote_key: str | None = attrs.field(default=None, repr=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import trio
 
 from shunt.children import stop_process, wait_for_json
 from shunt.demo.view import Traffic, render_accounts, render_summary, render_traffic
+from shunt.serve_command import serve_argv
 from shunt.simulator.process import simulator_argv
 
 ACCOUNTS: Final = (("alice", 40_000), ("bob", 60_000), ("carol", 80_000))
@@ -91,20 +91,11 @@ class Demo:
             sim_info = await wait_for_json(run_dir / "sim.json", sim, "simulator")
             sim_url = str(sim_info["url"])
             (home / "config.toml").write_text(_config_text(sim_url))
-            serve_argv = [
-                sys.executable,
-                "-m",
-                "shunt",
-                "serve",
-                "--port",
-                "0",
-                "--log-level",
-                "warning",
-            ]
+            argv = serve_argv(port=0, openai_port=0, log_level="warning")
             proxy = await nursery.start(
                 partial(
                     trio.run_process,
-                    serve_argv,
+                    argv,
                     check=False,
                     env=env,
                     deliver_cancel=stop_process,

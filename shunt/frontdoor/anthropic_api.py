@@ -3,13 +3,14 @@ pool, every other path through the pass-through, draining."""
 
 from __future__ import annotations
 
-import hmac
+from functools import partial
 from typing import Final
 
 from shunt.anthropic.errors import error_response
 from shunt.config import ServerConfig
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
+from shunt.frontdoor.remote_key import authorized, strip_remote_key
 from shunt.frontdoor.reporting import ServingState, StatusReporter
 from shunt.http.server import Request, Response, json_response
 
@@ -44,13 +45,13 @@ class AnthropicApi:
         if request.method == "HEAD" and path == "/":
             return Response(200)  # Claude Code's connectivity check: at once, no credentials
         if (request.method, path) not in OPEN_ROUTES:
-            if not self._authorized(request):
+            if not authorized(request, self.remote_key):
                 return error_response(
                     401,
                     "authentication_error",
                     "this shunt requires its remote key: send it as x-api-key or a bearer token",
                 )
-            self._strip_remote_key(request)
+            strip_remote_key(request, self.remote_key)
         if path == "/health" and request.method == "GET":
             return json_response(200, {"status": "draining" if self.serving.draining else "ok"})
         if path == "/status" and request.method == "GET":
@@ -60,43 +61,6 @@ class AnthropicApi:
             return error_response(
                 503, "overloaded_error", SHUTTING_DOWN, headers=[(b"connection", b"close")]
             )
-        in_flight = self.serving.in_flight
-        in_flight.add()
-        try:
-            if path in POOLED_PATHS and request.method == "POST":
-                response = await self.pool.handle(request)
-            else:
-                response = await self.passthrough.handle(request)
-        except BaseException:
-            in_flight.done()
-            raise
-        if response.stream is None and response.on_close is None:
-            in_flight.done()
-        else:
-
-            async def done() -> None:
-                in_flight.done()
-
-            response.chain_close(done)
-        return response
-
-    def _authorized(self, request: Request) -> bool:
-        key = self.remote_key
-        if not key:
-            return True
-        offered = request.header(b"x-api-key")
-        if offered is None:
-            auth = request.header(b"authorization") or b""
-            offered = auth[7:] if auth[:7].lower() == b"bearer " else b""
-        return hmac.compare_digest(offered, key.encode())
-
-    def _strip_remote_key(self, request: Request) -> None:
-        """The remote key is shunt's own secret: it must never travel upstream (pooled requests
-        drop client credentials anyway; pass-through would forward them)."""
-        if not self.remote_key:
-            return
-        request.headers = [
-            (key, value)
-            for key, value in request.headers
-            if key not in (b"x-api-key", b"authorization")
-        ]
+        if path in POOLED_PATHS and request.method == "POST":
+            return await self.serving.counted(partial(self.pool.handle, request))
+        return await self.serving.counted(partial(self.passthrough.handle, request))

@@ -1,4 +1,4 @@
-"""Opening the Anthropic listener, with a one-line error for the ways that fails.
+"""Opening the listeners (Anthropic, OpenAI), with a one-line error for the ways that fails.
 
 The port is bound before any worker starts, so a busy port costs nothing and says what holds
 it instead of ending in a traceback."""
@@ -15,19 +15,31 @@ from shunt.errors import ShuntError
 from shunt.http.server import open_listeners
 
 FIX: Final = "choose another port with --port or [server] port in config.toml"
+OPENAI_FIX: Final = (
+    "choose another port with --openai-port or [server] openai_port in config.toml, "
+    "or turn the OpenAI listener off with --no-openai"
+)
 
 
 async def open_anthropic_listeners(host: str, port: int) -> list[trio.SocketListener]:
+    return await open_listeners_or_explain(host, port, FIX)
+
+
+async def open_openai_listeners(host: str, port: int) -> list[trio.SocketListener]:
+    return await open_listeners_or_explain(host, port, OPENAI_FIX)
+
+
+async def open_listeners_or_explain(host: str, port: int, fix: str) -> list[trio.SocketListener]:
     try:
         return await open_listeners(host, port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ShuntError(
-                f"port {port} on {host} is in use by {port_holder(port)}: stop it, or {FIX}"
+                f"port {port} on {host} is in use by {port_holder(port)}: stop it, or {fix}"
             ) from None
         if exc.errno == errno.EACCES:
             raise ShuntError(
-                f"port {port} on {host} needs privileges this user does not have: {FIX} "
+                f"port {port} on {host} needs privileges this user does not have: {fix} "
                 "(1024 or above)"
             ) from None
         if exc.errno == errno.EADDRNOTAVAIL:

@@ -5,6 +5,7 @@ status.py and processes.py)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 import attrs
 
@@ -14,6 +15,7 @@ from shunt.frontdoor.pool import Pool
 from shunt.frontdoor.processes import ProcessSampler, process_rows
 from shunt.frontdoor.status import render_account, render_status
 from shunt.frontdoor.supervisor import Supervisor
+from shunt.http.server import Response
 from shunt.tally import Tally
 
 
@@ -24,6 +26,26 @@ class ServingState:
     started_at: float = attrs.Factory(time.time)
     in_flight: Tally = attrs.Factory(Tally)  # requests not yet fully answered, for draining
     draining: bool = False
+
+    async def counted(self, answer: Callable[[], Awaitable[Response]]) -> Response:
+        """`answer()` as one in-flight request, counted until its response is fully sent (a
+        streamed one's on_close), so draining waits for it."""
+        in_flight = self.in_flight
+        in_flight.add()
+        try:
+            response = await answer()
+        except BaseException:
+            in_flight.done()
+            raise
+        if response.stream is None and response.on_close is None:
+            in_flight.done()
+        else:
+
+            async def done() -> None:
+                in_flight.done()
+
+            response.chain_close(done)
+        return response
 
 
 class StatusReporter:

@@ -15,14 +15,15 @@ import httpx
 import trio
 
 from shunt.anthropic.errors import refusal as anthropic_refusal
-from shunt.config import Config, validate_bind
+from shunt.config import Config, validate_bind, validate_ports
 from shunt.errors import CredentialsError
 from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.anthropic_api import AnthropicApi
 from shunt.frontdoor.control import ControlApi
 from shunt.frontdoor.credential_writer import CredentialWriter
-from shunt.frontdoor.listen import open_anthropic_listeners
+from shunt.frontdoor.listen import open_anthropic_listeners, open_openai_listeners
 from shunt.frontdoor.live_accounts import LiveAccounts, read_pinned
+from shunt.frontdoor.openai_api import OpenAiApi
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
 from shunt.frontdoor.reporting import ServingState, StatusReporter
@@ -30,6 +31,7 @@ from shunt.frontdoor.supervisor import Supervisor
 from shunt.heap import settle_after_startup
 from shunt.http.server import ServerLimits, serve_http, serve_http_unix
 from shunt.ipc.messages import Configure
+from shunt.openai.errors import refusal as openai_refusal
 from shunt.routing.router import RoutingPolicy
 from shunt.routing.sticky import StickyTable
 from shunt.storage.credentials import CredentialStore
@@ -76,6 +78,7 @@ async def serve(
     Built in one direction: account table and credential writer → supervisor → pool (given
     the supervisor's link lookup) → the HTTP APIs."""
     validate_bind(config.server)
+    validate_ports(config.server)
     control_socket = paths.checked_control_socket()
     server = config.server
     routing = config.routing
@@ -83,6 +86,9 @@ async def serve(
     table = AccountTable(config, store.load())
     # Bound before any worker starts: a busy port is one clear line, not a start undone.
     listeners = await open_anthropic_listeners(server.host, server.port)
+    openai_listeners = (
+        await open_openai_listeners(server.host, server.openai_port) if server.openai else None
+    )
     writer = CredentialWriter(store, table)
     supervisor = Supervisor(
         configure=worker_settings(config),
@@ -126,6 +132,7 @@ async def serve(
             reporter=reporter,
             serving=serving,
         )
+        openai_api = OpenAiApi(server=server, pool=pool, serving=serving)
         control = ControlApi(live=live, reporter=reporter)
         async with trio.open_nursery() as nursery:
             await nursery.start(writer.run)
@@ -141,19 +148,38 @@ async def serve(
             limits = listener_limits(config)
             listener_scope = trio.CancelScope()
 
-            async def run_listener(task_status: trio.TaskStatus[int]) -> None:
-                with listener_scope:
-                    await serve_http(
-                        api.handle,
-                        refusal=anthropic_refusal,
-                        host=server.host,
-                        port=server.port,
-                        limits=limits,
-                        listeners=listeners,
-                        task_status=task_status,
-                    )
+            async def run_listeners(
+                task_status: trio.TaskStatus[tuple[int, int | None]],
+            ) -> None:
+                with listener_scope:  # cancelled when the drain ends: both stop taking requests
+                    async with trio.open_nursery() as both:
+                        bound: int = await both.start(
+                            partial(
+                                serve_http,
+                                api.handle,
+                                refusal=anthropic_refusal,
+                                host=server.host,
+                                port=server.port,
+                                limits=limits,
+                                listeners=listeners,
+                            )
+                        )
+                        openai_bound: int | None = None
+                        if openai_listeners is not None:
+                            openai_bound = await both.start(
+                                partial(
+                                    serve_http,
+                                    openai_api.handle,
+                                    refusal=openai_refusal,
+                                    host=server.host,
+                                    port=server.openai_port,
+                                    limits=limits,
+                                    listeners=openai_listeners,
+                                )
+                            )
+                        task_status.started((bound, openai_bound))
 
-            port: int = await nursery.start(run_listener)
+            port, openai_port = await nursery.start(run_listeners)
             await nursery.start(
                 partial(
                     serve_http_unix,
@@ -163,7 +189,7 @@ async def serve(
                 )
             )
             settle_after_startup()
-            _write_state(paths, config, port)
+            _write_state(paths, config, port, openai_port)
             logger.info(
                 "shunt listening on http://%s:%d with %d account(s), strategy %s",
                 server.host,
@@ -171,6 +197,8 @@ async def serve(
                 len(enabled),
                 routing.strategy,
             )
+            if openai_port is not None:
+                logger.info("OpenAI API on http://%s:%d/v1", server.host, openai_port)
             task_status.started(port)
             lost: dict[str, str] = {}  # accounts whose refreshed token could not be saved
             try:
@@ -211,7 +239,7 @@ async def _wait_for_stop_signal() -> None:
             return
 
 
-def _write_state(paths: Paths, config: Config, port: int) -> None:
+def _write_state(paths: Paths, config: Config, port: int, openai_port: int | None) -> None:
     """What the CLI needs to find and stop this server without reading config.toml (which may
     have been broken since): its socket, its config file, its drain deadline."""
     host = config.server.host
@@ -224,5 +252,7 @@ def _write_state(paths: Paths, config: Config, port: int) -> None:
         "control_socket": str(paths.control_socket),
         "config": str(config.path.resolve()) if config.path is not None else None,
         "drain_timeout_s": config.server.drain_timeout_s,
+        "openai_port": openai_port,
+        "openai_url": f"http://{host}:{openai_port}/v1" if openai_port is not None else None,
     }
     write_atomically(paths.server_state_file, json.dumps(state).encode(), mode=0o600)

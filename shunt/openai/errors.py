@@ -8,6 +8,8 @@ from typing import Final
 
 import attrs
 
+from shunt.http.exchange import Header, Response
+
 # OpenAI's error `type` by HTTP status, as its API answers them.
 ERROR_TYPES: Final = {
     400: "invalid_request_error",
@@ -62,3 +64,23 @@ def error_body(
 
 def translation_error_body(error: TranslationError) -> bytes:
     return error_body(error.status, error.message, param=error.param, code=error.code)
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+    headers: list[Header] | None = None,
+) -> Response:
+    return Response(
+        status,
+        [(b"content-type", b"application/json"), *(headers or [])],
+        error_body(status, message, param=param, code=code),
+    )
+
+
+def refusal(status: int, message: str) -> Response:
+    """The HTTP server's own refusals on the OpenAI listener (`http.exchange.Refusal`)."""
+    return error_response(status, message)

@@ -58,7 +58,7 @@ def test_config_check_of_the_missing_default_file_is_fine(home):
 @pytest.mark.parametrize("command", ["serve", "start", "restart", "config check", "disable x"])
 def test_a_config_file_that_does_not_exist_is_an_error(home, tmp_path, command):
     typo = tmp_path / "typo.toml"
-    port = ["--port", "0"] if command in ("serve", "start", "restart") else []
+    port = ["--port", "0", "--openai-port", "0"] if command in ("serve", "start", "restart") else []
     code, _, err = run(*command.split(), "--config", str(typo), *port)
     assert code == 1
     assert err == f"Error: {typo} does not exist (--config): check the path\n"

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from shunt.cli.server import ServeOptions, serve_options
 from shunt.config import ServerConfig
+from shunt.serve_command import serve_argv
 
 
 def parsed(args: list[str]) -> ServeOptions:
@@ -35,6 +36,8 @@ def test_nothing_given_is_auto_workers_and_the_config_file_settings():
         ["--workers", "3"],
         ["--port", "0", "--host", "::1"],
         ["--config", "/etc/shunt.toml", "--log-level", "debug", "--upstream", "http://127.0.0.1:1"],
+        ["--openai-port", "0"],
+        ["--no-openai", "--port", "9000"],
     ],
 )
 def test_the_background_command_line_says_the_same_options(args):
@@ -70,3 +73,30 @@ def test_a_bad_worker_count_is_refused(workers):
 def test_an_upstream_that_is_not_http_is_refused():
     with pytest.raises(click.BadParameter, match="not an http"):
         ServeOptions("auto", None, None, None, "ftp://x", None).applied_to(ServerConfig())
+
+
+def test_the_openai_options_go_over_the_server_settings():
+    server = parsed(["--openai-port", "9001"]).applied_to(ServerConfig())
+    assert (server.openai, server.openai_port) == (True, 9001)
+    assert parsed(["--no-openai"]).applied_to(ServerConfig()).openai is False
+    assert parsed([]).applied_to(ServerConfig(openai=False)).openai is False
+
+
+def test_serve_accepts_every_option_serve_argv_builds():
+    """Whatever starts `shunt serve` (start, demo, bench, tests) builds its argv with
+    serve_argv: each option it writes must be one `shunt serve` takes, meaning the same."""
+    argv = serve_argv(
+        host="127.0.0.5",
+        port=0,
+        openai_port=0,
+        openai=False,
+        workers="2",
+        log_level="debug",
+        extra=["--upstream", "http://127.0.0.1:1"],
+    )
+    assert argv[1:4] == ["-m", "shunt", "serve"]
+    options = parsed(argv[4:])
+    assert options == ServeOptions(
+        "2", "127.0.0.5", 0, None, "http://127.0.0.1:1", "debug", openai_port=0, no_openai=True
+    )
+    assert serve_argv()[4:] == []

@@ -233,7 +233,6 @@ def test_provider_is_no_longer_an_editable_field(config_file):
 
 
 UNBUILT = [
-    ('[server]\nopenai_port = 8083\n[[accounts]]\nname = "work"\n', r"\[server\] openai_port"),
     (
         '[[accounts]]\nname = "work"\n[[providers]]\nname = "p"\nkind = "openai"\n'
         'base_url = "http://x"\n',
@@ -250,7 +249,7 @@ EDITS = {
 
 
 @pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
-@pytest.mark.parametrize(("text", "key"), UNBUILT, ids=["openai_port", "providers", "provider"])
+@pytest.mark.parametrize(("text", "key"), UNBUILT, ids=["providers", "provider"])
 def test_a_file_with_a_key_not_built_is_never_edited(tmp_path, text, key, edit):
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -376,7 +375,7 @@ def test_default_config_parses_to_the_defaults(tmp_path):
 
 def test_default_config_mentions_no_key_that_is_not_built():
     text = default_config_text()
-    for key in ("openai_port", "providers", "provider", "openai"):
+    for key in ("providers", "provider"):
         assert key not in text, key
 
 

@@ -21,6 +21,7 @@ from shunt.config import (
     parse_config,
     parse_duration,
     validate_bind,
+    validate_ports,
 )
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
@@ -293,10 +294,6 @@ def test_bad_input_names_file_and_key(text, fragment):
 
 NOT_SUPPORTED_YET = [
     (
-        "[server]\nport = 9000\nopenai_port = 9001",
-        "[server] openai_port is not supported yet (the OpenAI listener is not built); remove it",
-    ),
-    (
         '[[providers]]\nname = "openrouter"\nkind = "openai"\n'
         'base_url = "https://openrouter.ai/api/v1"\nmodels = ["haiku"]',
         "[[providers]] is not supported yet (requests go to Claude accounts only; other providers "
@@ -335,9 +332,38 @@ def test_loading_a_key_not_built_names_the_file_and_writes_nothing(tmp_path, tex
 
 def test_keys_not_built_are_not_offered_as_known_keys():
     with pytest.raises(ConfigError) as info:
+        parse("providrs = []")
+    assert "unknown key 'providrs'" in str(info.value)
+    assert "providers" not in str(info.value)
+
+
+def test_the_openai_listener_settings():
+    assert (Config().server.openai, Config().server.openai_port) == (True, 8083)
+    server = parse("[server]\nopenai_port = 0\nopenai = false").server
+    assert (server.openai, server.openai_port) == (False, 0)
+    with pytest.raises(ConfigError, match=r"\[server\] openai_port = 70000 "):
+        parse("[server]\nopenai_port = 70000")
+    with pytest.raises(ConfigError, match=r"\[server\] openai = 'yes' "):
+        parse("[server]\nopenai = 'yes'")
+    with pytest.raises(ConfigError, match="did you mean 'openai_port'"):
         parse("[server]\nopenai_prot = 8083")
-    assert "unknown key 'openai_prot'" in str(info.value)
-    assert "openai_port" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("server", "refused"),
+    [
+        (ServerConfig(port=9000, openai_port=9000), True),
+        (ServerConfig(port=9000, openai_port=9000, openai=False), False),
+        (ServerConfig(port=0, openai_port=0), False),
+        (ServerConfig(port=9000, openai_port=9001), False),
+    ],
+)
+def test_the_two_listeners_need_two_ports(server, refused):
+    if refused:
+        with pytest.raises(ConfigError, match=r"need a port each.*--no-openai"):
+            validate_ports(server)
+    else:
+        validate_ports(server)
 
 
 def test_provider_anthropic_is_still_accepted():

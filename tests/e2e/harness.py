@@ -10,7 +10,6 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import psutil
 import trio
 
 from shunt.children import wait_for_json
+from shunt.serve_command import serve_argv
 from shunt.simulator.process import simulator_argv
 
 LOAD_BODY = {
@@ -119,17 +119,7 @@ class Proxy:
         self.state_file = home / "run" / "server.json"
         self.state_file.unlink(missing_ok=True)
         env = dict(os.environ, SHUNT_HOME=str(home))
-        argv = [
-            sys.executable,
-            "-m",
-            "shunt",
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            workers,
-            *extra_args,
-        ]
+        argv = serve_argv(port=0, openai_port=0, workers=workers, extra=extra_args)
         self.log_path = home / "serve.out"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
@@ -139,6 +129,11 @@ class Proxy:
         self.url: str = state["url"]
         self.pid: int = state["pid"]
         self.client = httpx.Client(base_url=self.url, timeout=30.0, trust_env=False)
+        # The OpenAI listener's base URL, with its /v1 (as the openai SDK takes it); None if off.
+        self.openai_url: str | None = state.get("openai_url")
+        self.openai_client = httpx.Client(
+            base_url=self.openai_url or "http://127.0.0.1:9", timeout=30.0, trust_env=False
+        )
 
     def status(self) -> dict[str, Any]:
         response = self.client.get("/status")
@@ -165,12 +160,27 @@ class Proxy:
     def close(self) -> None:
         workers = self.workers()
         self.client.close()
+        self.openai_client.close()
         stop_process(self.process, grace=15.0)
         self.log.close()
         leftovers = [worker for worker in workers if alive(worker)]
         for worker in leftovers:
             worker.kill()  # psutil checks the handle is still that process, not a reused pid
         assert not leftovers, f"worker processes outlived shunt serve: {leftovers}"
+
+
+def run_serve(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`shunt serve` on free ports that is expected to refuse to start: its exit and output.
+    `args` come last, so they override the free ports."""
+    env = dict(os.environ, SHUNT_HOME=str(home))
+    return subprocess.run(
+        serve_argv(port=0, openai_port=0, extra=args),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 def alive(process: psutil.Process) -> bool:

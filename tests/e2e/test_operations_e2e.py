@@ -237,9 +237,9 @@ def _shunt_processes(home: Path, *, besides: int) -> list[int]:
 def test_start_twice_leaves_one_instance_and_stop_leaves_none(shunt_home, simulator):
     write_config(shunt_home, simulator.url, ["alpha", "beta"])
     try:
-        first = shunt(shunt_home, "start", "--port", "0")
+        first = shunt(shunt_home, "start", "--port", "0", "--openai-port", "0")
         assert first.returncode == 0, first.stderr
-        second = shunt(shunt_home, "start", "--port", "0")
+        second = shunt(shunt_home, "start", "--port", "0", "--openai-port", "0")
         assert second.returncode == 0, second.stderr
         assert "Stopped the running shunt" in second.stdout
         rows = ps(shunt_home)
@@ -248,7 +248,7 @@ def test_start_twice_leaves_one_instance_and_stop_leaves_none(shunt_home, simula
         assert set(_shunt_processes(shunt_home, besides=simulator.process.pid)) == expected, (
             "exactly one front door and its workers"
         )
-        refused = shunt(shunt_home, "serve", "--port", "0")
+        refused = shunt(shunt_home, "serve", "--port", "0", "--openai-port", "0")
         assert refused.returncode != 0
         assert "already running" in refused.stderr
     finally:
@@ -401,7 +401,7 @@ def test_disable_enable_restart_and_private_control_socket(shunt_home, simulator
 
     write_config(shunt_home, simulator.url, ["alpha", "beta"])
     try:
-        assert shunt(shunt_home, "start", "--port", "0").returncode == 0
+        assert shunt(shunt_home, "start", "--port", "0", "--openai-port", "0").returncode == 0
         sock = shunt_home / "run" / "control.sock"
         assert stat.S_IMODE(sock.stat().st_mode) == 0o600
         first = {row["role"]: row["pid"] for row in ps(shunt_home) if row["role"] == "frontdoor"}
@@ -416,7 +416,7 @@ def test_disable_enable_restart_and_private_control_socket(shunt_home, simulator
         assert "shunt enable beta" in shunt(shunt_home, "status").stdout
         assert "started beta" in shunt(shunt_home, "enable", "beta").stdout
         wait_until(lambda: worker_of(shunt_home, "beta")["state"] == "running", what="beta running")
-        restarted = shunt(shunt_home, "restart", "--port", "0")
+        restarted = shunt(shunt_home, "restart", "--port", "0", "--openai-port", "0")
         assert restarted.returncode == 0, restarted.stderr
         fronts = [row["pid"] for row in ps(shunt_home) if row["role"] == "frontdoor"]
         assert len(fronts) == 1

@@ -209,7 +209,7 @@ def test_status_finds_the_server_whether_or_not_xdg_runtime_dir_is_set(
     server_env, cli_env = (
         (with_runtime, without) if server_has_runtime_dir else (without, with_runtime)
     )
-    started = shunt(tmp_path, "start", "--port", "0", env=server_env)
+    started = shunt(tmp_path, "start", "--port", "0", "--openai-port", "0", env=server_env)
     try:
         assert started.returncode == 0, started.stderr
         status = shunt(tmp_path, "status", "--json", env=cli_env)
@@ -277,6 +277,10 @@ def test_drain_refusals_and_requests_cut_at_the_deadline_are_request_log_lines(
                 )
                 refused = proxy.client.post("/v1/messages", json=BODY)
                 assert refused.status_code == 503
+                # The OpenAI listener drains too, answering in its own shape.
+                openai_refused = proxy.openai_client.post("/chat/completions", json={})
+                assert openai_refused.status_code == 503
+                assert openai_refused.json()["error"]["message"] == "shunt is shutting down"
                 assert proxy.process.wait(timeout=30) == 0
         log = (shunt_home / "log" / "shunt.log").read_text()
         request_lines = [line for line in log.splitlines() if "POST /v1/messages" in line]

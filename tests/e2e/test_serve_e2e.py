@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from shunt.ipc.channel import DEFAULT_WINDOW_BYTES
-from tests.e2e.harness import Proxy, Simulator, write_config
+from tests.e2e.harness import Proxy, Simulator, run_serve, write_config
 
 MODEL = "claude-sonnet-4-6"
 STREAM = {
@@ -36,22 +36,10 @@ def _ps(home: Path) -> list[dict]:
     return json.loads(out.stdout)["processes"]
 
 
-def _serve(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SHUNT_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "shunt", "serve", "--port", "0", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_corrupt_config_is_a_clear_error_and_untouched(shunt_home):
     config = shunt_home / "config.toml"
     config.write_text('[routing]\nstrategy = "fastest"\n')
-    result = _serve(shunt_home)
+    result = run_serve(shunt_home)
     assert result.returncode != 0
     assert str(config) in result.stderr
     assert "strategy" in result.stderr
@@ -64,7 +52,7 @@ def test_corrupt_credentials_is_a_clear_error_and_untouched(shunt_home, simulato
     write_config(shunt_home, simulator.url, ["alpha"])
     creds = shunt_home / "credentials.json"
     creds.write_text('{"accounts": {"alpha": {"access_token": 5}}')
-    result = _serve(shunt_home)
+    result = run_serve(shunt_home)
     assert result.returncode != 0
     assert str(creds) in result.stderr
     assert "Traceback" not in result.stderr
@@ -72,7 +60,7 @@ def test_corrupt_credentials_is_a_clear_error_and_untouched(shunt_home, simulato
 
 
 def test_remote_bind_without_key_is_refused(shunt_home):
-    result = _serve(shunt_home, "--host", "0.0.0.0")
+    result = run_serve(shunt_home, "--host", "0.0.0.0")
     assert result.returncode != 0
     assert "remote_key" in result.stderr
 
