@@ -296,13 +296,15 @@ def test_no_token_in_ps_status_or_log(shunt_home, simulator):
 
 
 def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
-    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    config = write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    # A drain deadline no test step comes near: the gate, not the deadline, ends the stream.
+    config.write_text(config.read_text().replace("[server]\n", '[server]\ndrain_timeout = "5m"\n'))
     proxy = Proxy(shunt_home)
     workers = proxy.workers()
     try:
         with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
-            slow = {"x-sim-events": "25", "x-sim-event-delay-ms": "40"}
-            with client.stream("POST", "/v1/messages", json=STREAM, headers=slow) as response:
+            held = {"x-sim-gate": "drain"}  # the simulator holds it after its first event
+            with client.stream("POST", "/v1/messages", json=STREAM, headers=held) as response:
                 lines = response.iter_lines()
                 assert next(lines) == "event: message_start"
                 proxy.process.send_signal(signal.SIGTERM)
@@ -312,11 +314,19 @@ def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
                 )
                 refused = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
                 assert refused.status_code == 503
+                assert proxy.process.poll() is None, "it exited with a stream in flight"
+                open_gate(simulator, "drain")
                 rest = "\n".join(lines)
             assert "event: message_stop" in rest, "the in-flight stream finished"
         assert proxy.process.wait(timeout=30) == 0
         wait_until(lambda: not any(alive(worker) for worker in workers), what="workers stopped")
         assert "draining" in proxy.output()
+        log = (shunt_home / "log" / "shunt.log").read_text()
+        request_lines = [line for line in log.splitlines() if "POST /v1/messages" in line]
+        assert any(
+            "status=503" in line and "shunt is shutting down" in line for line in request_lines
+        ), request_lines
+        assert not any("cut by shutdown" in line for line in request_lines), request_lines
     finally:
         proxy.close()
 
