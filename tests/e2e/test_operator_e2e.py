@@ -21,7 +21,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.e2e.harness import Proxy, alive, wait_until, write_config
+from tests.e2e.harness import Proxy, alive, started_in_background, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 BODY = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
@@ -132,14 +132,15 @@ def busy_port() -> Iterator[int]:
 def test_a_busy_port_is_one_line_from_serve_and_start(shunt_home, busy_port):
     me = psutil.Process()
     expected = f"port {busy_port} on 127.0.0.1 is in use by pid {os.getpid()} ({me.name()}"
-    for command in ("serve", "start"):
-        result = shunt(shunt_home, command, "--port", str(busy_port))
-        assert result.returncode == 1, result
-        error = lines(result.stderr)
-        assert len(error) == 1, (command, result.stderr)
-        assert error[0].startswith(f"Error: {expected}"), error
-        assert "--port" in error[0]
-        assert "Traceback" not in result.stderr
+    with started_in_background(dict(os.environ, SHUNT_HOME=str(shunt_home))):
+        for command in ("serve", "start"):
+            result = shunt(shunt_home, command, "--port", str(busy_port))
+            assert result.returncode == 1, result
+            error = lines(result.stderr)
+            assert len(error) == 1, (command, result.stderr)
+            assert error[0].startswith(f"Error: {expected}"), error
+            assert "--port" in error[0]
+            assert "Traceback" not in result.stderr
     assert not (shunt_home / "run" / "server.json").exists()
 
 
@@ -209,18 +210,15 @@ def test_status_finds_the_server_whether_or_not_xdg_runtime_dir_is_set(
     server_env, cli_env = (
         (with_runtime, without) if server_has_runtime_dir else (without, with_runtime)
     )
-    started = shunt(tmp_path, "start", "--port", "0", env=server_env)
-    try:
+    with started_in_background(server_env):
+        started = shunt(tmp_path, "start", "--port", "0", env=server_env)
         assert started.returncode == 0, started.stderr
         status = shunt(tmp_path, "status", "--json", env=cli_env)
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["accounts"] == []
         assert shunt(tmp_path, "ps", env=cli_env).returncode == 0
-    finally:
         stopped = shunt(tmp_path, "stop", env=cli_env)
-        if "Stopped shunt" not in stopped.stdout:  # missed it: never leave it running
-            shunt(tmp_path, "stop", env=server_env)
-    assert "Stopped shunt" in stopped.stdout
+        assert "Stopped shunt" in stopped.stdout
 
 
 def test_account_names_are_case_insensitive_for_a_running_server(shunt_home, proxy):
