@@ -15,23 +15,18 @@ import time
 import psutil
 import pytest
 
-from tests.e2e.harness import alive
+from tests.e2e.harness import kill, processes_where, still_running
 
 QUICK_LIMIT_S = 55.0
 
 
 def bench_processes(since: float) -> list[psutil.Process]:
     """Processes started by a bench run (they carry its temporary SHUNT_HOME)."""
-    found = []
-    for process in psutil.process_iter(["create_time"]):
-        try:
-            if process.info["create_time"] < since - 1:
-                continue
-            if "shunt-bench-" in process.environ().get("SHUNT_HOME", ""):
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
+    return processes_where(
+        lambda p: (
+            p.create_time() >= since - 1 and "shunt-bench-" in p.environ().get("SHUNT_HOME", "")
+        )
+    )
 
 
 @pytest.mark.timeout(90)
@@ -51,8 +46,7 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
     except subprocess.TimeoutExpired:
         os.killpg(bench.pid, signal.SIGKILL)
         bench.communicate()
-        for process in bench_processes(started):
-            process.kill()
+        kill(bench_processes(started))
         pytest.fail(f"shunt bench --quick did not finish within {QUICK_LIMIT_S:.0f} s")
     assert bench.returncode == 0, stderr.decode(errors="replace")[-3000:]
     data = json.loads(stdout)
@@ -102,11 +96,6 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
 
     # Its children are reaped before the bench exits; poll (bounded) in case a kill is still
     # being delivered, then sweep whatever is left so a failure leaves nothing behind.
-    deadline = time.monotonic() + 10
-    while (leftovers := [p for p in bench_processes(started) if alive(p)]) and (
-        time.monotonic() < deadline
-    ):
-        time.sleep(0.05)
-    for process in leftovers:
-        process.kill()
+    leftovers = still_running(lambda: bench_processes(started))
+    kill(leftovers)
     assert not leftovers, f"the bench left processes behind: {leftovers}"

@@ -4,6 +4,7 @@ against a running server are in tests/e2e/test_operator_e2e.py."""
 
 import json
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from shunt.cli import main
 from shunt.config import load_config
+from tests.e2e.harness import started_in_background
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -59,7 +61,9 @@ def test_config_check_of_the_missing_default_file_is_fine(home):
 def test_a_config_file_that_does_not_exist_is_an_error(home, tmp_path, command):
     typo = tmp_path / "typo.toml"
     port = ["--port", "0", "--openai-port", "0"] if command in ("serve", "start", "restart") else []
-    code, _, err = run(*command.split(), "--config", str(typo), *port)
+    starts_a_server = command in ("start", "restart")  # in the background, were it to go wrong
+    with started_in_background(dict(os.environ)) if starts_a_server else nullcontext():
+        code, _, err = run(*command.split(), "--config", str(typo), *port)
     assert code == 1
     assert err == f"Error: {typo} does not exist (--config): check the path\n"
     assert not (home / "run").exists(), "nothing was started"

@@ -6,12 +6,15 @@ the proxy's workers are checked to be gone too.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +202,98 @@ def assert_still_serving(proxy: Proxy, front: psutil.Process) -> None:
     assert alive(front), "the front door is gone or a zombie"
     assert json.loads(proxy.state_file.read_text())["pid"] == front.pid
     assert proxy.client.get("/health").status_code == 200
+
+
+def processes_where(test: Callable[[psutil.Process], bool]) -> list[psutil.Process]:
+    """Live processes (zombies aside) that pass `test`, as handles; one that ends or hides its
+    details while being looked at is skipped."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE and test(process):
+                found.append(process)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def still_running(find: Callable[[], list[psutil.Process]], wait: float = 10.0) -> list[Any]:
+    """What `find()` still returns after waiting (bounded) for it to come back empty, as it
+    should soon after the processes' owner has stopped them."""
+    deadline = time.monotonic() + wait
+    while (found := find()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def kill(processes: list[psutil.Process]) -> None:
+    """SIGKILL by handle: psutil checks each is still that process, not a reused pid."""
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+
+
+@contextlib.contextmanager
+def started_in_background(env: dict[str, str]) -> Iterator[None]:
+    """Around a test that runs `shunt start` or `shunt restart` with `env`: however the test
+    ends, nothing it started outlives it. On exit `shunt stop` runs; then whatever is left is
+    killed, process group first, then process by process; a test that passed fails if
+    `shunt stop` left anything (a test that failed keeps its own error).
+
+    `shunt start` runs `shunt serve` in a session of its own (shunt/cli/instance.py), so the
+    server and its workers are one process group that holds no other process of the test's:
+    they are the processes of this home (SHUNT_HOME, else HOME) outside the test's group."""
+    key = "SHUNT_HOME" if "SHUNT_HOME" in env else "HOME"
+    home, test_group = env[key], os.getpgrp()
+
+    def servers() -> list[psutil.Process]:
+        return processes_where(
+            lambda p: os.getpgid(p.pid) != test_group and p.environ().get(key) == home
+        )
+
+    passed = False
+    try:
+        yield
+        passed = True
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            subprocess.run(
+                [sys.executable, "-m", "shunt", "stop"],
+                env=env,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        leftovers = still_running(servers)
+        left = _describe(leftovers)
+        for group in _groups(leftovers):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)  # a server's group: it and all its workers
+        kill(leftovers)  # any that left their group
+        survivors = still_running(servers, wait=5.0)
+        kill(survivors)
+        if passed:
+            assert not leftovers, f"`shunt stop` left processes behind (now killed): {left}"
+            assert not survivors, f"processes survived SIGKILL: {_describe(survivors)}"
+
+
+def _describe(processes: list[psutil.Process]) -> list[str]:
+    described = []
+    for process in processes:
+        try:
+            described.append(f"{process.pid} ({' '.join(process.cmdline()[1:4])})")
+        except psutil.Error:
+            described.append(f"{process.pid} (gone)")
+    return described
+
+
+def _groups(processes: list[psutil.Process]) -> set[int]:
+    groups = set()
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            if process.is_running():  # still that process: its pid is not someone else's yet
+                groups.add(os.getpgid(process.pid))
+    return groups
 
 
 def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:

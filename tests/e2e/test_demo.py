@@ -1,44 +1,54 @@
 """`shunt demo` is the README's first command: it must run, show failover, and clean up."""
 
 import os
+import signal
 import subprocess
 import sys
 
 import psutil
+import pytest
 
 from shunt.demo.view import Traffic, bar, percentile, render_accounts, render_summary
+from tests.e2e.harness import kill, processes_where, still_running
+
+DEMO_LIMIT_S = 90.0
 
 
 def _processes_using(home: str) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            if proc.environ().get("SHUNT_HOME") == home or home in " ".join(proc.cmdline()):
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return [p for p in found if p.pid != os.getpid()]
+    return processes_where(
+        lambda p: (
+            p.pid != os.getpid()
+            and (p.environ().get("SHUNT_HOME") == home or home in " ".join(p.cmdline()))
+        )
+    )
 
 
 def test_demo_runs_and_leaves_no_process(tmp_path):
     home = tmp_path / "demo-home"
-    result = subprocess.run(
+    # A process group of its own: a demo that hangs is ended with all it started (simulator,
+    # shunt serve, workers), not alone; and whatever happens, a sweep follows.
+    demo = subprocess.Popen(
         [sys.executable, "-m", "shunt", "demo", "--duration", "8", "--home", str(home)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=90,
-        check=False,
+        start_new_session=True,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    out = result.stdout
+    try:
+        out, err = demo.communicate(timeout=DEMO_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(demo.pid, signal.SIGKILL)
+        demo.communicate()
+        pytest.fail(f"shunt demo did not finish within {DEMO_LIMIT_S:.0f} s")
+    finally:
+        leftovers = still_running(lambda: _processes_using(str(home)))
+        kill(leftovers)
+    assert demo.returncode == 0, out + err
     assert "shunt is pooling 3 simulated accounts" in out
     assert "Summary" in out
     answered = out.split("answered by account:")[1].splitlines()[0]
     assert answered.count(" ") >= 4, f"traffic spread over accounts: {answered}"
     assert "0 errors" in out
-    leftovers = _processes_using(str(home))
-    for proc in leftovers:
-        proc.kill()
     assert not leftovers, f"demo left processes behind: {[p.pid for p in leftovers]}"
     assert not (home / "run" / "server.json").exists()
 

@@ -18,6 +18,8 @@ from tests.e2e.harness import (
     alive,
     assert_still_serving,
     open_gate,
+    processes_where,
+    started_in_background,
     wait_until,
     write_config,
 )
@@ -222,21 +224,19 @@ def test_workers_n_spreads_accounts_over_n_processes(shunt_home, three):
 
 def _shunt_processes(home: Path, *, besides: int) -> list[int]:
     """Processes of this shunt home (they inherit SHUNT_HOME), except the test's simulator."""
-    pids = []
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            if proc.pid == besides or proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if proc.environ().get("SHUNT_HOME") == str(home):
-                pids.append(proc.pid)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return pids
+    mine = processes_where(
+        lambda p: p.pid != besides and p.environ().get("SHUNT_HOME") == str(home)
+    )
+    return [process.pid for process in mine]
+
+
+def home_env(home: Path) -> dict[str, str]:
+    return dict(os.environ, SHUNT_HOME=str(home))
 
 
 def test_start_twice_leaves_one_instance_and_stop_leaves_none(shunt_home, simulator):
     write_config(shunt_home, simulator.url, ["alpha", "beta"])
-    try:
+    with started_in_background(home_env(shunt_home)):
         first = shunt(shunt_home, "start", "--port", "0", "--openai-port", "0")
         assert first.returncode == 0, first.stderr
         second = shunt(shunt_home, "start", "--port", "0", "--openai-port", "0")
@@ -251,16 +251,15 @@ def test_start_twice_leaves_one_instance_and_stop_leaves_none(shunt_home, simula
         refused = shunt(shunt_home, "serve", "--port", "0", "--openai-port", "0")
         assert refused.returncode != 0
         assert "already running" in refused.stderr
-    finally:
         stopped = shunt(shunt_home, "stop")
-    assert stopped.returncode == 0
-    assert "Stopped shunt" in stopped.stdout
-    wait_until(
-        lambda: _shunt_processes(shunt_home, besides=simulator.process.pid) == [],
-        what="no process left",
-    )
-    assert not (shunt_home / "run" / "server.json").exists()
-    assert "not running" in shunt(shunt_home, "stop").stdout
+        assert stopped.returncode == 0
+        assert "Stopped shunt" in stopped.stdout
+        wait_until(
+            lambda: _shunt_processes(shunt_home, besides=simulator.process.pid) == [],
+            what="no process left",
+        )
+        assert not (shunt_home / "run" / "server.json").exists()
+        assert "not running" in shunt(shunt_home, "stop").stdout
 
 
 def test_no_token_in_ps_status_or_log(shunt_home, simulator):
@@ -296,13 +295,15 @@ def test_no_token_in_ps_status_or_log(shunt_home, simulator):
 
 
 def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
-    write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    config = write_config(shunt_home, simulator.url, ["alpha", "beta"])
+    # A drain deadline no test step comes near: the gate, not the deadline, ends the stream.
+    config.write_text(config.read_text().replace("[server]\n", '[server]\ndrain_timeout = "5m"\n'))
     proxy = Proxy(shunt_home)
     workers = proxy.workers()
     try:
         with httpx.Client(base_url=proxy.url, timeout=30, trust_env=False) as client:
-            slow = {"x-sim-events": "25", "x-sim-event-delay-ms": "40"}
-            with client.stream("POST", "/v1/messages", json=STREAM, headers=slow) as response:
+            held = {"x-sim-gate": "drain"}  # the simulator holds it after its first event
+            with client.stream("POST", "/v1/messages", json=STREAM, headers=held) as response:
                 lines = response.iter_lines()
                 assert next(lines) == "event: message_start"
                 proxy.process.send_signal(signal.SIGTERM)
@@ -312,11 +313,23 @@ def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
                 )
                 refused = proxy.client.post("/v1/messages", json={**STREAM, "stream": False})
                 assert refused.status_code == 503
+                # The OpenAI listener drains too, answering in its own shape.
+                openai_refused = proxy.openai_client.post("/chat/completions", json={})
+                assert openai_refused.status_code == 503
+                assert openai_refused.json()["error"]["message"] == "shunt is shutting down"
+                assert proxy.process.poll() is None, "it exited with a stream in flight"
+                open_gate(simulator, "drain")
                 rest = "\n".join(lines)
             assert "event: message_stop" in rest, "the in-flight stream finished"
         assert proxy.process.wait(timeout=30) == 0
         wait_until(lambda: not any(alive(worker) for worker in workers), what="workers stopped")
         assert "draining" in proxy.output()
+        log = (shunt_home / "log" / "shunt.log").read_text()
+        request_lines = [line for line in log.splitlines() if "POST /v1/messages" in line]
+        assert any(
+            "status=503" in line and "shunt is shutting down" in line for line in request_lines
+        ), request_lines
+        assert not any("cut by shutdown" in line for line in request_lines), request_lines
     finally:
         proxy.close()
 
@@ -400,7 +413,7 @@ def test_disable_enable_restart_and_private_control_socket(shunt_home, simulator
     import stat
 
     write_config(shunt_home, simulator.url, ["alpha", "beta"])
-    try:
+    with started_in_background(home_env(shunt_home)):
         assert shunt(shunt_home, "start", "--port", "0", "--openai-port", "0").returncode == 0
         sock = shunt_home / "run" / "control.sock"
         assert stat.S_IMODE(sock.stat().st_mode) == 0o600
@@ -424,9 +437,3 @@ def test_disable_enable_restart_and_private_control_socket(shunt_home, simulator
         assert set(_shunt_processes(shunt_home, besides=simulator.process.pid)) == {
             row["pid"] for row in ps(shunt_home)
         }
-    finally:
-        shunt(shunt_home, "stop")
-    wait_until(
-        lambda: _shunt_processes(shunt_home, besides=simulator.process.pid) == [],
-        what="all stopped",
-    )

@@ -7,11 +7,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from shunt.frontdoor.link import CREDIT_BATCH_BYTES
 from shunt.ipc.channel import DEFAULT_WINDOW_BYTES
-from tests.e2e.harness import Proxy, Simulator, run_serve, write_config
+from tests.e2e.harness import Proxy, Simulator, run_serve, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
 STREAM = {
@@ -112,10 +112,23 @@ def test_slow_reader_does_not_stall_others_and_its_buffer_stays_bounded(shunt_ho
             assert quick.status_code == 200
             assert quick.headers["x-shunt-account"] == "solo"
             assert "event: message_stop" in quick.text
-        time.sleep(1.5)  # bounded wait: let every buffer on the path fill up
-        worker = next(row for row in _ps(shunt_home) if row["role"] == "worker")
+        # The path is full once the front door holds about a window for the slow stream (the
+        # worker has spent its credit; only a client read would give more) and nothing moves
+        # between two readings. Without flow control the stream would pour on until all its
+        # 200 000 events were held there, and the peak below would show it.
+        readings: list[dict] = []
+
+        def path_full() -> bool:
+            readings.append(next(row for row in _ps(shunt_home) if row["role"] == "worker"))
+            held = readings[-1]["buffered_bytes"]
+            still = len(readings) > 1 and readings[-2]["buffered_bytes"] == held
+            return held >= DEFAULT_WINDOW_BYTES - CREDIT_BATCH_BYTES and still
+
+        wait_until(path_full, timeout=30, what="the slow stream's path to fill up")
+        worker = readings[-1]
         assert worker["in_flight"] == 1, "the slow stream is still open"
-        assert 0 < worker["peak_buffered_bytes"] <= BUFFER_BOUND, worker
+        peak = worker["peak_buffered_bytes"]
+        assert 0 < peak <= BUFFER_BOUND, f"{peak} bytes held for one slow client ({worker})"
         assert sim.state()["streams_open"] == 1, "upstream is held back, not drained into memory"
     finally:
         slow.close()

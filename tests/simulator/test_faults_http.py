@@ -200,16 +200,21 @@ async def test_malformed_sse(client: httpx.AsyncClient, headers: dict[str, str])
     assert not chunks[-1].rstrip().endswith(b"}")
 
 
-async def test_latency_fault(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+async def test_latency_fault(
+    client: httpx.AsyncClient, headers: dict[str, str], autojump_clock: object
+) -> None:
+    """Virtual time (the autojump clock): it moves only while every task sleeps, so how far it
+    moved during a request is the delay the simulator added, exactly."""
     with trio.fail_after(NET_TIMEOUT_S):
         await inject(client, kind="latency", latency_ms=200)
         started = trio.current_time()
-        response = await client.post("/v1/messages", json=BODY, headers=headers)
-        assert trio.current_time() - started >= 0.19
-        started = trio.current_time()
-        await client.post("/v1/messages", json=BODY, headers=headers)
-        assert trio.current_time() - started < 0.19
-    assert response.status_code == 200
+        delayed = await client.post("/v1/messages", json=BODY, headers=headers)
+        after_delayed = trio.current_time()
+        again = await client.post("/v1/messages", json=BODY, headers=headers)
+        after_again = trio.current_time()
+    assert delayed.status_code == again.status_code == 200
+    assert after_delayed - started == pytest.approx(0.2), "it waited the fault's 200 ms"
+    assert after_again == after_delayed, "a fault of count 1 delays one request, not the next"
 
 
 async def test_until_cleared_and_delete(client: httpx.AsyncClient, headers: dict[str, str]) -> None:

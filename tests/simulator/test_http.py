@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from functools import partial
 from typing import Any
@@ -152,8 +151,11 @@ async def test_spent_quota_is_429_rejected_until_the_reset(
     assert again.headers[P + "status"] == "allowed"
 
 
-async def test_time_scale_makes_the_window_reset_in_real_time(nursery: trio.Nursery) -> None:
-    sim = Simulator(time_scale=FIVE_HOUR_S / 0.4)  # five hours pass in 0.4 s
+async def test_time_scale_makes_the_window_reset_in_scaled_time(
+    clock: FakeClock, nursery: trio.Nursery
+) -> None:
+    """Five hours pass in 0.4 s of the simulator's clock (a fake one: the test moves it)."""
+    sim = Simulator(time_scale=FIVE_HOUR_S / 0.4, clock=clock)
     headers = auth_headers(sim.add_account("a", five_hour_tokens=10)["access_token"])
     port = await nursery.start(partial(serve_simulator, sim))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
@@ -163,8 +165,11 @@ async def test_time_scale_makes_the_window_reset_in_real_time(nursery: trio.Nurs
             assert refused.status_code == 429
             state = (await client.get("/_sim/state")).json()
             resets_at = state["accounts"]["a"]["windows"]["five_hour"]["resets_at"]
-            assert 0 < resets_at - state["now"] <= 0.4
-            await trio.sleep(resets_at - state["now"] + 0.02)
+            assert resets_at - state["now"] == pytest.approx(0.4, abs=1e-6)  # epoch floats
+            clock.advance(0.39)
+            still = await client.post("/v1/messages", json=BODY, headers=headers)
+            assert still.status_code == 429, "the window has not reset yet"
+            clock.advance(0.02)
             again = await client.post("/v1/messages", json=BODY, headers=headers)
     assert again.status_code == 200
 
@@ -190,8 +195,10 @@ async def test_models_need_credentials(sim: Simulator, client: httpx.AsyncClient
 
 
 async def test_stream_arrives_event_by_event_with_the_delay(
-    sim: Simulator, client: httpx.AsyncClient
+    sim: Simulator, client: httpx.AsyncClient, autojump_clock: object
 ) -> None:
+    """Virtual time (the autojump clock): it moves only when every task waits, straight to the
+    next sleep's end, so the clock reading at each arrival says which delays it waited for."""
     headers = auth_headers(
         sim.add_account("a")["access_token"],
         **{"x-sim-events": "4", "x-sim-event-delay-ms": "60"},
@@ -209,17 +216,26 @@ async def test_stream_arrives_event_by_event_with_the_delay(
     assert len(chunks) == 4 + 6  # every event is its own chunk
     assert all(c.startswith(b"event: ") and c.endswith(b"\n\n") for c in chunks)
     assert chunks[-1].startswith(b"event: message_stop")
-    gaps = [b[0] - a[0] for a, b in itertools.pairwise(arrivals)]
-    assert min(gaps) >= 0.045  # each event waited for its delay, none was batched
+    first = arrivals[0][0]
+    delays_waited = [round((at - first) / 0.06, 6) for at, _ in arrivals]
+    assert delays_waited == list(range(len(chunks))), "each event after one more delay"
 
 
-async def test_latency_knob_delays_the_headers(sim: Simulator, client: httpx.AsyncClient) -> None:
-    headers = auth_headers(sim.add_account("a")["access_token"], **{"x-sim-latency-ms": "150"})
+async def test_latency_knob_delays_the_headers(
+    sim: Simulator, client: httpx.AsyncClient, autojump_clock: object
+) -> None:
+    """Virtual time: the answer comes once the clock has moved by the latency, not before."""
+    token = sim.add_account("a")["access_token"]
     with trio.fail_after(NET_TIMEOUT_S):
         started = trio.current_time()
-        response = await client.post("/v1/messages", json=BODY, headers=headers)
-    assert response.status_code == 200
-    assert trio.current_time() - started >= 0.14
+        plain = await client.post("/v1/messages", json=BODY, headers=auth_headers(token))
+        after_plain = trio.current_time()
+        slow = auth_headers(token, **{"x-sim-latency-ms": "150"})
+        response = await client.post("/v1/messages", json=BODY, headers=slow)
+        after_slow = trio.current_time()
+    assert plain.status_code == response.status_code == 200
+    assert after_plain == started, "without the knob the clock never had to move"
+    assert after_slow - after_plain == pytest.approx(0.15), "it moved by the latency, once"
 
 
 async def test_max_tokens_and_output_knob(sim: Simulator, client: httpx.AsyncClient) -> None:

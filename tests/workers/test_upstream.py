@@ -11,7 +11,8 @@ import functools
 import itertools
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import pytest
 import trio
@@ -88,6 +89,29 @@ def start_server(nursery: trio.Nursery) -> Callable[[Handler], Awaitable[Server]
     return start
 
 
+async def _cancel_once(work: Coroutine[Any, Any, object], reached: trio.Event) -> BaseException:
+    """Run `work` and cancel it as soon as the server says it got that far: no time window.
+
+    Returns the Cancelled it raised: holding it keeps its traceback's frames, so a socket the
+    code forgot to close stays open rather than being closed by the garbage collector."""
+    caught: list[BaseException] = []
+
+    async def run() -> None:
+        try:
+            await work
+        except BaseException as exc:
+            caught.append(exc)
+            raise
+        raise AssertionError("the request ended before it was cancelled")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run)
+        await reached.wait()
+        nursery.cancel_scope.cancel()
+    (cancelled,) = caught
+    return cancelled
+
+
 def pool_for(server: Server, **kwargs: float) -> UpstreamPool:
     options = {"connect_timeout_s": 2.0, "read_timeout_s": 5.0, "head_timeout_s": 5.0, **kwargs}
     return UpstreamPool(
@@ -148,19 +172,22 @@ async def test_base_url_path_is_prefixed_and_head_answers_have_no_body(start_ser
 
 
 async def test_a_burst_of_chunks_in_one_read_comes_out_as_one_piece(start_server):
+    burst_read = trio.Event()  # the rest is sent only once the client has taken the burst
+
     async def chunked(stream: trio.abc.Stream, server: Server) -> None:
         await server.read_request(stream, bytearray())
         await stream.send_all(
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
             b"3\r\none\r\n3\r\ntwo\r\n5\r\nthree\r\n"
         )
-        await trio.sleep(0.05)
+        await burst_read.wait()
         await stream.send_all(b"4\r\nfour\r\n0\r\n\r\n")
 
     server = await start_server(chunked)
     pool = pool_for(server)
     response = await pool.request("POST", "/", [], b"")
     assert await response.next_chunk() == b"onetwothree"
+    burst_read.set()
     assert await response.next_chunk() == b"four"
     assert await response.next_chunk() == b""
     response.close()
@@ -175,7 +202,9 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused(start_ser
     server = await start_server(one_answer_then_close)
     pool = pool_for(server)
     assert await fetch(pool) == (200, b"{}")
-    await trio.sleep(0.05)  # let the FIN arrive
+    (idle,) = pool._idle
+    with trio.fail_after(5):
+        await trio.lowlevel.wait_readable(idle.socket)  # the server's FIN has arrived
     assert await fetch(pool) == (200, b"{}")
     assert pool.connections_opened == 2
 
@@ -225,11 +254,12 @@ async def test_bytes_beyond_the_answer_keep_the_connection_out_of_the_pool(start
 
 
 async def test_cancelled_during_the_tls_handshake_closes_the_socket(nursery: trio.Nursery):
+    saw_hello = trio.Event()
     saw_eof = trio.Event()
 
     async def mute(stream: trio.abc.Stream) -> None:
         while await stream.receive_some(65536):  # the ClientHello, never answered
-            pass
+            saw_hello.set()
         saw_eof.set()
 
     listeners = await nursery.start(functools.partial(trio.serve_tcp, mute, 0, host="127.0.0.1"))
@@ -237,10 +267,12 @@ async def test_cancelled_during_the_tls_handshake_closes_the_socket(nursery: tri
     pool = UpstreamPool(
         f"https://127.0.0.1:{port}", connect_timeout_s=30, read_timeout_s=30, head_timeout_s=30
     )
-    with trio.move_on_after(0.2):
-        await fetch(pool)
     with trio.fail_after(5):
+        cancelled = await _cancel_once(fetch(pool), saw_hello)
+    with trio.move_on_after(5):
         await saw_eof.wait()
+    assert isinstance(cancelled, trio.Cancelled)  # held until here (see _cancel_once)
+    assert saw_eof.is_set(), "the cancelled handshake left its socket open"
 
 
 async def test_a_fresh_connection_closed_before_an_answer_is_unreachable(start_server):
@@ -362,18 +394,22 @@ async def test_idle_connections_expire_and_the_stack_is_capped(start_server):
 
 
 async def test_cancelling_a_request_closes_its_connection(start_server):
+    asked = trio.Event()
     saw_eof = trio.Event()
 
     async def silent(stream: trio.abc.Stream, server: Server) -> None:
         await server.read_request(stream, bytearray())
+        asked.set()
         if await stream.receive_some(10) == b"":
             saw_eof.set()
 
     pool = pool_for(await start_server(silent))
-    with trio.move_on_after(0.2):
-        await fetch(pool)
     with trio.fail_after(5):
+        cancelled = await _cancel_once(fetch(pool), asked)
+    with trio.move_on_after(5):
         await saw_eof.wait()
+    assert isinstance(cancelled, trio.Cancelled)  # held until here (see _cancel_once)
+    assert saw_eof.is_set(), "the cancelled request left its connection open"
     assert pool.idle_count == 0
 
 
