@@ -10,7 +10,9 @@ turn sent to another account pays its whole context again, against that account'
 Each account holds prefix digests (prompt_prefix.py) with an expiry: `ttl_s` after they were
 last written or read (Anthropic's ephemeral cache lives 5 minutes, refreshed on each read; the
 simulator divides that by its time scale). At most `max_entries` per account, the least
-recently used going first. A prefix of no tokens is neither held nor read.
+recently used going first (every entry lives the same ttl from its last use, so an expired
+entry is always among the first to go; none is dropped before). A prefix of no tokens is never
+held.
 
 Pure: `now` (epoch seconds) is handed in by the edge.
 """
@@ -63,11 +65,6 @@ class _AccountCache:
     creation_tokens: int = 0
     input_tokens: int = 0
 
-    def drop_expired(self, now: float) -> None:
-        # Every entry lives the same ttl from its last use, so the oldest used expire first.
-        while self.expiry and next(iter(self.expiry.values())) <= now:
-            self.expiry.popitem(last=False)
-
     def holds(self, digest: bytes, now: float) -> bool:
         expires_at = self.expiry.get(digest)
         return expires_at is not None and now < expires_at
@@ -98,12 +95,11 @@ class PromptCache:
         """Charge `prompt` against `account`'s cache at `now`: read the longest prefix it holds,
         write the cacheable prefix, and return what the request pays."""
         cache = self._accounts.setdefault(account, _AccountCache())
-        cache.drop_expired(now)
         cumulative, digests, end = prompt.cumulative, prompt.digests, prompt.cacheable
         read = 0
         expires_at = now + self.ttl_s
         for index in range(end, -1, -1):
-            if cumulative[index] and cache.holds(digests[index], now):
+            if cache.holds(digests[index], now):
                 read = cumulative[index]
                 cache.keep(digests[index], expires_at)  # a read refreshes the entry
                 break

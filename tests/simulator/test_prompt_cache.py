@@ -91,9 +91,10 @@ def test_a_prefix_expires_ttl_after_its_last_use() -> None:
 def test_a_read_refreshes_the_prefix_it_reads() -> None:
     cache = PromptCache(TTL_S)
     cache.use("a", turn(0), START)
-    # an exact repeat reads turn 0 at START + 200, so it lives until START + 500
-    assert cache.use("a", turn(0), START + 200).hit
-    assert cache.use("a", turn(1), START + 499).read_tokens == 10
+    # turn 1 reads turn 0 at START + 200, so turn 0 lives until START + 500
+    assert cache.use("a", turn(1), START + 200).hit
+    other_branch = read_prompt(body("c000".ljust(40, "."), "another reply"))
+    assert cache.use("a", other_branch, START + 499).read_tokens == 10
 
 
 def test_the_least_recently_used_prefix_goes_first() -> None:
