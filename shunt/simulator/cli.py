@@ -254,15 +254,15 @@ def simulator_command(
     log_level: str,
 ) -> None:
     """Run an Anthropic-compatible fake upstream (quotas, OAuth, faults) for tests and demos."""
+    if prompt_cache_ttl_s is not None and not prompt_cache:
+        raise click.BadParameter(
+            "a prompt cache ttl needs --prompt-cache", param_hint="--prompt-cache-ttl-s"
+        )
     if not is_loopback(host):
         raise click.BadParameter(
             f"{host} is not a loopback address; the simulator's control API has no "
             "authentication, so it only binds 127.0.0.1, ::1 or localhost",
             param_hint="--host",
-        )
-    if prompt_cache_ttl_s is not None and not prompt_cache:
-        raise click.BadParameter(
-            "a prompt cache ttl needs --prompt-cache", param_hint="--prompt-cache-ttl-s"
         )
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

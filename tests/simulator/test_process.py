@@ -80,7 +80,7 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
             assert state["accounts"]["alpha"]["windows"]["seven_day"]["limit"] == 5000
             assert state["accounts"]["beta"]["windows"]["five_hour"]["limit"] == 200_000
             # --prompt-cache is on: 5 simulated minutes at scale 60, one first-time miss
-            assert state["prompt_cache"]["ttl_s"] == 5.0
+            assert state["prompt_cache"] == {"ttl_s": 5.0, "max_entries": 4096}
             assert state["accounts"]["alpha"]["prompt_cache"]["misses"] == 1
         finally:
             returncode = await stop(proc)
@@ -192,7 +192,8 @@ def test_parse_account() -> None:
         (["--account", "a:many"], "whole numbers"),
         (["--account", "a", "--account", "a"], "repeat"),
         (["--time-scale", "0"], "time-scale"),
-        (["--prompt-cache-ttl-s", "60"], "needs --prompt-cache"),
+        # the --host check comes after, so the command never runs even without this check
+        (["--prompt-cache-ttl-s", "60", "--host", "0.0.0.0"], "needs --prompt-cache"),
         (["--prompt-cache", "--prompt-cache-ttl-s", "0"], "prompt-cache-ttl-s"),
     ],
 )

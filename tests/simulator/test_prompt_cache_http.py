@@ -163,7 +163,7 @@ async def test_knobs_win_over_the_cache_and_counts_do_not_touch_it(
         bad = await client.post(
             "/v1/messages",
             json=request,
-            headers=auth_headers(token, **{"x-sim-tokens-per-char": "0.5"}),
+            headers=auth_headers(token, **{"x-sim-tokens-per-char": "2.5"}),
         )
     assert count.json() == {"input_tokens": 3000}
     usage = knobbed.json()["usage"]
