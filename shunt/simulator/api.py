@@ -7,9 +7,14 @@ as a real one would).
 
 Test and bench knobs ride on request headers so they pass through a proxy untouched:
 `x-sim-events`, `x-sim-event-delay-ms`, `x-sim-latency-ms`, `x-sim-output-tokens`,
-`x-sim-cache-read-tokens`, `x-sim-cache-creation-tokens`, and `x-sim-stamp: 1`, which makes
-every SSE event start with a `: t=EPOCH` comment line holding the time it was sent (so `shunt
-bench` can measure how long each event took to reach the client, directly or through a proxy).
+`x-sim-cache-read-tokens`, `x-sim-cache-creation-tokens`, `x-sim-tokens-per-char` (prompt-cache
+mode), and `x-sim-stamp: 1`, which makes every SSE event start with a `: t=EPOCH` comment line
+holding the time it was sent (so `shunt bench` can measure how long each event took to reach the
+client, directly or through a proxy).
+
+Input tokens: the body's bytes / 4, or, in prompt-cache mode, the prompt's tokens split by the
+account's prompt cache into read, created and uncached (prompt_cache.py). The cache knobs, when
+sent, win over the cache: such a request neither reads nor writes it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from shunt.http.server import Request, Response, StreamAborted
 from shunt.simulator import responses
 from shunt.simulator.faults import IN_BODY, Fault, FaultKind, Scope
 from shunt.simulator.headers import retry_after_header, spent_usage, unified_headers
+from shunt.simulator.prompt_prefix import read_prompt
 from shunt.simulator.transport import DROP_CONNECTION, SLOW_HEAD
 
 if TYPE_CHECKING:
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 
 MS: Final = 1 / 1000
 MAX_EVENTS: Final = 1_000_000
+MAX_TOKENS_PER_CHAR: Final = 1_000_000
 DEFAULT_RETRY_AFTER_S: Final = 1.0
 SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -57,8 +64,9 @@ class Knobs:
     event_delay_s: float
     latency_s: float
     output_tokens: int | None = None
-    cache_read_tokens: int = 0
-    cache_creation_tokens: int = 0
+    cache_read_tokens: int | None = None  # None: not sent
+    cache_creation_tokens: int | None = None
+    tokens_per_char: int | None = None  # None: 4 characters per token
     stamp: bool = False  # x-sim-stamp: 1 → each SSE event carries its send time
 
 
@@ -86,13 +94,17 @@ def read_knobs(headers: Headers, sim: Simulator) -> Knobs:
     cache_read = _knob(headers, b"x-sim-cache-read-tokens", 1e12)
     cache_creation = _knob(headers, b"x-sim-cache-creation-tokens", 1e12)
     stamp = _knob(headers, b"x-sim-stamp", 1)
+    per_char = _knob(headers, b"x-sim-tokens-per-char", MAX_TOKENS_PER_CHAR)
+    if per_char is not None and (per_char < 1 or not per_char.is_integer()):
+        raise ValueError(f"x-sim-tokens-per-char must be a whole number >= 1, not {per_char:g}")
     return Knobs(
         events=sim.events if events is None else int(events),
         event_delay_s=(sim.event_delay_ms if delay is None else delay) * MS,
         latency_s=(sim.latency_ms if latency is None else latency) * MS,
         output_tokens=None if output is None else int(output),
-        cache_read_tokens=int(cache_read or 0),
-        cache_creation_tokens=int(cache_creation or 0),
+        cache_read_tokens=None if cache_read is None else int(cache_read),
+        cache_creation_tokens=None if cache_creation is None else int(cache_creation),
+        tokens_per_char=None if per_char is None else int(per_char),
         stamp=bool(stamp),
     )
 
@@ -192,8 +204,10 @@ async def _answer(
                 retry_after_header((retry_at if retry_at is not None else now) - now),
             ],
         )
-    input_tokens = responses.estimate_input_tokens(len(request.body))
     cut = fault if fault is not None and fault.kind in IN_BODY else None
+    input_tokens, cache_read, cache_creation = _input_usage(
+        sim, account, body, len(request.body), knobs, now, count_only=count_only
+    )
     if count_only:
         unified = unified_headers(usage, request_id=request_id.encode())
         return _plain([JSON_CONTENT, *unified], responses.count_tokens_body(input_tokens), cut)
@@ -204,8 +218,8 @@ async def _answer(
         events=knobs.events,
         input_tokens=input_tokens,
         output_tokens=knobs.output_tokens,
-        cache_read_tokens=knobs.cache_read_tokens,
-        cache_creation_tokens=knobs.cache_creation_tokens,
+        cache_read_tokens=cache_read,
+        cache_creation_tokens=cache_creation,
     )
     usage = sim.ledger.charge(account, reply.charged_tokens, now)
     unified = unified_headers(usage, request_id=request_id.encode())
@@ -219,6 +233,28 @@ async def _answer(
             stream = _gated(stream, sim.gate(gate.decode("latin-1")))
         return Response(200, [*SSE_HEADERS, *unified], stream=_tracked(sim, stream))
     return _plain([JSON_CONTENT, *unified], responses.message_body(reply), cut)
+
+
+def _input_usage(
+    sim: Simulator,
+    account: str,
+    body: dict[str, Any],
+    body_bytes: int,
+    knobs: Knobs,
+    now: float,
+    *,
+    count_only: bool,
+) -> tuple[int, int, int]:
+    """(input, cache read, cache creation) tokens of a request about to be answered; in
+    prompt-cache mode a message (not a count) reads and writes the account's cache."""
+    read, created = knobs.cache_read_tokens, knobs.cache_creation_tokens
+    if sim.prompt_cache is None:
+        return responses.estimate_input_tokens(body_bytes), read or 0, created or 0
+    prompt = read_prompt(body, tokens_per_char=knobs.tokens_per_char)
+    if count_only or read is not None or created is not None:
+        return prompt.tokens, read or 0, created or 0
+    used = sim.prompt_cache.use(account, prompt, now)
+    return used.input_tokens, used.read_tokens, used.creation_tokens
 
 
 def _plain(headers: list[tuple[bytes, bytes]], body: bytes, cut: Fault | None) -> Response:

@@ -1,9 +1,10 @@
 """The simulator's state and request dispatch: the I/O edge around the pure cores.
 
-`Simulator` owns the ledger, the OAuth registry and the fault book, reads the clock (epoch
-seconds, injectable so tests can jump time) and routes each request to a handler in `api`,
-`oauth_routes` or `control`. It also keeps what tests need to check a proxy from the outside:
-request counts per account and status, and the last requests seen on /v1/*.
+`Simulator` owns the ledger, the OAuth registry, the fault book and (in prompt-cache mode) the
+accounts' prompt caches, reads the clock (epoch seconds, injectable so tests can jump time) and
+routes each request to a handler in `api`, `oauth_routes` or `control`. It also keeps what tests
+need to check a proxy from the outside: request counts per account and status, and the last
+requests seen on /v1/*.
 
 The request path is kept lean because `shunt bench` measures the proxy against it: one dict
 lookup to route, one dict of headers per request, debug logging only when enabled.
@@ -31,6 +32,8 @@ from shunt.simulator.faults import FaultBook
 from shunt.simulator.headers import REQUEST_ID
 from shunt.simulator.ledger import Ledger, Quota
 from shunt.simulator.oauth import DEFAULT_ACCESS_TTL_S, AuthFailure, TokenRegistry
+from shunt.simulator.prompt_cache import DEFAULT_TTL_S as DEFAULT_PROMPT_CACHE_TTL_S
+from shunt.simulator.prompt_cache import PromptCache
 from shunt.simulator.responses import error_body
 from shunt.simulator.transport import DROP_CONNECTION, SLOW_HEAD, trickle_head
 
@@ -100,9 +103,15 @@ class Simulator:
         latency_ms: float = 0.0,
         event_delay_ms: float = 0.0,
         events: int = DEFAULT_EVENTS,
+        prompt_cache: bool = False,
+        prompt_cache_ttl_s: float = DEFAULT_PROMPT_CACHE_TTL_S,
     ) -> None:
         self.rng = random.Random(seed)
         self.ledger = Ledger(time_scale)
+        # Off by default: every request then keeps the plain accounting (input = body bytes / 4,
+        # cache figures only from the x-sim-cache-* knobs). The ttl is simulated time, like the
+        # quota windows.
+        self.prompt_cache = PromptCache(prompt_cache_ttl_s / time_scale) if prompt_cache else None
         self.oauth = TokenRegistry(self.rng)
         self.faults = FaultBook(self.rng)
         self.clock = clock

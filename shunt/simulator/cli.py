@@ -30,6 +30,7 @@ from shunt.simulator.app import (
     Simulator,
 )
 from shunt.simulator.oauth import DEFAULT_ACCESS_TTL_S
+from shunt.simulator.prompt_cache import DEFAULT_TTL_S as DEFAULT_PROMPT_CACHE_TTL_S
 from shunt.simulator.transport import is_loopback, serve_simulator
 from shunt.storage.paths import write_atomically
 
@@ -74,6 +75,8 @@ class RunOptions:
     latency_ms: float
     event_delay_ms: float
     access_ttl_s: float | None
+    prompt_cache: bool = False
+    prompt_cache_ttl_s: float | None = None  # None: 5 minutes
 
 
 def _url(host: str, port: int) -> str:
@@ -109,6 +112,8 @@ async def run(options: RunOptions) -> None:
         seed=options.seed,
         latency_ms=options.latency_ms,
         event_delay_ms=options.event_delay_ms,
+        prompt_cache=options.prompt_cache,
+        prompt_cache_ttl_s=options.prompt_cache_ttl_s or DEFAULT_PROMPT_CACHE_TTL_S,
     )
     entries: dict[str, Any] = {}
     for spec in options.accounts:
@@ -214,6 +219,19 @@ def _accounts_option(
     help="Lifetime of access tokens (default 8 h).",
 )
 @click.option(
+    "--prompt-cache",
+    is_flag=True,
+    help="Keep a prompt cache per account: a turn on the account that served the previous one "
+    "reads its context from the cache (free), a turn on another account pays it all again.",
+)
+@click.option(
+    "--prompt-cache-ttl-s",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Lifetime of a cached prompt prefix, refreshed on each read, in simulated seconds "
+    "(divided by --time-scale; default 300). Only with --prompt-cache.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -231,9 +249,15 @@ def simulator_command(
     latency_ms: float,
     event_delay_ms: float,
     access_ttl_s: float | None,
+    prompt_cache: bool,
+    prompt_cache_ttl_s: float | None,
     log_level: str,
 ) -> None:
     """Run an Anthropic-compatible fake upstream (quotas, OAuth, faults) for tests and demos."""
+    if prompt_cache_ttl_s is not None and not prompt_cache:
+        raise click.BadParameter(
+            "a prompt cache ttl needs --prompt-cache", param_hint="--prompt-cache-ttl-s"
+        )
     if not is_loopback(host):
         raise click.BadParameter(
             f"{host} is not a loopback address; the simulator's control API has no "
@@ -254,6 +278,8 @@ def simulator_command(
         latency_ms,
         event_delay_ms,
         access_ttl_s,
+        prompt_cache,
+        prompt_cache_ttl_s,
     )
     try:
         trio.run(run, options)

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
 
+import attrs
+
 from shunt.http.json_body import json_object
 from shunt.http.server import Request, Response
 from shunt.simulator.faults import parse_fault
@@ -158,6 +160,9 @@ async def state(sim: Simulator, _request: Request) -> Response:
         "now": now,
         "time_scale": sim.ledger.time_scale,
         "streams_open": sim.streams_open,
+        "prompt_cache": None
+        if sim.prompt_cache is None
+        else {"ttl_s": sim.prompt_cache.ttl_s, "max_entries": sim.prompt_cache.max_entries},
         "accounts": {name: _account_state(sim, name, now) for name in sim.ledger.accounts()},
         "requests": [_request_fields(r) for r in sim.recent],
         "oauth_api_requests": [_request_fields(r) for r in sim.oauth_api_recent],
@@ -222,4 +227,7 @@ def _account_state(sim: Simulator, name: str, now: float) -> dict[str, Any]:
             "expires_at": pair.expires_at,
         },
         "faults": [fault.describe() for fault in sim.faults.pending(name)],
+        "prompt_cache": None
+        if sim.prompt_cache is None
+        else attrs.asdict(sim.prompt_cache.stats(name, now)),
     }

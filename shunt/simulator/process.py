@@ -24,11 +24,14 @@ def simulator_argv(
     latency_ms: float | None = None,
     event_delay_ms: float | None = None,
     access_ttl_s: float | None = None,
+    prompt_cache: bool = False,
+    prompt_cache_ttl_s: float | None = None,
     log_level: str | None = None,
 ) -> list[str]:
     """argv for one simulator process. None (or no accounts) leaves an option out, so the
     command's own default applies; each account is a `--account` value as the command takes
-    it, NAME[:FIVE_HOUR_TOKENS[:SEVEN_DAY_TOKENS]]."""
+    it, NAME[:FIVE_HOUR_TOKENS[:SEVEN_DAY_TOKENS]]; `prompt_cache` adds the `--prompt-cache`
+    flag."""
     options: tuple[tuple[str, object], ...] = (
         ("--host", host),
         ("--port", port),
@@ -39,6 +42,7 @@ def simulator_argv(
         ("--latency-ms", latency_ms),
         ("--event-delay-ms", event_delay_ms),
         ("--access-ttl-s", access_ttl_s),
+        ("--prompt-cache-ttl-s", prompt_cache_ttl_s),
         ("--log-level", log_level),
     )
     argv = [sys.executable, "-m", "shunt.simulator"]
@@ -47,4 +51,6 @@ def simulator_argv(
             argv += [flag, str(value)]
     for account in accounts:
         argv += ["--account", account]
+    if prompt_cache:
+        argv.append("--prompt-cache")
     return argv

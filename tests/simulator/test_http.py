@@ -270,3 +270,30 @@ async def test_overage_answers_after_the_plan_is_spent(
 async def test_serving_refuses_non_loopback_addresses() -> None:
     with pytest.raises(ValueError, match="loopback"):
         await serve_simulator(Simulator(), host="0.0.0.0")
+
+
+async def test_without_prompt_cache_mode_only_the_knobs_say_cache_tokens(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    """The default: input is the body's bytes / 4 on every turn, a repeat reads nothing, and
+    the cache figures are the knobs' (reads free, writes charged)."""
+    token = sim.add_account("a")["access_token"]
+    knobs = {"x-sim-cache-read-tokens": "50", "x-sim-cache-creation-tokens": "20"}
+    with trio.fail_after(NET_TIMEOUT_S):
+        plain = [
+            await client.post("/v1/messages", json=BODY, headers=auth_headers(token))
+            for _ in range(2)
+        ]
+        knobbed = await client.post("/v1/messages", json=BODY, headers=auth_headers(token, **knobs))
+        state = (await client.get("/_sim/state")).json()
+    input_tokens = len(plain[0].request.content) // 4
+    for response in plain:
+        body = response.json()
+        assert body["usage"]["input_tokens"] == input_tokens
+        assert body["usage"]["cache_read_input_tokens"] == 0
+        assert body["usage"]["cache_creation_input_tokens"] == 0
+    usage = knobbed.json()["usage"]
+    assert (usage["cache_read_input_tokens"], usage["cache_creation_input_tokens"]) == (50, 20)
+    assert sim.ledger.usage("a", sim.clock()).five_hour.used == 3 * (input_tokens + 5) + 20
+    assert state["prompt_cache"] is None
+    assert state["accounts"]["a"]["prompt_cache"] is None

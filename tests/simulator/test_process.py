@@ -54,6 +54,7 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
         seed=5,
         credentials_out=credentials,
         ready_file=ready,
+        prompt_cache=True,
         log_level="debug",
     )
     with stderr_path.open("wb") as stderr:
@@ -78,6 +79,9 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
             assert state["time_scale"] == 60
             assert state["accounts"]["alpha"]["windows"]["seven_day"]["limit"] == 5000
             assert state["accounts"]["beta"]["windows"]["five_hour"]["limit"] == 200_000
+            # --prompt-cache is on: 5 simulated minutes at scale 60, one first-time miss
+            assert state["prompt_cache"] == {"ttl_s": 5.0, "max_entries": 4096}
+            assert state["accounts"]["alpha"]["prompt_cache"]["misses"] == 1
         finally:
             returncode = await stop(proc)
     assert returncode == 0
@@ -147,6 +151,8 @@ def test_simulator_argv_has_a_keyword_for_every_option_and_the_command_reads_the
         latency_ms=1.5,
         event_delay_ms=2.0,
         access_ttl_s=30.0,
+        prompt_cache=True,
+        prompt_cache_ttl_s=60.0,
         log_level="debug",
     )
     assert argv[:3] == [sys.executable, "-m", "shunt.simulator"]
@@ -162,6 +168,8 @@ def test_simulator_argv_has_a_keyword_for_every_option_and_the_command_reads_the
         "latency_ms": 1.5,
         "event_delay_ms": 2.0,
         "access_ttl_s": 30.0,
+        "prompt_cache": True,
+        "prompt_cache_ttl_s": 60.0,
         "log_level": "debug",
     }
     defaults = simulator_command.make_context("simulator", simulator_argv()[3:]).params
@@ -184,6 +192,9 @@ def test_parse_account() -> None:
         (["--account", "a:many"], "whole numbers"),
         (["--account", "a", "--account", "a"], "repeat"),
         (["--time-scale", "0"], "time-scale"),
+        # the --host check comes after, so the command never runs even without this check
+        (["--prompt-cache-ttl-s", "60", "--host", "0.0.0.0"], "needs --prompt-cache"),
+        (["--prompt-cache", "--prompt-cache-ttl-s", "0"], "prompt-cache-ttl-s"),
     ],
 )
 def test_cli_refuses_bad_options(args: list[str], message: str) -> None:
