@@ -26,6 +26,7 @@ from shunt.frontdoor.live_accounts import LiveAccounts, read_pinned
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
 from shunt.frontdoor.reporting import ServingState, StatusReporter
+from shunt.frontdoor.request_log_writer import RequestLogWriter
 from shunt.frontdoor.supervisor import Supervisor
 from shunt.heap import settle_after_startup
 from shunt.http.server import ServerLimits, serve_http, serve_http_unix
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 PASSTHROUGH_TIMEOUT_S: Final = 600.0
 PREFETCH_WAIT_S: Final = 3.0  # at start, how long to wait for the workers' usage prefetch
+LISTENER_STOP_S: Final = 5.0  # at stop, how long the cut requests may take to be recorded
 
 
 def worker_settings(config: Config) -> Configure:
@@ -73,8 +75,8 @@ async def serve(
 ) -> None:
     """Run until SIGTERM/SIGINT, then drain in-flight requests for drain_timeout_s.
 
-    Built in one direction: account table and credential writer → supervisor → pool (given
-    the supervisor's link lookup) → the HTTP APIs."""
+    Built in one direction: account table, credential writer and request log writer →
+    supervisor → pool (given the supervisor's link lookup) → the HTTP APIs."""
     validate_bind(config.server)
     control_socket = paths.checked_control_socket()
     server = config.server
@@ -84,6 +86,7 @@ async def serve(
     # Bound before any worker starts: a busy port is one clear line, not a start undone.
     listeners = await open_anthropic_listeners(server.host, server.port)
     writer = CredentialWriter(store, table)
+    request_log = RequestLogWriter(paths.request_log_file, keep_days=config.log.keep_days)
     supervisor = Supervisor(
         configure=worker_settings(config),
         credential_for=table.credential_for,
@@ -104,12 +107,18 @@ async def serve(
         sticky=StickyTable(ttl_s=routing.sticky_ttl_s),
         table=table,
         link_for=supervisor.link_for,
+        on_record=request_log.submit,
     )
     pinned_file = paths.pinned_file
     pool.pinned = read_pinned(pinned_file, table)
     serving = ServingState()
     reporter = StatusReporter(
-        table=table, writer=writer, supervisor=supervisor, pool=pool, serving=serving
+        table=table,
+        writer=writer,
+        supervisor=supervisor,
+        pool=pool,
+        serving=serving,
+        request_log=request_log,
     )
     live = LiveAccounts(
         table=table, writer=writer, supervisor=supervisor, pool=pool, pinned_file=pinned_file
@@ -129,6 +138,7 @@ async def serve(
         control = ControlApi(live=live, reporter=reporter)
         async with trio.open_nursery() as nursery:
             await nursery.start(writer.run)
+            await nursery.start(request_log.run)
             enabled = [account.name for account in config.enabled_accounts()]
             servable = table.servable(enabled)
             await nursery.start(supervisor.run, servable)
@@ -140,18 +150,22 @@ async def serve(
                 )
             limits = listener_limits(config)
             listener_scope = trio.CancelScope()
+            listener_stopped = trio.Event()
 
             async def run_listener(task_status: trio.TaskStatus[int]) -> None:
-                with listener_scope:
-                    await serve_http(
-                        api.handle,
-                        refusal=anthropic_refusal,
-                        host=server.host,
-                        port=server.port,
-                        limits=limits,
-                        listeners=listeners,
-                        task_status=task_status,
-                    )
+                try:
+                    with listener_scope:
+                        await serve_http(
+                            api.handle,
+                            refusal=anthropic_refusal,
+                            host=server.host,
+                            port=server.port,
+                            limits=limits,
+                            listeners=listeners,
+                            task_status=task_status,
+                        )
+                finally:
+                    listener_stopped.set()
 
             port: int = await nursery.start(run_listener)
             await nursery.start(
@@ -192,6 +206,9 @@ async def serve(
                 lost = await writer.flush_at_shutdown()
                 for line in lost.values():
                     logger.error("%s", line)
+                with trio.move_on_after(LISTENER_STOP_S):
+                    await listener_stopped.wait()  # the cut requests are recorded by then
+                await request_log.close()
             finally:
                 with suppress(FileNotFoundError):
                     paths.server_state_file.unlink()
