@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -286,6 +287,17 @@ def test_drain_refusals_and_requests_cut_at_the_deadline_are_request_log_lines(
         assert any("status=200" in line and "cut by shutdown" in line for line in request_lines), (
             request_lines
         )
+        # Both are rows of the request log too, written before the server exited.
+        path = shunt_home / "state" / "requests.sqlite"
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT status, error FROM requests ORDER BY id").fetchall()
+        finally:
+            db.close()
+        assert sorted(rows) == [
+            (200, "cut by shutdown: the drain deadline (5s) passed"),
+            (503, "shunt is shutting down"),
+        ]
     finally:
         proxy.close()
 

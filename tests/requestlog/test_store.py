@@ -249,8 +249,8 @@ def test_a_reader_refuses_them_too(tmp_path, make, problem):
 def test_a_reader_of_a_damaged_file_says_so_when_it_reads(tmp_path):
     path = tmp_path / "requests.sqlite"
     damaged(path)
+    reader = open_for_reading(path)  # opening reads only the header
     with pytest.raises(RequestLogError, match=f"{path}: the request log is damaged"):
-        reader = open_for_reading(path)
         reader.usage_rows(0.0)
 
 
