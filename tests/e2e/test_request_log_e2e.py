@@ -47,6 +47,19 @@ def wait_for_rows(home: Path, count: int) -> list[dict]:
     return rows(home)
 
 
+def usage(home: Path, *args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "shunt", "usage", *args],
+        env=dict(os.environ, SHUNT_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def integrity(path: Path) -> str:
     db = sqlite3.connect(path)
     try:
@@ -160,10 +173,14 @@ def test_rows_survive_a_restart_and_the_next_server_appends(shunt_home, simulato
     finally:
         proxy.close()
     assert integrity(database(shunt_home)) == "ok"
+    stopped = usage(shunt_home, "--json")  # no server running
+    assert stopped["total"]["requests"] == 2
+    assert [group["account"] for group in stopped["groups"]] == ["alpha"]
     proxy = Proxy(shunt_home)
     try:
         assert post(proxy, "after").status_code == 200
         logged = wait_for_rows(shunt_home, 3)
+        assert len(usage(shunt_home, "--requests", "--json")["requests"]) == 3  # it is running
     finally:
         proxy.close()
     assert len(logged) == 3
