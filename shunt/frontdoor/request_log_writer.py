@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 
 QUEUE_RECORDS: Final = 10_000  # finished requests waiting for the disk; more are dropped
 BATCH_RECORDS: Final = 1_000  # the most one transaction writes
+# After the first record of a batch, how long the writer waits for more before writing: a
+# transaction and a thread hop cost ~25 µs of CPU for one row, ~7 µs a row for a hundred, and
+# the front door spends ~0.4 ms a request. It is also what a SIGKILL can lose, with the batch
+# being written.
+LINGER_S: Final = 0.5 * SECONDS
 PRUNE_EVERY_S: Final = 1 * HOURS
 WARN_EVERY_S: Final = 1 * MINUTES
 SHUTDOWN_FLUSH_S: Final = 10 * SECONDS  # at stop, how long the queue may take to reach the disk
@@ -54,6 +59,7 @@ class RequestLogWriter:
         *,
         keep_days: int,
         capacity: int = QUEUE_RECORDS,
+        linger_s: float = LINGER_S,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = path
@@ -63,7 +69,9 @@ class RequestLogWriter:
         self.written = 0
         self.dropped = 0  # the queue was full
         self.failed = 0  # their batch could not be written
+        self._linger_s = linger_s
         self._wall_clock = wall_clock
+        self._closing = trio.Event()  # set by close: write at once, no more lingering
         self._in, self._out = trio.open_memory_channel[RequestRecord](capacity)
         self._done = trio.Event()
         self._warn_dropped = _Warning("request log: %d request(s) not logged so far: %s")
@@ -120,6 +128,7 @@ class RequestLogWriter:
     async def close(self) -> None:
         """At shutdown: write what is queued, then close the file (bounded: SHUTDOWN_FLUSH_S)."""
         self._in.close()
+        self._closing.set()
         with trio.move_on_after(SHUTDOWN_FLUSH_S):
             await self._done.wait()
         if not self._done.is_set():
@@ -129,9 +138,10 @@ class RequestLogWriter:
     async def _write_until_closed(self, store: RequestStore) -> None:
         next_prune = trio.current_time()
         while True:
-            if trio.current_time() >= next_prune:
+            now = trio.current_time()
+            if now >= next_prune:
+                next_prune = now + PRUNE_EVERY_S  # an hour from this one's start
                 await self._prune(store)
-                next_prune = trio.current_time() + PRUNE_EVERY_S
             first: RequestRecord | None = None
             with trio.move_on_at(next_prune):
                 try:
@@ -140,6 +150,8 @@ class RequestLogWriter:
                     return
             if first is None:
                 continue
+            with trio.move_on_after(self._linger_s):
+                await self._closing.wait()
             batch = [first]
             while len(batch) < BATCH_RECORDS:
                 try:

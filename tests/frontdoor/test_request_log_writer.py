@@ -4,6 +4,7 @@ counts instead of blocking, batches, pruning, a flush at close, and a file it ca
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 import time
 from pathlib import Path
@@ -11,7 +12,12 @@ from pathlib import Path
 import trio
 import trio.testing
 
-from shunt.frontdoor.request_log_writer import PRUNE_EVERY_S, WARN_EVERY_S, RequestLogWriter
+from shunt.frontdoor.request_log_writer import (
+    LINGER_S,
+    PRUNE_EVERY_S,
+    WARN_EVERY_S,
+    RequestLogWriter,
+)
 from shunt.requestlog.record import RequestRecord, row_of
 from shunt.requestlog.store import open_for_reading, open_for_writing
 from shunt.units import DAYS
@@ -56,7 +62,9 @@ def dropped_warnings(caplog) -> list[str]:
 
 async def test_thousands_of_requests_through_a_small_queue_are_written_or_counted(tmp_path, caplog):
     path = tmp_path / "requests.sqlite"
-    writer = RequestLogWriter(path, keep_days=90, capacity=100, wall_clock=lambda: NOW)
+    writer = RequestLogWriter(
+        path, keep_days=90, capacity=100, linger_s=0.001, wall_clock=lambda: NOW
+    )
     caplog.set_level(logging.WARNING)
     async with trio.open_nursery() as nursery:
         await nursery.start(writer.run)
@@ -96,7 +104,8 @@ async def test_the_drop_warning_comes_at_most_once_a_minute(tmp_path, caplog, au
 
 async def test_close_writes_what_is_queued_and_a_new_writer_appends(tmp_path):
     path = tmp_path / "requests.sqlite"
-    first = RequestLogWriter(path, keep_days=90, wall_clock=lambda: NOW)
+    # A writer that would linger for ever: closing must end it.
+    first = RequestLogWriter(path, keep_days=90, linger_s=math.inf, wall_clock=lambda: NOW)
     async with trio.open_nursery() as nursery:
         for n in range(3):  # queued before the task even runs
             first.submit(record(NOW + n))
@@ -113,6 +122,29 @@ async def test_close_writes_what_is_queued_and_a_new_writer_appends(tmp_path):
         second.submit(record(NOW + 3))
         await second.close()
     assert stored(path) == [NOW, NOW + 1, NOW + 2, NOW + 3]
+
+
+async def test_records_that_come_within_the_linger_are_written_together(tmp_path, mock_clock):
+    path = tmp_path / "requests.sqlite"
+    writer = RequestLogWriter(path, keep_days=90, wall_clock=lambda: NOW)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(writer.run)
+        await until(lambda: writer.store is not None, "the file to be open")
+        writer.submit(record(NOW))
+        await trio.testing.wait_all_tasks_blocked()
+        # Room for a writer that wrote at once to show it (200 ms; the mock clock stands still).
+        await trio.to_thread.run_sync(time.sleep, 0.2)
+        assert stored(path) == []  # the writer holds the first record for the others
+        for n in range(1, 10):
+            writer.submit(record(NOW + n))
+        for _ in range(500):  # the linger may have begun at any jump: jump until it ends
+            if writer.written:
+                break
+            mock_clock.jump(LINGER_S)
+            await trio.to_thread.run_sync(time.sleep, 0.01)
+        await until(lambda: writer.written == 10, "the batch")
+        assert stored(path) == [NOW + n for n in range(10)]
+        await writer.close()
 
 
 async def test_old_requests_are_pruned_at_start_and_every_hour(tmp_path, mock_clock):
