@@ -80,13 +80,18 @@ def window_start(now: float, days: int, tz: datetime.tzinfo | None) -> float:
 
 
 def group_usage(rows: Iterable[UsageRow], by: str, tz: datetime.tzinfo | None) -> list[UsageGroup]:
-    """One group per distinct key of `by` (a GROUPINGS name), sorted by key."""
+    """One group per distinct key of `by` (a GROUPINGS name), sorted by key (`sort_key`)."""
     fields = GROUPINGS[by]
     buckets: dict[tuple[str, ...], list[UsageRow]] = {}
     for row in rows:
         key = tuple(day_of(row.started, tz) if f == "day" else getattr(row, f) for f in fields)
         buckets.setdefault(key, []).append(row)
-    return [summarize(key, bucket) for key, bucket in sorted(buckets.items())]
+    return [summarize(key, buckets[key]) for key in sorted(buckets, key=sort_key)]
+
+
+def sort_key(key: tuple[str, ...]) -> tuple[tuple[bool, str], ...]:
+    """Keys in order, an empty value (no account: a 503, a drain refusal) after the others."""
+    return tuple((value == "", value) for value in key)
 
 
 def summarize(key: tuple[str, ...], rows: Iterable[UsageRow]) -> UsageGroup:

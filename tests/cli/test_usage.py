@@ -113,10 +113,10 @@ def test_per_account_per_day_in_utc(logged):
     # The table as printed (99 columns: it fits a 100-column terminal).
     assert table == [
         "ACCOUNT  DAY         REQUESTS  FAILED  FAILOVERS  INPUT  OUTPUT  CACHE-READ  CACHE-WRITE  MEDIAN",  # noqa: E501
-        "(none)   2025-03-04         1       1          0      0       0           0            0    2 ms",  # noqa: E501
         "alpha    2025-03-04         1       0          0  1,000      20           0            0  100 ms",  # noqa: E501
         "alpha    2025-03-05         1       0          0     10       1           0            0   50 ms",  # noqa: E501
         "beta     2025-03-04         1       0          1  2,000      40      30,000          500  300 ms",  # noqa: E501
+        "(none)   2025-03-04         1       1          0      0       0           0            0    2 ms",  # noqa: E501
         "TOTAL                       4       1          1  3,010      61      30,000          500   75 ms",  # noqa: E501
     ]
 
@@ -145,17 +145,6 @@ def test_json_has_every_total_per_group(logged):
     assert document["by"] == ["account"]
     assert document["groups"] == [
         {
-            "account": "",
-            "requests": 1,
-            "failures": 1,
-            "failovers": 0,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "cache_read_tokens": 0,
-            "cache_creation_tokens": 0,
-            "median_duration_ms": 2.0,
-        },
-        {
             "account": "alpha",
             "requests": 2,
             "failures": 0,
@@ -177,6 +166,17 @@ def test_json_has_every_total_per_group(logged):
             "cache_creation_tokens": 500,
             "median_duration_ms": 300.0,
         },
+        {
+            "account": "",
+            "requests": 1,
+            "failures": 1,
+            "failovers": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cache_read_tokens": 0,
+            "cache_creation_tokens": 0,
+            "median_duration_ms": 2.0,
+        },
     ]
     assert document["total"]["requests"] == 4
     assert document["total"]["cache_read_tokens"] == 30000
@@ -188,14 +188,14 @@ def test_json_has_every_total_per_group(logged):
         ("model", [["claude-haiku-4-5"], ["claude-sonnet-4-6"]]),
         ("client", [["anthropic-python"], ["claude-cli"]]),
         ("day", [["2025-03-04"], ["2025-03-05"]]),
-        ("account", [[""], ["alpha"], ["beta"]]),
+        ("account", [["alpha"], ["beta"], [""]]),
         (
             "account,day",
             [
-                ["", "2025-03-04"],
                 ["alpha", "2025-03-04"],
                 ["alpha", "2025-03-05"],
                 ["beta", "2025-03-04"],
+                ["", "2025-03-04"],
             ],
         ),
     ],

@@ -17,6 +17,7 @@ from shunt.requestlog.report import (
     day_of,
     group_usage,
     is_failure,
+    sort_key,
     summarize,
     window_start,
 )
@@ -94,7 +95,7 @@ def test_groups_by_account_and_local_day():
 @pytest.mark.parametrize(
     ("by", "keys"),
     [
-        ("account", [("",), ("alpha",), ("beta",)]),
+        ("account", [("alpha",), ("beta",), ("",)]),  # no account last
         ("model", [("claude-haiku-4-5",), ("claude-sonnet-4-6",)]),
         ("client", [("anthropic-python",), ("claude-cli",)]),
         ("day", [("2025-03-04",), ("2025-03-05",)]),
@@ -174,7 +175,7 @@ def test_groups_add_up_to_the_total(rows, by, tz):
     groups = group_usage(rows, by, tz)
     total = summarize((), rows)
     assert len({group.key for group in groups}) == len(groups)
-    assert [group.key for group in groups] == sorted(group.key for group in groups)
+    assert [group.key for group in groups] == sorted((g.key for g in groups), key=sort_key)
     for field in (
         "requests",
         "failures",
