@@ -137,6 +137,10 @@ def test_each_request_is_one_row_with_route_tokens_and_client(proxy, simulator, 
     assert recent[0]["cache_read_tokens"] == 700  # /status is built from the same record
     stored = b"".join(p.read_bytes() for p in database(shunt_home).parent.glob("requests.*"))
     assert SESSION.encode() not in stored  # the conversation is kept hashed only
+    tokens = json.loads((shunt_home / "credentials.json").read_text())["accounts"]
+    secrets = [entry[key] for entry in tokens.values() for key in ("access_token", "refresh_token")]
+    for secret in [*secrets, "sk-client"]:
+        assert secret.encode() not in stored
 
 
 def test_time_to_first_byte_is_the_head_and_a_client_gone_before_it_is_a_row(
