@@ -150,8 +150,11 @@ class RequestLogWriter:
                     return
             if first is None:
                 continue
-            with trio.move_on_after(self._linger_s):
-                await self._closing.wait()
+            if self._out.statistics().current_buffer_used + 1 < BATCH_RECORDS:
+                # Not a full batch yet: wait a little for more. A backlog never waits, so
+                # the writer keeps up with any rate the disk can take.
+                with trio.move_on_after(self._linger_s):
+                    await self._closing.wait()
             batch = [first]
             while len(batch) < BATCH_RECORDS:
                 try:

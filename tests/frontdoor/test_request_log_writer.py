@@ -13,6 +13,7 @@ import trio
 import trio.testing
 
 from shunt.frontdoor.request_log_writer import (
+    BATCH_RECORDS,
     LINGER_S,
     PRUNE_EVERY_S,
     WARN_EVERY_S,
@@ -145,6 +146,20 @@ async def test_records_that_come_within_the_linger_are_written_together(tmp_path
         await until(lambda: writer.written == 10, "the batch")
         assert stored(path) == [NOW + n for n in range(10)]
         await writer.close()
+
+
+async def test_a_backlog_is_written_without_lingering(tmp_path, mock_clock):
+    path = tmp_path / "requests.sqlite"
+    writer = RequestLogWriter(path, keep_days=90, wall_clock=lambda: NOW)
+    for n in range(2 * BATCH_RECORDS + 500):
+        writer.submit(record(NOW + n))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(writer.run)  # the mock clock stands still: no linger can end
+        await until(lambda: writer.written == 2 * BATCH_RECORDS, "two full batches")
+        await trio.testing.wait_all_tasks_blocked()
+        assert len(stored(path)) == 2 * BATCH_RECORDS  # the last 500 linger for more
+        await writer.close()
+    assert len(stored(path)) == 2 * BATCH_RECORDS + 500
 
 
 async def test_old_requests_are_pruned_at_start_and_every_hour(tmp_path, mock_clock):
