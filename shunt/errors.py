@@ -33,3 +33,7 @@ class RefreshRejected(ShuntError):
 
 class RefreshFailed(ShuntError):
     """A token refresh failed for a reason that may pass (network, 5xx, 429)."""
+
+
+class RequestLogError(ShuntError):
+    """The request log's database cannot be opened, read or written; the message names it."""

@@ -20,8 +20,25 @@ ALLOWED_BETWEEN_PROGRAMS = {
     "shunt.cli": {"shunt.frontdoor", "shunt.demo", "shunt.bench"},
 }
 # Pure packages: no event loop, no sockets, no clock, no HTTP client.
-PURE = ("shunt.routing", "shunt.model", "shunt.anthropic", "shunt.openai")
-IMPURE_MODULES = ("trio", "socket", "httpx", "time", "asyncio", "selectors", "threading")
+PURE = (
+    "shunt.routing",
+    "shunt.model",
+    "shunt.anthropic",
+    "shunt.openai",
+    "shunt.requestlog.record",
+    "shunt.requestlog.schema",
+    "shunt.requestlog.report",
+)
+IMPURE_MODULES = (
+    "trio",
+    "socket",
+    "httpx",
+    "time",
+    "asyncio",
+    "selectors",
+    "threading",
+    "sqlite3",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -135,3 +152,9 @@ def test_a_forbidden_import_is_reported(module, source, expected):
 def test_io_in_a_pure_package_is_reported():
     sources = [("shunt.model.x", _imports("shunt.model.x", "import trio\n", is_package=False))]
     assert _impure(sources) == ["shunt.model.x imports trio"]
+
+
+def test_a_database_in_a_pure_module_of_the_request_log_is_reported():
+    module = "shunt.requestlog.report"
+    sources = [(module, _imports(module, "import sqlite3\n", is_package=False))]
+    assert _impure(sources) == [f"{module} imports sqlite3"]

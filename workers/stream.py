@@ -13,7 +13,7 @@ from shunt.anthropic.classify import classify
 from shunt.anthropic.errors import error_event
 from shunt.anthropic.framing import EventBoundary
 from shunt.anthropic.headers import client_response_headers, upstream_request_headers
-from shunt.anthropic.sse import SseScanner, usage_from_json_body
+from shunt.anthropic.sse import SseScanner, Usage, usage_from_json_body
 from shunt.http.client_wire import InvalidRequestHeader
 from shunt.ipc.channel import SendWindow
 from shunt.ipc.messages import (
@@ -185,26 +185,38 @@ async def _relay(
             # oversized event that was passed on early needs the scanner's resync prefix.
             prefix = b"" if boundary.drop() else scanner.resync_prefix()
             send(ResponseBody(sid, prefix + error_event("api_error", f"shunt: {exc}")))
-        tokens_in, tokens_out = _count_usage(runtime, scanner, json_parts)
         runtime.observe(Outcome(OutcomeKind.STREAM_FAILED, detail=str(exc)))
-        send(ResponseEnd(sid, False, str(exc), tokens_in, tokens_out))
+        send(_end(sid, False, str(exc), _count_usage(runtime, scanner, json_parts)))
         return False
-    tokens_in, tokens_out = _count_usage(runtime, scanner, json_parts)
-    send(ResponseEnd(sid, True, "", tokens_in, tokens_out))
+    send(_end(sid, True, "", _count_usage(runtime, scanner, json_parts)))
     return True
+
+
+def _end(sid: int, ok: bool, error: str, usage: Usage | None) -> ResponseEnd:
+    if usage is None:
+        return ResponseEnd(sid, ok, error)
+    return ResponseEnd(
+        sid,
+        ok,
+        error,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=usage.cache_read_input_tokens,
+        cache_creation_tokens=usage.cache_creation_input_tokens,
+    )
 
 
 def _count_usage(
     runtime: AccountRuntime, scanner: SseScanner | None, json_parts: list[bytes]
-) -> tuple[int, int]:
-    """Add the response's token usage to the account; return (input, output) for the log."""
+) -> Usage | None:
+    """Add the response's token usage to the account; return it for the request log."""
     usage = scanner.usage if scanner is not None else usage_from_json_body(b"".join(json_parts))
     if usage is None:
-        return 0, 0
+        return None
     runtime.machine.add_usage(
         usage.input_tokens,
         usage.output_tokens,
         usage.cache_read_input_tokens,
         usage.cache_creation_input_tokens,
     )
-    return usage.input_tokens, usage.output_tokens
+    return usage

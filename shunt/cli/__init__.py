@@ -4,7 +4,8 @@ Where things go:
 
 - One module per group of commands, each ending in a tuple of its commands:
   `server.py` (serve, start, stop, restart, reload), `status.py` (status, ps, use, reset: the
-  commands that ask or tell the running server), `accounts.py` (add, login, remove, enable,
+  commands that ask or tell the running server), `usage.py` (usage: reads the request log,
+  server or not), `accounts.py` (add, login, remove, enable,
   disable), `importing.py` (import), `config_commands.py` (config check), `demo.py` (demo),
   `bench.py` (bench, bench-soak). The demo and the bench commands import their packages only
   when run, so `shunt --help` stays fast.

@@ -12,6 +12,7 @@ from shunt.cli.demo import demo_command
 from shunt.cli.importing import IMPORT_COMMANDS
 from shunt.cli.server import SERVER_COMMANDS
 from shunt.cli.status import STATUS_COMMANDS
+from shunt.cli.usage import USAGE_COMMANDS
 from shunt.simulator.cli import simulator_command
 
 
@@ -24,6 +25,7 @@ def main() -> None:
 for command in (
     *SERVER_COMMANDS,
     *STATUS_COMMANDS,
+    *USAGE_COMMANDS,
     *ACCOUNT_COMMANDS,
     *IMPORT_COMMANDS,
     *CONFIG_COMMANDS,

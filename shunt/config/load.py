@@ -31,12 +31,14 @@ import attrs
 
 from shunt.config.schema import (
     LOG_LEVELS,
+    MAX_KEEP_DAYS,
     MAX_PORT,
     NAME_PATTERN,
     NAME_RULE,
     STRATEGIES,
     AccountConfig,
     Config,
+    LogConfig,
     OAuthConfig,
     RoutingConfig,
     ServerConfig,
@@ -126,6 +128,7 @@ def _config(top: _Reader) -> Config:
         routing=top.section("routing").read(_routing),
         oauth=top.section("oauth").read(_oauth),
         cooldowns=top.section("cooldowns").read(_cooldowns),
+        log=top.section("log").read(_log),
         accounts=accounts,
     )
 
@@ -187,6 +190,10 @@ def _cooldowns(r: _Reader) -> Durations:
         connect_failed_s=r.duration("connect_failed", d.connect_failed_s),
         stream_failed_s=r.duration("stream_failed", d.stream_failed_s),
     )
+
+
+def _log(r: _Reader) -> LogConfig:
+    return LogConfig(keep_days=r.integer("keep_days", LogConfig().keep_days, 1, MAX_KEEP_DAYS))
 
 
 def _account(r: _Reader) -> AccountConfig:

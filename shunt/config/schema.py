@@ -22,6 +22,7 @@ from shunt.units import HOURS, KIB, MIB, MINUTES, SECONDS
 STRATEGIES: Final = STRATEGY_NAMES  # routing owns the names; config accepts exactly those
 LOG_LEVELS: Final = ("debug", "info", "warning", "error", "critical")
 MAX_PORT: Final = 65535
+MAX_KEEP_DAYS: Final = 36500  # a hundred years: "keep everything" without a special value
 
 # The usage and profile endpoints live on the API host (PROTOCOL.md §4): unless written in the
 # file, their URLs are these paths on [server] upstream_url, so a config that points the
@@ -58,6 +59,13 @@ class RoutingConfig:
     sticky_ttl_s: float = 1 * HOURS  # the longest prompt-cache lifetime
     expiry_soon_s: float = 1 * HOURS
     allow_overage: bool = True
+
+
+@attrs.frozen
+class LogConfig:
+    """The request log (docs/request-log.md)."""
+
+    keep_days: int = 90  # rows of requests older than this are pruned in the background
 
 
 @attrs.frozen
@@ -108,6 +116,7 @@ class Config:
     # As written: URLs not set are "". Constructed and evolved as `oauth=`; read as `.oauth`.
     oauth_as_written: OAuthConfig = attrs.field(factory=OAuthConfig, alias="oauth")
     cooldowns: Durations = attrs.Factory(Durations)
+    log: LogConfig = attrs.Factory(LogConfig)
     accounts: tuple[AccountConfig, ...] = ()
     path: Path | None = None  # the file it came from; None for parsed text
 

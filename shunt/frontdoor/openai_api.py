@@ -12,6 +12,7 @@ from shunt.frontdoor.remote_key import authorized, strip_remote_key
 from shunt.frontdoor.reporting import ServingState
 from shunt.http.server import Request, Response, json_response
 from shunt.openai.errors import error_response
+from shunt.requestlog.record import LISTENER_OPENAI
 
 SHUTTING_DOWN: Final = "shunt is shutting down"
 ROUTES: Final = "POST /v1/chat/completions, POST /v1/responses, GET /v1/models"
@@ -39,7 +40,7 @@ class OpenAiApi:
             )
         strip_remote_key(request, self.remote_key)
         if self.serving.draining:
-            self.pool.log_refusal(request, 503, SHUTTING_DOWN)
+            self.pool.log_refusal(request, 503, SHUTTING_DOWN, listener=LISTENER_OPENAI)
             return error_response(
                 503, SHUTTING_DOWN, headers=[(b"connection", b"close"), (b"retry-after", b"1")]
             )

@@ -11,14 +11,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Final
 
-import attrs
-
 from shunt.anthropic.errors import error_event, error_response
 from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
 from shunt.http.server import Request, Response, StreamAborted
 from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
 from shunt.logs import REQUEST_LOGGER
+from shunt.requestlog.record import CLIENT_GONE, LISTENER_ANTHROPIC, RequestRecord
 from shunt.routing.conversation import conversation_key, model_of, needs_body
 from shunt.routing.router import Decision, RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
@@ -28,25 +27,6 @@ request_log = logging.getLogger(REQUEST_LOGGER)
 
 RECENT_REQUESTS: Final = 50
 MIN_RETRY_AFTER_S: Final = 1
-
-
-@attrs.define
-class RequestRecord:
-    """One line of the request log and of /status's recent requests."""
-
-    started: float
-    method: str
-    path: str
-    model: str
-    account: str = ""
-    route: str = ""
-    status: int = 0
-    failovers: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    duration_ms: float = 0.0
-    error: str = ""
-    skipped: list[tuple[str, str]] = attrs.Factory(list)
 
 
 class Pool:
@@ -60,11 +40,13 @@ class Pool:
         sticky: StickyTable,
         table: AccountTable,
         link_for: Callable[[str], WorkerLink | None],
+        on_record: Callable[[RequestRecord], None] | None = None,
     ) -> None:
         self.policy = policy
         self.sticky = sticky
         self.table = table
         self._link_for = link_for
+        self._on_record = on_record  # the request log's queue: takes the record, never waits
         self.pinned: str | None = None
         # Set by serve when the drain deadline passes: what the log says of requests cut then.
         self.cut_reason: str | None = None
@@ -92,13 +74,15 @@ class Pool:
     async def handle(self, request: Request) -> Response:
         body = _parse_json(request.body) if needs_body(request.headers) else None
         model = body.get("model") if body is not None else model_of(request.body)
+        key = conversation_key(request.headers, body)
         record = RequestRecord(
             started=time.time(),
             method=request.method,
             path=request.path,
             model=model if isinstance(model, str) else "",
+            user_agent=request.header(b"user-agent") or b"",
+            conversation_key=key,
         )
-        key = conversation_key(request.headers, body)
         reasons: dict[str, str] = {}
         tried: set[str] = set()
         while True:
@@ -116,18 +100,22 @@ class Pool:
             )
             try:
                 first = await handle.next_event()
-            except BaseException:
+            except BaseException:  # cancelled: the client went away, or the drain deadline
                 handle.abandon()
-                if self.cut_reason is not None:  # cut before its answer began
-                    record.account, record.error = account, self.cut_reason
-                    self._finish(record)
+                record.account, record.route, record.failovers = account, decision.route, len(tried)
+                record.skipped = sorted(reasons.items())
+                record.error = self.cut_reason or CLIENT_GONE
+                self._finish(record)
                 raise
             if isinstance(first, ResponseHead):
+                now = time.time()
                 if key is not None:
-                    self.sticky.record(key, account, time.time())
+                    self.sticky.record(key, account, now)
+                record.ttfb_ms = (now - record.started) * 1000
                 record.account = account
+                record.model_sent = record.model
                 record.failovers = len(tried)
-                record.route = decision.route + (f"; failovers={len(tried)}" if tried else "")
+                record.route = decision.route
                 record.status = first.status
                 record.skipped = sorted(reasons.items())
                 return self._respond(first, handle, record)
@@ -140,10 +128,11 @@ class Pool:
             logger.info("request failed over from %s: %s", account, reasons[account])
 
     def _respond(self, head: ResponseHead, handle: StreamHandle, record: RequestRecord) -> Response:
+        route = record.route + (f"; failovers={record.failovers}" if record.failovers else "")
         headers = [
             *head.headers,
             (b"x-shunt-account", head.account.encode()),
-            (b"x-shunt-route", record.route.encode()),
+            (b"x-shunt-route", route.encode()),
         ]
         is_sse = any(
             key == b"content-type" and value.startswith(b"text/event-stream")
@@ -161,8 +150,7 @@ class Pool:
         if body is not None and handle.end is not None:
             # The whole answer is already here (a small JSON reply, a short stream): one write,
             # with content-length, instead of head, chunks and terminator one by one.
-            record.input_tokens = handle.end.input_tokens
-            record.output_tokens = handle.end.output_tokens
+            _count(record, handle.end)
             return Response(head.status, headers, body=body, on_close=close)
         return Response(
             head.status, headers, stream=self._body(handle, record, is_sse=is_sse), on_close=close
@@ -177,8 +165,7 @@ class Pool:
                 yield event.data
                 handle.written(len(event.data))
             elif isinstance(event, ResponseEnd):
-                record.input_tokens = event.input_tokens
-                record.output_tokens = event.output_tokens
+                _count(record, event)
                 if not event.ok:
                     record.error = event.error
                     if not is_sse:
@@ -220,7 +207,9 @@ class Pool:
             ],
         )
 
-    def log_refusal(self, request: Request, status: int, error: str) -> None:
+    def log_refusal(
+        self, request: Request, status: int, error: str, *, listener: str = LISTENER_ANTHROPIC
+    ) -> None:
         """A request the front door answers itself without routing it (503 while draining)
         is a request line too, so the log accounts for every request."""
         record = RequestRecord(
@@ -228,14 +217,21 @@ class Pool:
             method=request.method,
             path=request.path,
             model=model_of(request.body),
+            listener=listener,
             status=status,
             error=error,
+            user_agent=request.header(b"user-agent") or b"",
         )
         self._finish(record)
 
     def _finish(self, record: RequestRecord) -> None:
+        """The request is over: one /status entry, one text line, one row of the request log."""
         record.duration_ms = (time.time() - record.started) * 1000
+        if record.ttfb_ms is None and record.status:
+            record.ttfb_ms = record.duration_ms  # shunt's own answer: its head is ready now
         self.recent.append(record)
+        if self._on_record is not None:
+            self._on_record(record)
         request_log.info(
             "%s %s account=%s model=%s status=%d in=%d out=%d %.0fms failovers=%d%s",
             record.method,
@@ -249,6 +245,15 @@ class Pool:
             record.failovers,
             f" error={record.error!r}" if record.error else "",
         )
+
+
+def _count(record: RequestRecord, end: ResponseEnd) -> None:
+    record.input_tokens = end.input_tokens
+    record.output_tokens = end.output_tokens
+    record.cache_read_tokens = end.cache_read_tokens
+    record.cache_creation_tokens = end.cache_creation_tokens
+    if end.model:
+        record.model_sent = end.model
 
 
 def _parse_json(body: bytes) -> dict[str, object] | None:

@@ -1,6 +1,6 @@
 """What `/status`, `shunt status` and `shunt ps` show: the account table, the supervisor's
-slots and the pool's recent requests, read at the moment of asking (rendering is pure, in
-status.py and processes.py)."""
+slots, the pool's recent requests and the request log's state, read at the moment of asking
+(rendering is pure, in status.py and processes.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.credential_writer import CredentialWriter
 from shunt.frontdoor.pool import Pool
 from shunt.frontdoor.processes import ProcessSampler, process_rows
+from shunt.frontdoor.request_log_writer import RequestLogWriter
 from shunt.frontdoor.status import render_account, render_status
 from shunt.frontdoor.supervisor import Supervisor
 from shunt.http.server import Response
@@ -57,12 +58,14 @@ class StatusReporter:
         supervisor: Supervisor,
         pool: Pool,
         serving: ServingState,
+        request_log: RequestLogWriter | None = None,
     ) -> None:
         self.table = table
         self.writer = writer
         self.supervisor = supervisor
         self.pool = pool
         self.serving = serving
+        self.request_log = request_log
         self._sampler = ProcessSampler()
 
     def __repr__(self) -> str:
@@ -96,6 +99,7 @@ class StatusReporter:
             strategy=self.pool.policy.strategy,
             accounts=accounts,
             recent=list(self.pool.recent),
+            request_log=self.request_log.status() if self.request_log is not None else None,
         )
 
     def _unsaved(self, name: str) -> dict[str, object] | None:

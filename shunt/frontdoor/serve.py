@@ -27,6 +27,7 @@ from shunt.frontdoor.openai_api import OpenAiApi
 from shunt.frontdoor.passthrough import Passthrough
 from shunt.frontdoor.pool import Pool
 from shunt.frontdoor.reporting import ServingState, StatusReporter
+from shunt.frontdoor.request_log_writer import RequestLogWriter
 from shunt.frontdoor.supervisor import Supervisor
 from shunt.heap import settle_after_startup
 from shunt.http.server import ServerLimits, serve_http, serve_http_unix
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 PASSTHROUGH_TIMEOUT_S: Final = 600.0
 PREFETCH_WAIT_S: Final = 3.0  # at start, how long to wait for the workers' usage prefetch
+LISTENER_STOP_S: Final = 5.0  # at stop, how long the cut requests may take to be recorded
 
 
 def worker_settings(config: Config) -> Configure:
@@ -75,8 +77,8 @@ async def serve(
 ) -> None:
     """Run until SIGTERM/SIGINT, then drain in-flight requests for drain_timeout_s.
 
-    Built in one direction: account table and credential writer → supervisor → pool (given
-    the supervisor's link lookup) → the HTTP APIs."""
+    Built in one direction: account table, credential writer and request log writer →
+    supervisor → pool (given the supervisor's link lookup) → the HTTP APIs."""
     validate_bind(config.server)
     validate_ports(config.server)
     control_socket = paths.checked_control_socket()
@@ -90,6 +92,7 @@ async def serve(
         await open_openai_listeners(server.host, server.openai_port) if server.openai else None
     )
     writer = CredentialWriter(store, table)
+    request_log = RequestLogWriter(paths.request_log_file, keep_days=config.log.keep_days)
     supervisor = Supervisor(
         configure=worker_settings(config),
         credential_for=table.credential_for,
@@ -110,12 +113,18 @@ async def serve(
         sticky=StickyTable(ttl_s=routing.sticky_ttl_s),
         table=table,
         link_for=supervisor.link_for,
+        on_record=request_log.submit,
     )
     pinned_file = paths.pinned_file
     pool.pinned = read_pinned(pinned_file, table)
     serving = ServingState()
     reporter = StatusReporter(
-        table=table, writer=writer, supervisor=supervisor, pool=pool, serving=serving
+        table=table,
+        writer=writer,
+        supervisor=supervisor,
+        pool=pool,
+        serving=serving,
+        request_log=request_log,
     )
     live = LiveAccounts(
         table=table, writer=writer, supervisor=supervisor, pool=pool, pinned_file=pinned_file
@@ -136,6 +145,7 @@ async def serve(
         control = ControlApi(live=live, reporter=reporter)
         async with trio.open_nursery() as nursery:
             await nursery.start(writer.run)
+            await nursery.start(request_log.run)
             enabled = [account.name for account in config.enabled_accounts()]
             servable = table.servable(enabled)
             await nursery.start(supervisor.run, servable)
@@ -147,37 +157,46 @@ async def serve(
                 )
             limits = listener_limits(config)
             listener_scope = trio.CancelScope()
+            listener_stopped = trio.Event()
 
             async def run_listeners(
                 task_status: trio.TaskStatus[tuple[int, int | None]],
             ) -> None:
-                with listener_scope:  # cancelled when the drain ends: both stop taking requests
-                    async with trio.open_nursery() as both:
-                        bound: int = await both.start(
+                try:
+                    with listener_scope:  # cancelled when the drain ends: both stop
+                        await serve_both(task_status)
+                finally:
+                    listener_stopped.set()
+
+            async def serve_both(
+                task_status: trio.TaskStatus[tuple[int, int | None]],
+            ) -> None:
+                async with trio.open_nursery() as both:
+                    bound: int = await both.start(
+                        partial(
+                            serve_http,
+                            api.handle,
+                            refusal=anthropic_refusal,
+                            host=server.host,
+                            port=server.port,
+                            limits=limits,
+                            listeners=listeners,
+                        )
+                    )
+                    openai_bound: int | None = None
+                    if openai_listeners is not None:
+                        openai_bound = await both.start(
                             partial(
                                 serve_http,
-                                api.handle,
-                                refusal=anthropic_refusal,
+                                openai_api.handle,
+                                refusal=openai_refusal,
                                 host=server.host,
-                                port=server.port,
+                                port=server.openai_port,
                                 limits=limits,
-                                listeners=listeners,
+                                listeners=openai_listeners,
                             )
                         )
-                        openai_bound: int | None = None
-                        if openai_listeners is not None:
-                            openai_bound = await both.start(
-                                partial(
-                                    serve_http,
-                                    openai_api.handle,
-                                    refusal=openai_refusal,
-                                    host=server.host,
-                                    port=server.openai_port,
-                                    limits=limits,
-                                    listeners=openai_listeners,
-                                )
-                            )
-                        task_status.started((bound, openai_bound))
+                    task_status.started((bound, openai_bound))
 
             port, openai_port = await nursery.start(run_listeners)
             await nursery.start(
@@ -220,6 +239,9 @@ async def serve(
                 lost = await writer.flush_at_shutdown()
                 for line in lost.values():
                     logger.error("%s", line)
+                with trio.move_on_after(LISTENER_STOP_S):
+                    await listener_stopped.wait()  # the cut requests are recorded by then
+                await request_log.close()
             finally:
                 with suppress(FileNotFoundError):
                     paths.server_state_file.unlink()

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from shunt import __version__
 from shunt.config import AccountConfig
-from shunt.frontdoor.pool import RequestRecord
 from shunt.model.quota import AccountSnapshot, AccountState, Window
+from shunt.requestlog.record import RequestRecord
 
 
 def account_status(snapshot: AccountSnapshot, now: float, *, allow_overage: bool) -> str:
@@ -95,14 +95,20 @@ def render_request(record: RequestRecord) -> dict[str, object]:
         "time": record.started,
         "method": record.method,
         "path": record.path,
+        "listener": record.listener,
         "model": record.model,
+        "model_sent": record.model_sent,
         "account": record.account,
         "route": record.route,
         "status": record.status,
         "failovers": record.failovers,
         "input_tokens": record.input_tokens,
         "output_tokens": record.output_tokens,
+        "cache_read_tokens": record.cache_read_tokens,
+        "cache_creation_tokens": record.cache_creation_tokens,
         "duration_ms": round(record.duration_ms, 1),
+        "ttfb_ms": None if record.ttfb_ms is None else round(record.ttfb_ms, 1),
+        "client": record.client,
         "error": record.error,
         "skipped": [{"account": name, "reason": why} for name, why in record.skipped],
     }
@@ -116,6 +122,7 @@ def render_status(
     strategy: str,
     accounts: Iterable[dict[str, object]],
     recent: Iterable[RequestRecord],
+    request_log: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     return {
         "version": __version__,
@@ -125,4 +132,5 @@ def render_status(
         "strategy": strategy,
         "accounts": list(accounts),
         "recent_requests": [render_request(record) for record in recent],
+        "request_log": dict(request_log) if request_log is not None else None,
     }

@@ -140,6 +140,8 @@ class ResponseEnd:
     input_tokens: int = 0
     output_tokens: int = 0
     model: str = ""
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
 
 
 @attrs.frozen

@@ -95,6 +95,12 @@ class Paths:
         """The account `shunt use` pins routing to ("" = automatic); it outlives a restart."""
         return self.state_dir / "pinned"
 
+    @property
+    def request_log_file(self) -> Path:
+        """The request log, an SQLite database written by the front door (its -wal and -shm
+        files sit beside it)."""
+        return self.state_dir / "requests.sqlite"
+
     def ensure(self) -> None:
         """Create the directories (mkdir -p). The ones created here get 0700.
 

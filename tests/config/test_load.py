@@ -14,6 +14,7 @@ from shunt.config import (
     STRATEGIES,
     AccountConfig,
     Config,
+    LogConfig,
     OAuthConfig,
     RoutingConfig,
     ServerConfig,
@@ -66,6 +67,9 @@ forbidden = "1d"
 connect_failed = 0.5
 stream_failed = "250ms"
 
+[log]
+keep_days = 30
+
 [[accounts]]
 name = "work"
 plan = "max"
@@ -104,6 +108,7 @@ def test_defaults_match_the_spec():
     assert config.oauth.token_url == "https://platform.claude.com/v1/oauth/token"
     assert "user:inference" in config.oauth.scopes
     assert config.cooldowns == Durations()
+    assert config.log == LogConfig(keep_days=90)
     assert config.accounts == ()
 
 
@@ -133,6 +138,7 @@ def test_every_key_is_read():
         profile_url="http://127.0.0.1:7000/api/oauth/profile",
     )
     assert config.cooldowns == Durations(90.0, 10.0, 60.0, 86400.0, 0.5, 0.25)
+    assert config.log == LogConfig(keep_days=30)
     assert config.accounts == (
         AccountConfig("work", "max", False, "me@work.example"),
         AccountConfig("home.1"),
@@ -253,6 +259,11 @@ BAD = [
     ('[cooldowns]\noverload = "1m"', "[cooldowns] has an unknown key 'overload'"),
     ("[cooldowns]\nforbidden = [1]", "[cooldowns] forbidden = [1] is not a duration"),
     ("[server.extra]\nx = 1", "[server] has an unknown key 'extra'"),
+    ("[log]\nkeep_days = 0", "[log] keep_days = 0 is out of range: use an integer from 1 to"),
+    ('[log]\nkeep_days = "90d"', "[log] keep_days = '90d' must be an integer from 1 to 36500"),
+    ("[log]\nkeep_days = 1.5", "[log] keep_days = 1.5 must be an integer"),
+    ("[log]\nkeep_day = 9", "[log] has an unknown key 'keep_day'; did you mean 'keep_days'?"),
+    ("log = 90", "log = 90 must be a table"),
     ("accounts = 3", "accounts = 3 must be an array of tables"),
     ('[accounts]\nname = "x"', "accounts = {…} must be an array of tables"),
     ("accounts = [1]", "accounts[1] = 1 must be a table"),

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -185,6 +186,19 @@ def run_serve(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def request_log_rows(home: Path) -> list[dict[str, Any]]:
+    """Every row of the request log of this shunt home, oldest first (read-only)."""
+    path = home / "state" / "requests.sqlite"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("SELECT * FROM requests ORDER BY id")]
+    finally:
+        db.close()
 
 
 def alive(process: psutil.Process) -> bool:

@@ -19,6 +19,7 @@ from tests.e2e.harness import (
     assert_still_serving,
     open_gate,
     processes_where,
+    request_log_rows,
     started_in_background,
     wait_until,
     write_config,
@@ -330,6 +331,12 @@ def test_sigterm_drains_in_flight_stream_then_exits(shunt_home, simulator):
             "status=503" in line and "shunt is shutting down" in line for line in request_lines
         ), request_lines
         assert not any("cut by shutdown" in line for line in request_lines), request_lines
+        refusals = [
+            (row["listener"], row["path"])
+            for row in request_log_rows(shunt_home)
+            if row["status"] == 503
+        ]
+        assert refusals == [("anthropic", "/v1/messages"), ("openai", "/v1/chat/completions")]
     finally:
         proxy.close()
 

@@ -21,7 +21,14 @@ import httpx
 import psutil
 import pytest
 
-from tests.e2e.harness import Proxy, alive, started_in_background, wait_until, write_config
+from tests.e2e.harness import (
+    Proxy,
+    alive,
+    request_log_rows,
+    started_in_background,
+    wait_until,
+    write_config,
+)
 
 MODEL = "claude-sonnet-4-6"
 BODY = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
@@ -276,6 +283,9 @@ def test_a_request_cut_at_the_drain_deadline_is_a_request_log_line(shunt_home, s
             request_lines
         )
         assert "drain deadline passed with 1 request(s) in flight" in proxy.output()
+        # It is a row of the request log too, written before the server exited.
+        rows = [(row["status"], row["error"]) for row in request_log_rows(shunt_home)]
+        assert rows == [(200, "cut by shutdown: the drain deadline (1s) passed")]
     finally:
         proxy.close()
 

@@ -56,7 +56,7 @@ SAMPLES = [
     WorkerReady(4242),
     ResponseHead(7, 200, [(b"content-type", b"text/event-stream")], "a"),
     ResponseBody(7, b"event: ping\ndata: {}\n\n"),
-    ResponseEnd(7, False, "cut", 10, 20, "claude"),
+    ResponseEnd(7, False, "cut", 10, 20, "claude", 30, 40),
     Failover(7, "a", "429 rate limited", 429),
     AccountReport(
         AccountSnapshot(

@@ -26,7 +26,9 @@ hot_messages = st.one_of(
     st.builds(Forward, ids, st.text(), st.text(), st.text(), headers, st.binary(), counts),
     st.builds(ResponseHead, ids, counts, headers, st.text()),
     st.builds(ResponseBody, ids, st.binary()),
-    st.builds(ResponseEnd, ids, st.booleans(), st.text(), counts, counts, st.text()),
+    st.builds(
+        ResponseEnd, ids, st.booleans(), st.text(), counts, counts, st.text(), counts, counts
+    ),
     st.builds(Credit, ids, counts),
     st.builds(Cancel, ids),
 )
