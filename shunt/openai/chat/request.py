@@ -57,16 +57,14 @@ def translate_request(
     system = "\n\n".join(text for text in (conversation.system, _response_format(request)) if text)
     if system:
         translated["system"] = system
+    _check_sampling(request)
     max_tokens = _max_tokens(request)
-    sampling = _sampling(request)
     budget = _thinking_budget(request, max_tokens)
     if tools.forced or conversation.ends_in_tool_loop:
         budget = None
     if budget is None:
         translated["max_tokens"] = max_tokens or DEFAULT_MAX_TOKENS
-        translated.update(sampling)
     else:
-        # Anthropic takes no temperature (other than 1) or top_p below 0.95 with thinking.
         translated["max_tokens"] = max_tokens or min(DEFAULT_MAX_TOKENS + budget, MAX_TOKENS_CAP)
         translated["thinking"] = {"type": "enabled", "budget_tokens": budget}
     stop = _stop_sequences(request)
@@ -127,20 +125,14 @@ def _thinking_budget(request: Mapping[str, object], max_tokens: int | None) -> i
     return budget if budget >= MIN_THINKING_BUDGET else None
 
 
-def _sampling(request: Mapping[str, object]) -> dict[str, object]:
-    """temperature (OpenAI's 0 to 2 capped at Anthropic's 1), else top_p: recent Claude models
-    refuse both in one request."""
-    temperature = fields.optional_number(request, "temperature", "temperature")
-    if temperature is not None:
-        if not 0 <= temperature <= 2:
-            raise fields.invalid("temperature", "it must be between 0 and 2.")
-        return {"temperature": min(temperature, 1.0)}
-    top_p = fields.optional_number(request, "top_p", "top_p")
-    if top_p is not None:
-        if not 0 <= top_p <= 1:
-            raise fields.invalid("top_p", "it must be between 0 and 1.")
-        return {"top_p": top_p}
-    return {}
+def _check_sampling(request: Mapping[str, object]) -> None:
+    """temperature and top_p are checked as OpenAI checks them, then left out: the Messages API
+    (as the anthropic SDK describes it) has no sampling parameters, and one it does not know
+    would cost the whole request a 400."""
+    for key, highest in (("temperature", 2.0), ("top_p", 1.0)):
+        value = fields.optional_number(request, key, key)
+        if value is not None and not 0 <= value <= highest:
+            raise fields.invalid(key, f"it must be between 0 and {highest:g}.")
 
 
 def _stop_sequences(request: Mapping[str, object]) -> list[str]:

@@ -8,7 +8,7 @@
     parallel_tool_calls: false → "disable_parallel_tool_use": true in the tool choice
 
 Parameters without a top-level `type` get `"type": "object"` (Anthropic requires it; OpenAI
-reads `{}` as "no parameters"). Custom (free-form) tools and `allowed_tools` choices are refused.
+reads `{}` as "no parameters"); parameters of another type are refused. Custom (free-form) tools and `allowed_tools` choices are refused.
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ def _tool(value: object, where: str) -> dict[str, object]:
     parameters = fields.optional_obj(function, "parameters", f"{where}.function.parameters")
     schema = dict(parameters) if parameters is not None else dict(EMPTY_SCHEMA)
     schema.setdefault("type", "object")
+    if schema["type"] != "object":
+        raise fields.invalid(
+            f"{where}.function.parameters.type", "a tool's parameters must be a JSON Schema object."
+        )
     translated: dict[str, object] = {"name": name, "input_schema": schema}
     description = fields.optional_str(function, "description", f"{where}.function.description")
     if description:
