@@ -8,7 +8,8 @@
     parallel_tool_calls: false → "disable_parallel_tool_use": true in the tool choice
 
 Parameters without a top-level `type` get `"type": "object"` (Anthropic requires it; OpenAI
-reads `{}` as "no parameters"); parameters of another type are refused. Custom (free-form) tools and `allowed_tools` choices are refused.
+reads `{}` as "no parameters"); parameters of another type are refused, and so are custom
+(free-form) tools and `allowed_tools` choices.
 """
 
 from __future__ import annotations

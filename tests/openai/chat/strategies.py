@@ -325,6 +325,7 @@ def anthropic_events(draw: st.DrawFn, message: dict[str, Any]) -> list[Any]:
     return events
 
 
+@st.composite
 def batches(draw: st.DrawFn, events: list[Any]) -> list[list[Any]]:
     """The events cut into the batches one feed() gets, as the reader hands them over."""
     cuts = sorted(draw(st.sets(st.integers(min_value=0, max_value=len(events)), max_size=5)))
