@@ -227,15 +227,17 @@ usages = st.fixed_dictionaries(
         "cache_creation_input_tokens": st.integers(min_value=0, max_value=10**6),
     }
 )
-STOP_REASONS = [
-    "end_turn",
-    "max_tokens",
-    "stop_sequence",
-    "tool_use",
-    "pause_turn",
-    "refusal",
-    "model_context_window_exceeded",
-]
+# Each stop_reason with the finish_reason PROTOCOL §7 (and docs/openai.md) gives it.
+FINISH_BY_STOP = {
+    "end_turn": "stop",
+    "max_tokens": "length",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "pause_turn": "stop",
+    "refusal": "content_filter",
+    "model_context_window_exceeded": "length",
+}
+STOP_REASONS = list(FINISH_BY_STOP)
 
 
 @st.composite

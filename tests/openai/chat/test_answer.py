@@ -18,7 +18,7 @@ from shunt.openai.chat.answer import FINISH_REASONS, finish_reason
 from shunt.openai.usage import chat_usage
 
 from .chat_stream_reading import read_sse, reassemble
-from .strategies import anthropic_events, anthropic_messages
+from .strategies import FINISH_BY_STOP, anthropic_events, anthropic_messages
 
 CONTEXT = ChatContext("gpt-4o", "claude-opus-4-6")
 
@@ -61,7 +61,7 @@ def test_any_message_becomes_a_valid_chat_completion_saying_the_same(
     assert [(c.id, c.type, c.function.name, json.loads(c.function.arguments)) for c in calls] == [
         (call_id, "function", name, tool_input) for call_id, name, tool_input in uses
     ]
-    assert choice.finish_reason == finish_reason(message["stop_reason"])
+    assert choice.finish_reason == FINISH_BY_STOP[message["stop_reason"]]
     assert completion.usage is not None
     assert completion.usage.model_dump(exclude_none=True) == chat_usage(message["usage"])
 

@@ -16,12 +16,11 @@ from hypothesis import strategies as st
 from openai.types.chat import ChatCompletionChunk
 
 from shunt.openai.chat import ChatContext, ChatStream
-from shunt.openai.chat.answer import finish_reason
 from shunt.openai.chat.stream import CUT_MESSAGE
 from shunt.openai.usage import chat_usage
 
 from .chat_stream_reading import check_anthropic_events, read_sse, reassemble, sdk_final
-from .strategies import anthropic_events, anthropic_messages, batches
+from .strategies import FINISH_BY_STOP, anthropic_events, anthropic_messages, batches
 
 Event = tuple[str, dict[str, Any]]
 OVERLOADED: Event = (
@@ -74,7 +73,7 @@ def test_any_anthropic_stream_becomes_a_valid_chat_stream_saying_the_same(
     assembled = reassemble(read.chunks)
     assert assembled.text == _text(message)
     assert _parsed(assembled.tool_calls) == _tool_uses(message)
-    assert assembled.finish_reasons == [finish_reason(message["stop_reason"])]
+    assert assembled.finish_reasons == [FINISH_BY_STOP[message["stop_reason"]]]
     assert [usage.model_dump(exclude_none=True) for usage in assembled.usage] == (
         [chat_usage(message["usage"])] if include_usage else []
     )
@@ -85,7 +84,7 @@ def test_any_anthropic_stream_becomes_a_valid_chat_stream_saying_the_same(
     assert [(c.id, c.function.name, json.loads(c.function.arguments)) for c in calls] == (
         _tool_uses(message)
     )
-    assert choice.finish_reason == finish_reason(message["stop_reason"])
+    assert choice.finish_reason == FINISH_BY_STOP[message["stop_reason"]]
 
 
 @settings(max_examples=300, deadline=None)
@@ -116,7 +115,7 @@ def test_a_stream_failed_or_cut_anywhere_still_ends_properly(
     assembled = reassemble(read.chunks)
     if ends_well:
         assert read.errors == []
-        assert assembled.finish_reasons == [finish_reason(message["stop_reason"])]
+        assert assembled.finish_reasons == [FINISH_BY_STOP[message["stop_reason"]]]
     else:
         assert read.frames[-2:] == ["error", "done"]
         assert len(read.errors) == 1
