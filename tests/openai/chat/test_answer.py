@@ -34,7 +34,7 @@ def answer(message: dict[str, Any]) -> ChatCompletion:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(message=anthropic_messages())
 def test_any_message_becomes_a_valid_chat_completion_saying_the_same(
     message: dict[str, Any],

@@ -20,7 +20,7 @@ from .anthropic_checks import check_anthropic_request
 from .strategies import chat_requests, json_objects, json_values
 
 MODELS = ModelMap()
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _texts(content: Any) -> list[str]:
@@ -141,7 +141,7 @@ def _translates_or_refuses(body: object) -> None:
         check_anthropic_request(translated)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     body=st.one_of(
         json_values,

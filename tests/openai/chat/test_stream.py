@@ -17,6 +17,7 @@ from openai.types.chat import ChatCompletionChunk
 
 from shunt.openai.chat import ChatContext, ChatStream
 from shunt.openai.chat.stream import CUT_MESSAGE
+from shunt.openai.events import AnthropicEventReader
 from shunt.openai.usage import chat_usage
 
 from .chat_stream_reading import check_anthropic_events, read_sse, reassemble, sdk_final
@@ -54,7 +55,7 @@ def _parsed(calls: list[tuple[str, str, str]]) -> list[tuple[str, str, Any]]:
     return [(call_id, name, json.loads(arguments)) for call_id, name, arguments in calls]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(message=anthropic_messages(), include_usage=st.booleans(), data=st.data())
 def test_any_anthropic_stream_becomes_a_valid_chat_stream_saying_the_same(
     message: dict[str, Any], include_usage: bool, data: st.DataObject
@@ -87,7 +88,7 @@ def test_any_anthropic_stream_becomes_a_valid_chat_stream_saying_the_same(
     assert choice.finish_reason == FINISH_BY_STOP[message["stop_reason"]]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     message=anthropic_messages(),
     how=st.sampled_from(["error event", "finish with an error", "finish without one"]),
@@ -319,3 +320,19 @@ def test_the_openai_sdk_reads_the_stream_and_raises_on_its_error_chunk() -> None
     with pytest.raises(openai.APIError, match="the upstream connection was lost"):
         seen.extend(_sdk_stream(data))
     assert [chunk.choices[0].delta.content for chunk in seen] == ["", "Let me"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=8))
+def test_the_event_readers_events_feed_the_stream_however_the_bytes_arrive(cuts: list[int]) -> None:
+    raw = b"".join(
+        b"event: " + name.encode() + b"\ndata: " + json.dumps(data).encode() + b"\n\n"
+        for name, data in _tool_events()
+    )
+    reader, stream = AnthropicEventReader(), open_stream(include_usage=True)
+    out, start = b"", 0
+    for point in [*sorted({min(cut, len(raw)) for cut in cuts}), len(raw)]:
+        out += stream.feed(reader.feed(raw[start:point]))
+        start = point
+    out += stream.feed(reader.close()) + stream.finish(None)
+    assert out == open_stream(include_usage=True).feed(_tool_events())

@@ -30,7 +30,7 @@ def _ids() -> Any:
     return lambda prefix: f"{prefix}{next(counter)}"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(tool_calls=calls, data=st.data())
 def test_tool_calls_round_trip_unchanged(
     tool_calls: list[tuple[str, str, dict[str, Any]]], data: st.DataObject
