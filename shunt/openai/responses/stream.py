@@ -50,12 +50,13 @@ UPSTREAM_ERROR_MESSAGE: Final = "the upstream sent an error without a message"
 class _OpenItem:
     """An output item being streamed from one Anthropic content block."""
 
-    block_type: str  # text, thinking or tool_use
+    block_type: str  # text, thinking, redacted_thinking or tool_use
     item_id: str
     output_index: int
     parts: list[str] = attrs.field(factory=list)
     signature: str = ""
     summary_open: bool = False
+    redacted: JsonObject | None = None
     tool: ToolKind = ToolKind.FUNCTION
     call_id: str = ""
     name: str = ""
@@ -188,7 +189,7 @@ class ResponsesStream:
         elif block_type == "thinking":
             self._open_reasoning(index, block)
         elif block_type == "redacted_thinking":
-            self._redacted(block)
+            self._open_redacted(index, block)
         elif block_type == "tool_use":
             self._open_call(index, block)
 
@@ -218,16 +219,17 @@ class ResponsesStream:
             self._close_message(item)
         elif item.block_type == "thinking":
             self._close_reasoning(item)
+        elif item.redacted is not None:
+            self._item_done(item, reasoning_item(item.item_id, item.redacted))
         else:
             self._close_call(item)
 
     # Items.
 
-    def _add(self, index: int | None, block_type: str, prefix: str) -> _OpenItem:
+    def _add(self, index: int, block_type: str, prefix: str) -> _OpenItem:
         item = _OpenItem(block_type, self.ids(prefix), self._next_index)
         self._next_index += 1
-        if index is not None:
-            self._open[index] = item
+        self._open[index] = item
         return item
 
     def _item_event(self, event_type: str, item: _OpenItem, **fields: object) -> None:
@@ -292,14 +294,14 @@ class ResponsesStream:
         block: JsonObject = {"type": "thinking", "thinking": text, "signature": item.signature}
         self._item_done(item, reasoning_item(item.item_id, block))
 
-    def _redacted(self, block: Mapping[str, object]) -> None:
-        thinking = thinking_block(block)
-        if thinking is None:
+    def _open_redacted(self, index: int, block: Mapping[str, object]) -> None:
+        redacted = thinking_block(block)
+        if redacted is None:
             return
-        item = self._add(None, "redacted_thinking", REASONING_PREFIX)
+        item = self._add(index, "redacted_thinking", REASONING_PREFIX)
+        item.redacted = redacted
         added = reasoning_item(item.item_id, None)
         self._emit("response.output_item.added", output_index=item.output_index, item=added)
-        self._item_done(item, reasoning_item(item.item_id, thinking))
 
     def _open_call(self, index: int, block: Mapping[str, object]) -> None:
         call_id, name = block.get("id"), block.get("name")
