@@ -96,9 +96,10 @@ def translate_request(
         anthropic["tool_choice"] = choice.anthropic
     if budget:
         anthropic["thinking"] = {"type": "enabled", "budget_tokens": budget}
-    temperature = optional_number(request, "temperature", "temperature")
-    top_p = optional_number(request, "top_p", "top_p")
-    anthropic.update(_sampling(temperature, top_p, thinking=bool(budget), notes=notes))
+    for sampling in ("temperature", "top_p"):
+        if optional_number(request, sampling, sampling) is not None:
+            # Anthropic's Messages API (anthropic SDK 2.x) has no sampling parameters.
+            notes.append(f"{sampling} dropped: current Claude models take no sampling parameters")
 
     echo: JsonObject = {
         "instructions": instructions,
@@ -106,8 +107,6 @@ def translate_request(
         "parallel_tool_calls": parallel,
         "tool_choice": choice.echo,
         "tools": tools.echo,
-        "temperature": temperature,
-        "top_p": top_p,
         "reasoning": {"effort": effort, "summary": summary} if effort or summary else None,
         "text": {"format": text_format},
         "store": False,
@@ -154,25 +153,6 @@ def _thinking_budget(
         notes.append("thinking off: Anthropic allows no thinking when tool_choice forces a call")
         return None
     return budget
-
-
-def _sampling(
-    temperature: float | None, top_p: float | None, *, thinking: bool, notes: list[str]
-) -> JsonObject:
-    if thinking:
-        if temperature is not None or top_p is not None:
-            notes.append("temperature and top_p dropped: Anthropic takes neither with thinking")
-        return {}
-    sampling: JsonObject = {}
-    if temperature is not None:
-        # OpenAI's range is 0..2, Anthropic's 0..1.
-        sampling["temperature"] = min(max(temperature, 0.0), 1.0)
-    if top_p is not None:
-        if temperature is not None:
-            notes.append("top_p dropped: current Claude models refuse it with temperature")
-        else:
-            sampling["top_p"] = min(max(top_p, 0.0), 1.0)
-    return sampling
 
 
 def _text_format(request: JsonObject) -> tuple[JsonObject, str | None]:

@@ -2,9 +2,11 @@
 
 Consecutive blocks of one role form one turn. In an assistant turn the thinking blocks go first
 (Anthropic wants them before the tool_use blocks they led to); in a user turn the tool results
-go first. Every tool result must answer a call of the assistant turn just before it, and every
-call must be answered in the user turn just after it: a request that breaks this is refused
-here, naming the input item, rather than by Anthropic with a message about its own shape."""
+go first. The conversation begins and ends with a user turn (Claude would continue a final
+assistant turn, not answer it). Every tool result must answer a call of the assistant turn just
+before it, and every call must be answered in the user turn just after it: a request that
+breaks this is refused here, naming the input item, rather than by Anthropic with a message
+about its own shape."""
 
 from __future__ import annotations
 
@@ -63,6 +65,12 @@ def assemble(entries: Sequence[Entry]) -> Turns:
         raise invalid(
             f"input[{ordered[0].entries[0].item}]",
             "the conversation must begin with a user message (system and developer aside)",
+        )
+    if ordered[-1].role != "user":
+        raise invalid(
+            f"input[{ordered[-1].entries[-1].item}]",
+            "the input must end with a user message or a tool output: Claude would take a "
+            "final assistant message as the beginning of its own answer",
         )
     for index, turn in enumerate(ordered):
         if turn.role == "user":

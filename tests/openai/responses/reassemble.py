@@ -37,7 +37,8 @@ def check_item_matches_block(
     """One output item, and what its deltas added up to, against its Anthropic block."""
     kind = block["type"]
     if kind == "text":
-        assert item["type"] == "message" and item["role"] == "assistant"
+        assert item["type"] == "message"
+        assert item["role"] == "assistant"
         assert [part["text"] for part in item["content"]] == [block["text"]]
         assert pieces.get("text", "") == block["text"]
     elif kind in ("thinking", "redacted_thinking"):
@@ -72,3 +73,10 @@ def outputs_for(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             answer = {"type": "function_call_output", "output": "ok"}
             answers.append({**answer, "call_id": item["call_id"]})
     return answers
+
+
+def next_input(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The next request's input: the conversation so far, these items, then the client's
+    turn (the calls' outputs, or a new message when there are none)."""
+    answers = outputs_for(items) or [{"role": "user", "content": "and then?"}]
+    return [{"role": "user", "content": "go"}, *items, *answers]

@@ -59,7 +59,8 @@ def check_anthropic_request(body: dict[str, Any]) -> None:
     for index, message in enumerate(body["messages"]):
         assert set(message) == {"role", "content"}, message
         assert message["role"] in ("user", "assistant")
-        assert isinstance(message["content"], list) and message["content"], message
+        assert isinstance(message["content"], list), message
+        assert message["content"], f"messages[{index}] is empty"
         for block_index, block in enumerate(message["content"]):
             where = f"messages[{index}].content[{block_index}]"
             _check_block(block, BLOCK_TYPES, where)
@@ -78,7 +79,8 @@ def check_anthropic_request(body: dict[str, Any]) -> None:
     if "thinking" in body:
         _adapter(a.ThinkingConfigParam).validate_python(body["thinking"])
         assert body["max_tokens"] > body["thinking"]["budget_tokens"] >= 1024
-        assert "temperature" not in body and "top_p" not in body
+        assert "temperature" not in body
+        assert "top_p" not in body
 
 
 def check_response(response: dict[str, Any]) -> Response:
@@ -98,7 +100,8 @@ def parse_sse(raw: bytes) -> list[dict[str, Any]]:
     events = []
     for frame in raw.decode().split("\n\n")[:-1]:
         event_line, data_line = frame.split("\n")
-        assert event_line.startswith("event: ") and data_line.startswith("data: "), frame
+        assert event_line.startswith("event: "), frame
+        assert data_line.startswith("data: "), frame
         data = json.loads(data_line.removeprefix("data: "))
         assert data["type"] == event_line.removeprefix("event: ")
         STREAM_EVENT.validate_python(data)
@@ -125,11 +128,11 @@ def check_stream_shape(events: list[dict[str, Any]]) -> None:
             assert item_id not in done
             done.add(item_id)
         elif "item_id" in event:
-            assert event["item_id"] in added and event["item_id"] not in done, event
+            assert event["item_id"] in added, f"an event before its item: {event}"
+            assert event["item_id"] not in done, f"an event after its item was done: {event}"
             assert added[event["item_id"]] == event["output_index"]
     assert sorted(added.values()) == list(range(len(added)))
     final = events[-1]["response"]
     check_response(final)
     finished = [e["item"] for e in events if e["type"] == "response.output_item.done"]
     assert final["output"] == finished
-

@@ -3,6 +3,7 @@ Responses requests in the supported subset."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -23,7 +24,9 @@ STOP_REASONS = ("end_turn", "tool_use", "max_tokens", "stop_sequence", "refusal"
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
 json_values = st.recursive(
     json_scalars | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 tool_ids = st.text("abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=4, max_size=12).map(
@@ -103,7 +106,7 @@ def anthropic_messages(draw: st.DrawFn) -> dict[str, Any]:
 def _pieces(draw: st.DrawFn, text: str) -> list[str]:
     cuts = sorted(set(draw(st.lists(st.integers(0, len(text)), max_size=5))))
     bounds = [0, *cuts, len(text)]
-    return [text[start:end] for start, end in zip(bounds, bounds[1:], strict=False) if end > start]
+    return [text[start:end] for start, end in itertools.pairwise(bounds) if end > start]
 
 
 @st.composite
@@ -147,6 +150,6 @@ def batches(events: list[Any]) -> st.SearchStrategy[list[list[Any]]]:
 
     def cut(points: list[int]) -> list[list[Any]]:
         bounds = [0, *sorted(points), len(events)]
-        return [events[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+        return [events[start:end] for start, end in itertools.pairwise(bounds)]
 
     return st.lists(st.integers(0, len(events)), max_size=6).map(cut)

@@ -12,7 +12,7 @@ from shunt.openai.responses import ResponsesStream, SequentialIds, translate_req
 from tests.openai.responses.reassemble import (
     check_item_matches_block,
     done_items,
-    outputs_for,
+    next_input,
     streamed_pieces,
 )
 from tests.openai.responses.sdk import check_anthropic_request, check_stream_shape, parse_sse
@@ -59,7 +59,8 @@ def test_any_anthropic_stream_becomes_a_valid_responses_stream(data: st.DataObje
     finish = "the pool gave up" if ending == "finish with error" else None
     out = parse_sse(_run(stream, data.draw(batches(sent)), finish))
     check_stream_shape(out)
-    assert stream.finish() == b"" and stream.feed(events) == b""
+    assert stream.finish() == b""
+    assert stream.feed(events) == b""
 
     names = [name for name, _ in events[:cut]]
     terminal = out[-1]
@@ -94,7 +95,7 @@ def _check_round_trip(message: dict[str, Any], items: list[dict[str, Any]]) -> N
         return  # no assistant turn to restore: reasoning alone is dropped
     body = {
         "model": "gpt-5-codex",
-        "input": [{"role": "user", "content": "go"}, *items, *outputs_for(items)],
+        "input": next_input(items),
         "tools": TOOLS,
         "store": False,
     }
