@@ -17,10 +17,26 @@ from tests.openai.responses.sdk import check_anthropic_request
 from tests.openai.responses.strategies import json_values
 
 FIELDS = (
-    "model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "store",
-    "stream", "reasoning", "max_output_tokens", "temperature", "top_p", "text", "include",
-    "prompt_cache_key", "previous_response_id", "background", "conversation", "prompt",
-)  # fmt: skip
+    "model",
+    "input",
+    "instructions",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "store",
+    "stream",
+    "reasoning",
+    "max_output_tokens",
+    "temperature",
+    "top_p",
+    "text",
+    "include",
+    "prompt_cache_key",
+    "previous_response_id",
+    "background",
+    "conversation",
+    "prompt",
+)
 
 
 def _resolve(name: str) -> str:
