@@ -29,6 +29,14 @@ json_values = st.recursive(
     ),
     max_leaves=8,
 )
+# Anything json.loads can give, NaN and Infinity included (Python's parser accepts them).
+any_json = st.recursive(
+    json_scalars | st.floats(),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 tool_ids = st.text("abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=4, max_size=12).map(
     lambda s: "toolu_" + s
 )

@@ -360,7 +360,37 @@ def test_malformed_fields_are_refused_by_name() -> None:
         },
         "tools[1].name": {"model": "m", "input": "hi", "tools": [SHELL, SHELL]},
         "max_output_tokens": {"model": "m", "input": "hi", "max_output_tokens": 0},
+        "reasoning.effort": {"model": "m", "input": "hi", "reasoning": {"effort": 3}},
         "input[0].type": {"model": "m", "input": [{"type": "item_reference", "id": "msg_1"}]},
     }
     for param, body in cases.items():
         assert _refused(body).param == param, param
+
+
+def test_thinking_goes_first_in_its_turn_and_tool_results_first_in_theirs() -> None:
+    """Items in another order (a client that reorders, or merged turns) still give the order
+    Anthropic requires."""
+    reasoning = {
+        "type": "reasoning",
+        "id": "rs_1",
+        "summary": [],
+        "encrypted_content": reasoning_blob.encode([THINKING]),
+    }
+    said = {"type": "message", "role": "assistant", "content": "Let me look."}
+    call = {"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"}
+    answer = {"type": "function_call_output", "call_id": "c1", "output": "ok"}
+    body = {"model": "gpt-5", "input": [_user("hi"), said, reasoning, call, _user("also"), answer]}
+    anthropic, _ = _translate(body)
+    assert [b["type"] for b in anthropic["messages"][1]["content"]] == [
+        "thinking",
+        "text",
+        "tool_use",
+    ]
+    assert [b["type"] for b in anthropic["messages"][2]["content"]] == ["tool_result", "text"]
+
+
+@pytest.mark.parametrize("value", [1.5, float("inf"), float("nan"), True, "100"])
+def test_a_token_count_must_be_an_integer(value: Any) -> None:
+    error = _refused({"model": "m", "input": "hi", "max_output_tokens": value})
+    assert error.param == "max_output_tokens"
+    assert error.code == "invalid_type"

@@ -14,7 +14,7 @@ from shunt.openai.responses import translate_request
 from shunt.openai.responses.request import DEFAULT_MAX_TOKENS
 from tests.openai.responses.request_strategies import responses_requests
 from tests.openai.responses.sdk import check_anthropic_request
-from tests.openai.responses.strategies import json_values
+from tests.openai.responses.strategies import any_json
 
 FIELDS = (
     "model",
@@ -118,7 +118,7 @@ def _translates_or_refuses(body: Any) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(body=st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), json_values))
+@given(body=st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), any_json))
 def test_any_json_object_translates_or_is_refused_clearly(body: dict[str, Any]) -> None:
     _translates_or_refuses(body)
 
@@ -128,10 +128,10 @@ def test_any_json_object_translates_or_is_refused_clearly(body: dict[str, Any]) 
 def test_any_field_of_a_good_request_set_to_any_json_is_handled(data: st.DataObject) -> None:
     body = data.draw(responses_requests())
     path = data.draw(st.sampled_from(_paths(body)))
-    _translates_or_refuses(_replace(body, path, data.draw(json_values)))
+    _translates_or_refuses(_replace(body, path, data.draw(any_json)))
 
 
-@given(body=json_values)
+@given(body=any_json)
 def test_a_body_that_is_not_an_object_is_refused(body: Any) -> None:
     if not isinstance(body, dict):
         _translates_or_refuses(body)
