@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shunt.openai.errors import TranslationError
-from shunt.openai.responses import translate_request
+from shunt.openai.responses import SequentialIds, translate_answer, translate_request
 from shunt.openai.responses.request import DEFAULT_MAX_TOKENS
 from tests.openai.responses.request_strategies import responses_requests
-from tests.openai.responses.sdk import check_anthropic_request
+from tests.openai.responses.sdk import check_anthropic_request, check_response
 from tests.openai.responses.strategies import any_json
 
 FIELDS = (
@@ -82,6 +82,11 @@ def test_any_supported_request_becomes_a_valid_anthropic_request(body: dict[str,
     assert offered_names <= {tool["name"] for tool in anthropic.get("tools", [])}
     dropped = [t for t in body.get("tools", []) if t["type"] in ("web_search", "file_search")]
     assert len([n for n in context.notes if "runs on OpenAI's side" in n]) == len(dropped)
+    # What the Response object echoes of the request is in shapes the SDK accepts.
+    answer = {"content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn"}
+    response = translate_answer(answer, context, created_at=0, ids=SequentialIds())
+    check_response(response)
+    assert response["model"] == body["model"]
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
