@@ -16,6 +16,7 @@ from shunt.openai.responses.items import (
     CALL_PREFIXES,
     MESSAGE_PREFIX,
     REASONING_PREFIX,
+    RESPONSE_PREFIX,
     call_item,
     message_item,
     outcome,
@@ -24,8 +25,6 @@ from shunt.openai.responses.items import (
     thinking_block,
 )
 from shunt.openai.responses.usage import responses_usage
-
-RESPONSE_PREFIX = "resp"
 
 
 def translate_answer(
@@ -38,11 +37,12 @@ def translate_answer(
         if isinstance(content, list)
         else []
     )
+    response_id = ids(RESPONSE_PREFIX)
     output = [item for block in blocks if (item := _item(block, context, ids)) is not None]
     status, reason = outcome(answer.get("stop_reason"))
     return response_object(
         context,
-        response_id=ids(RESPONSE_PREFIX),
+        response_id=response_id,
         created_at=created_at,
         status=status,
         output=output,

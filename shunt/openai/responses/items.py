@@ -23,6 +23,7 @@ INCOMPLETE_REASONS: Final = {
     "model_context_window_exceeded": "max_output_tokens",
     "refusal": "content_filter",
 }
+RESPONSE_PREFIX: Final = "resp"
 MESSAGE_PREFIX: Final = "msg"
 REASONING_PREFIX: Final = "rs"
 CALL_PREFIXES: Final = {

@@ -28,6 +28,7 @@ from shunt.openai.responses.items import (
     CALL_PREFIXES,
     MESSAGE_PREFIX,
     REASONING_PREFIX,
+    RESPONSE_PREFIX,
     call_item,
     message_item,
     outcome,
@@ -41,7 +42,6 @@ from shunt.openai.responses.streamed_string import StreamedString
 from shunt.openai.responses.upstream_errors import stream_error
 from shunt.openai.responses.usage import merge_usage, responses_usage
 
-RESPONSE_PREFIX: Final = "resp"
 CUT_MESSAGE: Final = "the upstream stream ended before the answer was complete"
 UPSTREAM_ERROR_MESSAGE: Final = "the upstream sent an error without a message"
 

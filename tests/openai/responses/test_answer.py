@@ -48,7 +48,7 @@ def test_an_answer_with_thinking_text_and_calls_becomes_this_response() -> None:
     anthropic.types.Message.model_validate(MESSAGE)
     response = _answer(MESSAGE)
     check_response(response)
-    assert response["id"] == "resp_0005"
+    assert response["id"] == "resp_0001"
     assert (response["object"], response["status"], response["model"]) == (
         "response",
         "completed",
@@ -56,20 +56,20 @@ def test_an_answer_with_thinking_text_and_calls_becomes_this_response() -> None:
     )
     assert response["output"] == [
         {
-            "id": "rs_0001",
+            "id": "rs_0002",
             "type": "reasoning",
             "summary": [{"type": "summary_text", "text": "The user wants a listing."}],
             "encrypted_content": reasoning_blob.encode([MESSAGE["content"][0]]),
         },
         {
-            "id": "msg_0002",
+            "id": "msg_0003",
             "type": "message",
             "role": "assistant",
             "status": "completed",
             "content": [{"type": "output_text", "text": "Listing the files.", "annotations": []}],
         },
         {
-            "id": "fc_0003",
+            "id": "fc_0004",
             "type": "function_call",
             "call_id": "toolu_01",
             "name": "shell",
@@ -77,7 +77,7 @@ def test_an_answer_with_thinking_text_and_calls_becomes_this_response() -> None:
             "status": "completed",
         },
         {
-            "id": "ctc_0004",
+            "id": "ctc_0005",
             "type": "custom_tool_call",
             "call_id": "toolu_02",
             "name": "apply_patch",
