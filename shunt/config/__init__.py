@@ -5,8 +5,8 @@ from shunt.config.bind import validate_bind as validate_bind
 from shunt.config.bind import validate_ports as validate_ports
 from shunt.config.load import load_config as load_config
 from shunt.config.load import parse_config as parse_config
-from shunt.config.load import parse_duration as parse_duration
 from shunt.config.load import read_config_text as read_config_text
+from shunt.config.reader import parse_duration as parse_duration
 from shunt.config.schema import LOG_LEVELS as LOG_LEVELS
 from shunt.config.schema import MAX_PORT as MAX_PORT
 from shunt.config.schema import NAME_PATTERN as NAME_PATTERN

@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Final
 
+import attrs
+
 from shunt.anthropic.errors import error_event, error_response
 from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
@@ -27,6 +29,18 @@ request_log = logging.getLogger(REQUEST_LOGGER)
 
 RECENT_REQUESTS: Final = 50
 MIN_RETRY_AFTER_S: Final = 1
+
+
+@attrs.frozen
+class Origin:
+    """A pooled request that another listener made by translating its client's request: what
+    its request log row says (the client's path and model, not the translated ones) and, when
+    the client named one, its conversation (else the key comes from the translated body)."""
+
+    listener: str
+    path: str
+    model: str
+    conversation_key: str | None = None
 
 
 class Pool:
@@ -71,15 +85,19 @@ class Pool:
             turn=next(self._turns),
         )
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request, origin: Origin | None = None) -> Response:
         body = _parse_json(request.body) if needs_body(request.headers) else None
         model = body.get("model") if body is not None else model_of(request.body)
-        key = conversation_key(request.headers, body)
+        model = model if isinstance(model, str) else ""
+        key = None if origin is None else origin.conversation_key
+        if key is None:
+            key = conversation_key(request.headers, body)
         record = RequestRecord(
             started=time.time(),
             method=request.method,
-            path=request.path,
-            model=model if isinstance(model, str) else "",
+            path=request.path if origin is None else origin.path,
+            model=model if origin is None else origin.model,
+            listener=LISTENER_ANTHROPIC if origin is None else origin.listener,
             user_agent=request.header(b"user-agent") or b"",
             conversation_key=key,
         )
@@ -113,7 +131,7 @@ class Pool:
                     self.sticky.record(key, account, now)
                 record.ttfb_ms = (now - record.started) * 1000
                 record.account = account
-                record.model_sent = record.model
+                record.model_sent = model
                 record.failovers = len(tried)
                 record.route = decision.route
                 record.status = first.status
