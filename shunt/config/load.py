@@ -33,6 +33,7 @@ from shunt.config.schema import (
     AccountConfig,
     Config,
     LogConfig,
+    OpenAiConfig,
     OAuthConfig,
     RoutingConfig,
     ServerConfig,
@@ -97,6 +98,7 @@ def _config(top: Reader) -> Config:
         oauth=top.section("oauth").read(_oauth),
         cooldowns=top.section("cooldowns").read(_cooldowns),
         log=top.section("log").read(_log),
+        openai=top.section("openai").read(_openai),
         accounts=accounts,
     )
 
@@ -162,6 +164,18 @@ def _cooldowns(r: Reader) -> Durations:
 
 def _log(r: Reader) -> LogConfig:
     return LogConfig(keep_days=r.integer("keep_days", LogConfig().keep_days, 1, MAX_KEEP_DAYS))
+
+
+def _openai(r: Reader) -> OpenAiConfig:
+    d = OpenAiConfig()
+    models = r.string_table("models", {})
+    for name, model in models.items():
+        if not name.strip() or not model.strip():
+            r.fail("models", f"{name} = {model}", "needs a model name and a Claude model")
+    return OpenAiConfig(
+        models=tuple(models.items()),
+        default_model=r.string("default_model", d.default_model, nonempty=True),
+    )
 
 
 def _account(r: Reader) -> AccountConfig:

@@ -143,6 +143,17 @@ class Reader:
             self.fail(key, value, f"is out of range: use an integer {span}")
         return value
 
+    def string_table(self, key: str, default: dict[str, str]) -> dict[str, str]:
+        """A table of string values (`key = { "a" = "b" }` or a `[section.key]` table), in the
+        file's order."""
+        value = self._get(key, default)
+        if not isinstance(value, dict):
+            self.fail(key, value, f'must be a table of names, e.g. {key} = {{ "a" = "b" }}')
+        for name, item in value.items():
+            if not isinstance(item, str):
+                self.fail(f"{key}.{name}", item, f"must be a string (got {_kind(item)})")
+        return dict(value)
+
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key, default)
         if not isinstance(value, bool):

@@ -62,6 +62,16 @@ class RoutingConfig:
 
 
 @attrs.frozen
+class OpenAiConfig:
+    """The OpenAI listener's model map (docs/openai.md): `models` (exact name or glob → Claude
+    model, in the file's order) are tried before SPEC §9's defaults; a name no route matches
+    passes unchanged when it is claude-*, else goes to `default_model`."""
+
+    models: tuple[tuple[str, str], ...] = ()
+    default_model: str = "claude-sonnet-4-6"
+
+
+@attrs.frozen
 class LogConfig:
     """The request log (docs/request-log.md)."""
 
@@ -117,6 +127,7 @@ class Config:
     oauth_as_written: OAuthConfig = attrs.field(factory=OAuthConfig, alias="oauth")
     cooldowns: Durations = attrs.Factory(Durations)
     log: LogConfig = attrs.Factory(LogConfig)
+    openai: OpenAiConfig = attrs.Factory(OpenAiConfig)
     accounts: tuple[AccountConfig, ...] = ()
     path: Path | None = None  # the file it came from; None for parsed text
 

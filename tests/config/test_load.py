@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import attrs
@@ -16,6 +17,7 @@ from shunt.config import (
     Config,
     LogConfig,
     OAuthConfig,
+    OpenAiConfig,
     RoutingConfig,
     ServerConfig,
     load_config,
@@ -538,3 +540,31 @@ def test_an_empty_usage_url_says_how_to_get_the_derived_one():
 def test_port_8083_loads():
     """It once failed with an error about openai_port, a key the user never wrote."""
     assert parse("[server]\nport = 8083").server.port == 8083
+
+
+def test_the_openai_model_map():
+    assert parse("").openai == OpenAiConfig()
+    config = parse(
+        '[openai]\ndefault_model = "claude-haiku-4-5-20251001"\n'
+        '[openai.models]\n"gpt-4.1*" = "claude-opus-4-6"\n"my-model" = "claude-sonnet-4-6"\n'
+    )
+    assert config.openai.models == (
+        ("gpt-4.1*", "claude-opus-4-6"),
+        ("my-model", "claude-sonnet-4-6"),
+    ), "in the file's order: the first route that matches wins"
+    assert config.openai.default_model == "claude-haiku-4-5-20251001"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[openai]\nmodels = 3", "[openai] models = 3 must be a table of names"),
+        ('[openai.models]\n"gpt-4o" = 1', "[openai] models.gpt-4o = 1 must be a string"),
+        ('[openai.models]\n"gpt-4o" = ""', "needs a model name and a Claude model"),
+        ('[openai]\ndefault_model = ""', "[openai] default_model = '' must not be empty"),
+        ("[openai]\nmodel = 'x'", "[openai] has an unknown key 'model'; did you mean 'models'?"),
+    ],
+)
+def test_a_bad_model_map_is_a_clear_error(text, problem):
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        parse(text)
