@@ -15,7 +15,7 @@ from shunt.config.schema import STRATEGIES as STRATEGIES
 from shunt.config.schema import AccountConfig as AccountConfig
 from shunt.config.schema import Config as Config
 from shunt.config.schema import LogConfig as LogConfig
-from shunt.config.schema import OpenAiConfig as OpenAiConfig
 from shunt.config.schema import OAuthConfig as OAuthConfig
+from shunt.config.schema import OpenAiConfig as OpenAiConfig
 from shunt.config.schema import RoutingConfig as RoutingConfig
 from shunt.config.schema import ServerConfig as ServerConfig

@@ -33,8 +33,8 @@ from shunt.config.schema import (
     AccountConfig,
     Config,
     LogConfig,
-    OpenAiConfig,
     OAuthConfig,
+    OpenAiConfig,
     RoutingConfig,
     ServerConfig,
 )

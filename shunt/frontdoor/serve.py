@@ -141,7 +141,7 @@ async def serve(
             reporter=reporter,
             serving=serving,
         )
-        openai_api = OpenAiApi(server=server, pool=pool, serving=serving)
+        openai_api = OpenAiApi(server=server, openai=config.openai, pool=pool, serving=serving)
         control = ControlApi(live=live, reporter=reporter)
         async with trio.open_nursery() as nursery:
             await nursery.start(writer.run)
