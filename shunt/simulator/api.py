@@ -45,6 +45,14 @@ BAD_GATEWAY_PAGE: Final = (
     b"<html><head><title>502 Bad Gateway</title></head>"
     b"<body><center><h1>502 Bad Gateway</h1></center></body></html>\n"
 )
+# The refusal of a subscription credential for traffic that is not Claude Code's (PROTOCOL.md,
+# preamble): a 400 about the request, with no rate-limit headers, so a proxy must not cool the
+# account for it.
+CLAUDE_CODE_ONLY_MESSAGE: Final = (
+    "This credential is only authorized for use with Claude Code and cannot be used for other "
+    "API requests."
+)
+CLAUDE_CODE_AGENT: Final = b"claude-cli/"
 _FIXED_EVENTS: Final = 6  # message_start, ping, block start/stop, message_delta, message_stop
 
 
@@ -123,7 +131,10 @@ async def _answer(
         return sim.error(400, problem, request_id=request_id)
     streaming = not count_only and body.get("stream") is True
 
-    fault = sim.faults.take(account, Scope.API, streaming=streaming)
+    claude_code = headers.get(b"user-agent", b"").startswith(CLAUDE_CODE_AGENT)
+    if sim.claude_code_only and not claude_code:
+        return sim.error(400, CLAUDE_CODE_ONLY_MESSAGE, request_id=request_id)
+    fault = sim.faults.take(account, Scope.API, streaming=streaming, claude_code=claude_code)
     delay_s = knobs.latency_s + (fault.latency_ms * MS if fault is not None else 0.0)
     if delay_s > 0:
         await trio.sleep(delay_s)
@@ -276,6 +287,8 @@ def fault_response(
         return SLOW_HEAD
     if kind is FaultKind.BAD_GATEWAY:
         return Response(502, [(b"content-type", b"text/html")], BAD_GATEWAY_PAGE)
+    if kind is FaultKind.CLAUDE_CODE_ONLY:
+        return sim.error(400, CLAUDE_CODE_ONLY_MESSAGE, request_id=request_id)
     rid = request_id.encode()
     usage = sim.ledger.usage(account, now)
     if kind is FaultKind.REQUEST_LIMIT:

@@ -105,6 +105,7 @@ class Simulator:
         events: int = DEFAULT_EVENTS,
         prompt_cache: bool = False,
         prompt_cache_ttl_s: float = DEFAULT_PROMPT_CACHE_TTL_S,
+        claude_code_only: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
         self.ledger = Ledger(time_scale)
@@ -118,6 +119,9 @@ class Simulator:
         self.latency_ms = latency_ms
         self.event_delay_ms = event_delay_ms
         self.events = events
+        # Every account refuses what is not Claude Code's traffic, as the claude_code_only fault
+        # does for one account.
+        self.claude_code_only = claude_code_only
         self.status_counts: dict[str, collections.Counter[int]] = {}
         self.recent: collections.deque[RequestRecord] = collections.deque(maxlen=RECENT_REQUESTS)
         # /api/oauth/usage and /profile apart: a proxy's usage prefetch lands there at any time
