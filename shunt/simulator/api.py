@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import trio
 
 from shunt.http.server import Request, Response, StreamAborted
-from shunt.simulator import responses
+from shunt.simulator import answers, responses
 from shunt.simulator.faults import IN_BODY, Fault, FaultKind, Scope
 from shunt.simulator.headers import retry_after_header, spent_usage, unified_headers
 from shunt.simulator.knobs import MS, Knobs, read_knobs
@@ -53,7 +53,6 @@ CLAUDE_CODE_ONLY_MESSAGE: Final = (
     "API requests."
 )
 CLAUDE_CODE_AGENT: Final = b"claude-cli/"
-_FIXED_EVENTS: Final = 6  # message_start, ping, block start/stop, message_delta, message_stop
 
 
 def _validate(body: Any, *, count_only: bool) -> str | None:
@@ -122,9 +121,13 @@ async def _answer(
     except ValueError:
         return sim.error(400, "The request body is not valid JSON", request_id=request_id)
     problem = _validate(body, count_only=count_only)
+    checked: answers.Checked | None = None
     if problem is None:
         try:
             knobs = read_knobs(headers, sim)
+            if not count_only:
+                betas = answers.read_betas(headers.get(b"anthropic-beta", b""))
+                checked = answers.check(body, betas=betas, signer=sim.signer)
         except ValueError as exc:
             problem = str(exc)
     if problem is not None:
@@ -161,11 +164,14 @@ async def _answer(
     if count_only:
         unified = unified_headers(usage, request_id=request_id.encode())
         return _plain([JSON_CONTENT, *unified], responses.count_tokens_body(input_tokens), cut)
-    reply = responses.plan_reply(
+    assert checked is not None
+    reply = answers.plan_answer(
+        body,
+        checked,
         message_id=request_id.replace("req_", "msg_", 1),
-        model=body["model"],
-        max_tokens=body["max_tokens"],
         events=knobs.events,
+        signer=sim.signer,
+        redacted=knobs.redacted_thinking,
         input_tokens=input_tokens,
         output_tokens=knobs.output_tokens,
         cache_read_tokens=cache_read,
@@ -175,7 +181,7 @@ async def _answer(
     unified = unified_headers(usage, request_id=request_id.encode())
     if streaming:
         events = responses.sse_events(reply)
-        stream = _stream(events, reply.deltas + _FIXED_EVENTS, knobs.event_delay_s, cut, request_id)
+        stream = _stream(events, responses.event_count(reply), knobs.event_delay_s, cut, request_id)
         if knobs.stamp:
             stream = _stamped(stream)
         gate = headers.get(b"x-sim-gate")

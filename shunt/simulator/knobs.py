@@ -2,11 +2,12 @@
 
 They ride on request headers so they pass through a proxy untouched: `x-sim-events`,
 `x-sim-event-delay-ms`, `x-sim-latency-ms`, `x-sim-output-tokens`, `x-sim-cache-read-tokens`,
-`x-sim-cache-creation-tokens`, `x-sim-tokens-per-char` (prompt-cache mode), and
-`x-sim-stamp: 1`, which makes every SSE event start with a `: t=EPOCH` comment line holding the
-time it was sent (so `shunt bench` can measure how long each event took to reach the client,
-directly or through a proxy). Headers in, Knobs out, or a ValueError that the edge answers with
-400; defaults come from the simulator.
+`x-sim-cache-creation-tokens`, `x-sim-tokens-per-char` (prompt-cache mode),
+`x-sim-redacted-thinking: 1`, which adds a `redacted_thinking` block after the thinking of an
+answer that thinks, and `x-sim-stamp: 1`, which makes every SSE event start with a `: t=EPOCH`
+comment line holding the time it was sent (so `shunt bench` can measure how long each event took
+to reach the client, directly or through a proxy). Headers in, Knobs out, or a ValueError that
+the edge answers with 400; defaults come from the simulator.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Knobs:
     cache_creation_tokens: int | None = None
     tokens_per_char: int | None = None  # None: 4 characters per token
     stamp: bool = False  # x-sim-stamp: 1 → each SSE event carries its send time
+    redacted_thinking: bool = False  # x-sim-redacted-thinking: 1 → a redacted block too
 
 
 def _knob(headers: Headers, name: bytes, limit: float) -> float | None:
@@ -61,6 +63,7 @@ def read_knobs(headers: Headers, sim: Simulator) -> Knobs:
     cache_read = _knob(headers, b"x-sim-cache-read-tokens", 1e12)
     cache_creation = _knob(headers, b"x-sim-cache-creation-tokens", 1e12)
     stamp = _knob(headers, b"x-sim-stamp", 1)
+    redacted = _knob(headers, b"x-sim-redacted-thinking", 1)
     per_char = _knob(headers, b"x-sim-tokens-per-char", MAX_TOKENS_PER_CHAR)
     if per_char is not None and (per_char < 1 or not per_char.is_integer()):
         raise ValueError(f"x-sim-tokens-per-char must be a whole number >= 1, not {per_char:g}")
@@ -73,4 +76,5 @@ def read_knobs(headers: Headers, sim: Simulator) -> Knobs:
         cache_creation_tokens=None if cache_creation is None else int(cache_creation),
         tokens_per_char=None if per_char is None else int(per_char),
         stamp=bool(stamp),
+        redacted_thinking=bool(redacted),
     )
