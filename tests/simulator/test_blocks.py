@@ -74,6 +74,7 @@ def test_fit_keeps_a_prefix_within_max_tokens(blocks: list[Block], max_tokens: i
             assert isinstance(block, TextBlock | ThinkingBlock)
             assert isinstance(original, type(block))
             assert original.pieces[: len(block.pieces)] == block.pieces
+            assert block.pieces  # a cut leaves no empty block behind
 
 
 def test_fit_leaves_out_a_tool_call_that_does_not_fit_whole() -> None:

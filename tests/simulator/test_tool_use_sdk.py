@@ -11,7 +11,7 @@ import anthropic
 import pytest
 import trio
 
-from shunt.simulator import Simulator
+from shunt.simulator import Fault, FaultKind, Simulator
 from tests.simulator.support import NET_TIMEOUT_S, OAUTH_BETA
 
 MODEL = "claude-sonnet-4-6"
@@ -312,3 +312,25 @@ async def test_thinking_settings_the_api_refuses(
             model=MODEL, max_tokens=2048, messages=ASK, tools=TOOLS, **settings
         )
     assert refused.value.body["error"]["message"].startswith(message)
+
+
+async def test_an_in_body_fault_still_cuts_a_tool_call_stream_before_its_end(
+    sim: Simulator, sdk: anthropic.AsyncAnthropic
+) -> None:
+    # However many events an answer has, `after_events` past its end cuts before the last one.
+    sim.faults.add("a", Fault(FaultKind.SSE_ERROR, after_events=1000))
+    events: list[str] = []
+
+    async def read() -> None:
+        async with sdk.messages.stream(
+            model=MODEL, max_tokens=2048, messages=ASK, tools=TOOLS, thinking=THINKING
+        ) as stream:
+            async for event in stream:
+                events.append(event.type)
+
+    with (
+        trio.fail_after(NET_TIMEOUT_S),
+        pytest.raises(anthropic.APIStatusError, match="Overloaded"),
+    ):
+        await read()
+    assert events[-1] == "message_delta"  # everything but message_stop came
