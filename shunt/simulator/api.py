@@ -5,12 +5,7 @@ faults, then quota. A request that passes is charged before its answer starts, s
 headers of every response already include it (and a stream cut by a fault still cost tokens,
 as a real one would).
 
-Test and bench knobs ride on request headers so they pass through a proxy untouched:
-`x-sim-events`, `x-sim-event-delay-ms`, `x-sim-latency-ms`, `x-sim-output-tokens`,
-`x-sim-cache-read-tokens`, `x-sim-cache-creation-tokens`, `x-sim-tokens-per-char` (prompt-cache
-mode), and `x-sim-stamp: 1`, which makes every SSE event start with a `: t=EPOCH` comment line
-holding the time it was sent (so `shunt bench` can measure how long each event took to reach the
-client, directly or through a proxy).
+Test and bench knobs ride on request headers (`x-sim-*`, read in knobs.py).
 
 Input tokens: the body's bytes / 4, or, in prompt-cache mode, the prompt's tokens split by the
 account's prompt cache into read, created and uncached (prompt_cache.py). The cache knobs, when
@@ -24,22 +19,19 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
 import trio
 
 from shunt.http.server import Request, Response, StreamAborted
-from shunt.simulator import responses
+from shunt.simulator import answers, responses
 from shunt.simulator.faults import IN_BODY, Fault, FaultKind, Scope
 from shunt.simulator.headers import retry_after_header, spent_usage, unified_headers
+from shunt.simulator.knobs import MS, Knobs, read_knobs
 from shunt.simulator.prompt_prefix import read_prompt
 from shunt.simulator.transport import DROP_CONNECTION, SLOW_HEAD
 
 if TYPE_CHECKING:
     from shunt.simulator.app import Headers, Simulator
 
-MS: Final = 1 / 1000
-MAX_EVENTS: Final = 1_000_000
-MAX_TOKENS_PER_CHAR: Final = 1_000_000
 DEFAULT_RETRY_AFTER_S: Final = 1.0
 SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -53,60 +45,14 @@ BAD_GATEWAY_PAGE: Final = (
     b"<html><head><title>502 Bad Gateway</title></head>"
     b"<body><center><h1>502 Bad Gateway</h1></center></body></html>\n"
 )
-_FIXED_EVENTS: Final = 6  # message_start, ping, block start/stop, message_delta, message_stop
-
-
-@attrs.frozen
-class Knobs:
-    """Per-request behaviour chosen by `x-sim-*` headers, defaults from the simulator."""
-
-    events: int
-    event_delay_s: float
-    latency_s: float
-    output_tokens: int | None = None
-    cache_read_tokens: int | None = None  # None: not sent
-    cache_creation_tokens: int | None = None
-    tokens_per_char: int | None = None  # None: 4 characters per token
-    stamp: bool = False  # x-sim-stamp: 1 → each SSE event carries its send time
-
-
-def _knob(headers: Headers, name: bytes, limit: float) -> float | None:
-    raw = headers.get(name)
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(
-            f"{name.decode()} must be a number, not {raw.decode('latin-1')!r}"
-        ) from None
-    if not 0 <= value <= limit:
-        raise ValueError(f"{name.decode()} must be between 0 and {limit:g}, not {value:g}")
-    return value
-
-
-def read_knobs(headers: Headers, sim: Simulator) -> Knobs:
-    """ValueError (answered with 400) when a knob is not a sane number."""
-    events = _knob(headers, b"x-sim-events", MAX_EVENTS)
-    delay = _knob(headers, b"x-sim-event-delay-ms", 3_600_000)
-    latency = _knob(headers, b"x-sim-latency-ms", 3_600_000)
-    output = _knob(headers, b"x-sim-output-tokens", 1e12)
-    cache_read = _knob(headers, b"x-sim-cache-read-tokens", 1e12)
-    cache_creation = _knob(headers, b"x-sim-cache-creation-tokens", 1e12)
-    stamp = _knob(headers, b"x-sim-stamp", 1)
-    per_char = _knob(headers, b"x-sim-tokens-per-char", MAX_TOKENS_PER_CHAR)
-    if per_char is not None and (per_char < 1 or not per_char.is_integer()):
-        raise ValueError(f"x-sim-tokens-per-char must be a whole number >= 1, not {per_char:g}")
-    return Knobs(
-        events=sim.events if events is None else int(events),
-        event_delay_s=(sim.event_delay_ms if delay is None else delay) * MS,
-        latency_s=(sim.latency_ms if latency is None else latency) * MS,
-        output_tokens=None if output is None else int(output),
-        cache_read_tokens=None if cache_read is None else int(cache_read),
-        cache_creation_tokens=None if cache_creation is None else int(cache_creation),
-        tokens_per_char=None if per_char is None else int(per_char),
-        stamp=bool(stamp),
-    )
+# The refusal of a subscription credential for traffic that is not Claude Code's (PROTOCOL.md,
+# preamble): a 400 about the request, with no rate-limit headers, so a proxy must not cool the
+# account for it.
+CLAUDE_CODE_ONLY_MESSAGE: Final = (
+    "This credential is only authorized for use with Claude Code and cannot be used for other "
+    "API requests."
+)
+CLAUDE_CODE_AGENT: Final = b"claude-cli/"
 
 
 def _validate(body: Any, *, count_only: bool) -> str | None:
@@ -175,16 +121,23 @@ async def _answer(
     except ValueError:
         return sim.error(400, "The request body is not valid JSON", request_id=request_id)
     problem = _validate(body, count_only=count_only)
+    checked: answers.Checked | None = None
     if problem is None:
         try:
             knobs = read_knobs(headers, sim)
+            if not count_only:
+                betas = answers.read_betas(headers.get(b"anthropic-beta", b""))
+                checked = answers.check(body, betas=betas, signer=sim.signer)
         except ValueError as exc:
             problem = str(exc)
     if problem is not None:
         return sim.error(400, problem, request_id=request_id)
     streaming = not count_only and body.get("stream") is True
 
-    fault = sim.faults.take(account, Scope.API, streaming=streaming)
+    claude_code = headers.get(b"user-agent", b"").startswith(CLAUDE_CODE_AGENT)
+    if sim.claude_code_only and not claude_code:
+        return sim.error(400, CLAUDE_CODE_ONLY_MESSAGE, request_id=request_id)
+    fault = sim.faults.take(account, Scope.API, streaming=streaming, claude_code=claude_code)
     delay_s = knobs.latency_s + (fault.latency_ms * MS if fault is not None else 0.0)
     if delay_s > 0:
         await trio.sleep(delay_s)
@@ -211,11 +164,14 @@ async def _answer(
     if count_only:
         unified = unified_headers(usage, request_id=request_id.encode())
         return _plain([JSON_CONTENT, *unified], responses.count_tokens_body(input_tokens), cut)
-    reply = responses.plan_reply(
+    assert checked is not None
+    reply = answers.plan_answer(
+        body,
+        checked,
         message_id=request_id.replace("req_", "msg_", 1),
-        model=body["model"],
-        max_tokens=body["max_tokens"],
         events=knobs.events,
+        signer=sim.signer,
+        redacted=knobs.redacted_thinking,
         input_tokens=input_tokens,
         output_tokens=knobs.output_tokens,
         cache_read_tokens=cache_read,
@@ -225,7 +181,7 @@ async def _answer(
     unified = unified_headers(usage, request_id=request_id.encode())
     if streaming:
         events = responses.sse_events(reply)
-        stream = _stream(events, reply.deltas + _FIXED_EVENTS, knobs.event_delay_s, cut, request_id)
+        stream = _stream(events, responses.event_count(reply), knobs.event_delay_s, cut, request_id)
         if knobs.stamp:
             stream = _stamped(stream)
         gate = headers.get(b"x-sim-gate")
@@ -337,6 +293,8 @@ def fault_response(
         return SLOW_HEAD
     if kind is FaultKind.BAD_GATEWAY:
         return Response(502, [(b"content-type", b"text/html")], BAD_GATEWAY_PAGE)
+    if kind is FaultKind.CLAUDE_CODE_ONLY:
+        return sim.error(400, CLAUDE_CODE_ONLY_MESSAGE, request_id=request_id)
     rid = request_id.encode()
     usage = sim.ledger.usage(account, now)
     if kind is FaultKind.REQUEST_LIMIT:

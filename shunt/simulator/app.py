@@ -19,6 +19,7 @@ import json
 import logging
 import random
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
@@ -35,6 +36,7 @@ from shunt.simulator.oauth import DEFAULT_ACCESS_TTL_S, AuthFailure, TokenRegist
 from shunt.simulator.prompt_cache import DEFAULT_TTL_S as DEFAULT_PROMPT_CACHE_TTL_S
 from shunt.simulator.prompt_cache import PromptCache
 from shunt.simulator.responses import error_body
+from shunt.simulator.thinking import Signer
 from shunt.simulator.transport import DROP_CONNECTION, SLOW_HEAD, trickle_head
 
 logger = logging.getLogger(__name__)
@@ -105,6 +107,7 @@ class Simulator:
         events: int = DEFAULT_EVENTS,
         prompt_cache: bool = False,
         prompt_cache_ttl_s: float = DEFAULT_PROMPT_CACHE_TTL_S,
+        claude_code_only: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
         self.ledger = Ledger(time_scale)
@@ -118,6 +121,16 @@ class Simulator:
         self.latency_ms = latency_ms
         self.event_delay_ms = event_delay_ms
         self.events = events
+        # Every account refuses what is not Claude Code's traffic, as the claude_code_only fault
+        # does for one account.
+        self.claude_code_only = claude_code_only
+        # Signs the thinking the simulator sends. Seeded runs repeat their signatures; the secret
+        # is not drawn from self.rng, so adding it changed no seeded token or fault sequence.
+        self.signer = Signer(
+            secrets.token_bytes(32)
+            if seed is None
+            else hashlib.sha256(f"shunt-sim-thinking\0{seed}".encode()).digest()
+        )
         self.status_counts: dict[str, collections.Counter[int]] = {}
         self.recent: collections.deque[RequestRecord] = collections.deque(maxlen=RECENT_REQUESTS)
         # /api/oauth/usage and /profile apart: a proxy's usage prefetch lands there at any time

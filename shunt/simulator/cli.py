@@ -77,6 +77,7 @@ class RunOptions:
     access_ttl_s: float | None
     prompt_cache: bool = False
     prompt_cache_ttl_s: float | None = None  # None: 5 minutes
+    claude_code_only: bool = False
 
 
 def _url(host: str, port: int) -> str:
@@ -114,6 +115,7 @@ async def run(options: RunOptions) -> None:
         event_delay_ms=options.event_delay_ms,
         prompt_cache=options.prompt_cache,
         prompt_cache_ttl_s=options.prompt_cache_ttl_s or DEFAULT_PROMPT_CACHE_TTL_S,
+        claude_code_only=options.claude_code_only,
     )
     entries: dict[str, Any] = {}
     for spec in options.accounts:
@@ -232,6 +234,12 @@ def _accounts_option(
     "(divided by --time-scale; default 300). Only with --prompt-cache.",
 )
 @click.option(
+    "--claude-code-only",
+    is_flag=True,
+    help="Every account refuses Messages API requests whose user-agent is not Claude Code's "
+    "(claude-cli/…) with the 400 a subscription credential gets for other traffic.",
+)
+@click.option(
     "--log-level",
     default="warning",
     show_default=True,
@@ -251,6 +259,7 @@ def simulator_command(
     access_ttl_s: float | None,
     prompt_cache: bool,
     prompt_cache_ttl_s: float | None,
+    claude_code_only: bool,
     log_level: str,
 ) -> None:
     """Run an Anthropic-compatible fake upstream (quotas, OAuth, faults) for tests and demos."""
@@ -280,6 +289,7 @@ def simulator_command(
         access_ttl_s,
         prompt_cache,
         prompt_cache_ttl_s,
+        claude_code_only,
     )
     try:
         trio.run(run, options)

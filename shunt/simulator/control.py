@@ -160,6 +160,7 @@ async def state(sim: Simulator, _request: Request) -> Response:
         "now": now,
         "time_scale": sim.ledger.time_scale,
         "streams_open": sim.streams_open,
+        "claude_code_only": sim.claude_code_only,
         "prompt_cache": None
         if sim.prompt_cache is None
         else {"ttl_s": sim.prompt_cache.ttl_s, "max_entries": sim.prompt_cache.max_entries},

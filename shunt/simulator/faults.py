@@ -4,6 +4,10 @@ Pure: a FaultBook only decides which fault (if any) a request gets; the edge act
 are queued per account and consumed one per request, first match first, so a test can script
 "two 529s, then a dropped connection" and know which request meets which. A fault either has a
 `count` (-1 = until cleared) or a `rate` (probability, drawn from the simulator's seeded RNG).
+
+`claude_code_only` is a standing refusal rather than a one-off: it lasts until cleared by
+default, and only requests that are not Claude Code's meet it (Claude Code's pass it by, so the
+faults queued behind it still reach them).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class FaultKind(enum.Enum):
     MALFORMED_SSE = "malformed_sse"  # a data line that is not JSON after a few events
     LATENCY = "latency"  # a delay before the headers, then a normal answer
     SLOW_HEAD = "slow_head"  # a status line, then a header line every 0.1 s, never the head's end
+    # a subscription credential refused for traffic that is not Claude Code's (PROTOCOL.md)
+    CLAUDE_CODE_ONLY = "claude_code_only"
 
 
 class Scope(enum.Enum):
@@ -66,10 +72,16 @@ def _check_non_negative(_instance: object, attribute: attrs.Attribute[Any], valu
         raise ValueError(f"{attribute.name} must be >= 0, not {value}")
 
 
+def _default_count(fault: Fault) -> int:
+    return UNTIL_CLEARED if fault.kind is FaultKind.CLAUDE_CODE_ONLY else 1
+
+
 @attrs.define(on_setattr=attrs.setters.NO_OP)  # `count` counts down to 0 past its validator
 class Fault:
     kind: FaultKind
-    count: int = attrs.field(default=1, validator=_check_count)
+    count: int = attrs.field(
+        default=attrs.Factory(_default_count, takes_self=True), validator=_check_count
+    )
     rate: float | None = attrs.field(default=None, validator=_check_rate)
     latency_ms: float = attrs.field(default=0.0, validator=_check_non_negative)
     retry_after_s: float | None = attrs.field(default=None, validator=_check_non_negative)
@@ -116,14 +128,18 @@ def parse_fault(payload: Mapping[str, Any]) -> tuple[str, Fault]:
     count = _number(payload, "count")
     if count is not None and count != int(count):
         raise ValueError(f"count must be a whole number, not {count}")
+    if kind is FaultKind.CLAUDE_CODE_ONLY and scope is not Scope.API:
+        raise ValueError("claude_code_only refuses Messages API requests: its scope is api")
     latency_ms = _number(payload, "latency_ms")
     if latency_ms is None:
         latency_ms = DEFAULT_LATENCY_MS if kind is FaultKind.LATENCY else 0.0
     after_events = _number(payload, "after_events")
+    # A rate fault with no count keeps firing until cleared, and so does a standing refusal; a
+    # plain one fires once.
+    standing = rate is not None or kind is FaultKind.CLAUDE_CODE_ONLY
     fault = Fault(
         kind,
-        # A rate fault with no count keeps firing until cleared; a plain one fires once.
-        count=int(count) if count is not None else (1 if rate is None else UNTIL_CLEARED),
+        count=int(count) if count is not None else (UNTIL_CLEARED if standing else 1),
         rate=rate,
         latency_ms=latency_ms,
         retry_after_s=_number(payload, "retry_after"),
@@ -156,11 +172,14 @@ class FaultBook:
     def pending(self, account: str) -> list[Fault]:
         return list(self._queues.get(account, ()))
 
-    def take(self, account: str, scope: Scope, *, streaming: bool) -> Fault | None:
+    def take(
+        self, account: str, scope: Scope, *, streaming: bool, claude_code: bool = False
+    ) -> Fault | None:
         """The first queued fault that applies to this request, counted down; else None.
 
         A rate fault that does not fire is skipped (not consumed), so later faults still get
-        their turn; a stream-only fault waits for a streaming request.
+        their turn; a stream-only fault waits for a streaming request; `claude_code_only` lets
+        Claude Code's requests (`claude_code`) by.
         """
         queue = self._queues.get(account)
         if not queue:
@@ -169,6 +188,8 @@ class FaultBook:
             if fault.scope is not scope:
                 continue
             if fault.kind in STREAM_ONLY and not streaming:
+                continue
+            if fault.kind is FaultKind.CLAUDE_CODE_ONLY and claude_code:
                 continue
             if fault.rate is not None and self._rng.random() >= fault.rate:
                 continue

@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl
 import trio
 
 from shunt.http.server import Request, Response
-from shunt.simulator.api import MS, cut_body_response, fault_response
+from shunt.simulator.api import cut_body_response, fault_response
 from shunt.simulator.faults import FaultKind, Scope
+from shunt.simulator.knobs import MS
 from shunt.simulator.oauth import OAuthError, usage_payload
 
 if TYPE_CHECKING:

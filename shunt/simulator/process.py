@@ -26,12 +26,13 @@ def simulator_argv(
     access_ttl_s: float | None = None,
     prompt_cache: bool = False,
     prompt_cache_ttl_s: float | None = None,
+    claude_code_only: bool = False,
     log_level: str | None = None,
 ) -> list[str]:
     """argv for one simulator process. None (or no accounts) leaves an option out, so the
     command's own default applies; each account is a `--account` value as the command takes
-    it, NAME[:FIVE_HOUR_TOKENS[:SEVEN_DAY_TOKENS]]; `prompt_cache` adds the `--prompt-cache`
-    flag."""
+    it, NAME[:FIVE_HOUR_TOKENS[:SEVEN_DAY_TOKENS]]; `prompt_cache` and `claude_code_only` add
+    the `--prompt-cache` and `--claude-code-only` flags."""
     options: tuple[tuple[str, object], ...] = (
         ("--host", host),
         ("--port", port),
@@ -53,4 +54,6 @@ def simulator_argv(
         argv += ["--account", account]
     if prompt_cache:
         argv.append("--prompt-cache")
+    if claude_code_only:
+        argv.append("--claude-code-only")
     return argv

@@ -4,7 +4,8 @@ Pure and deterministic: the reply text cycles through a fixed word list so tests
 it, and token counts follow simple rules (input estimated from the body size, one output token
 per text delta unless the request asks for another number). Static events are encoded once at
 import, because the benchmark streams thousands of them and the simulator must stay cheaper
-than the proxy it measures.
+than the proxy it measures. An answer with thinking or tool calls (answers.py) carries its
+content blocks (blocks.py) and is encoded as it goes; the plain reply never pays for that.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 import attrs
+
+from shunt.simulator.blocks import Block, block_events, block_json
+from shunt.simulator.blocks import event_count as block_event_count
 
 END_TURN: Final = "end_turn"
 MAX_TOKENS: Final = "max_tokens"
@@ -118,6 +122,7 @@ class Reply:
     stop_reason: str
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
+    blocks: tuple[Block, ...] | None = None  # None: the plain text reply of `deltas` words
 
     @property
     def charged_tokens(self) -> int:
@@ -157,6 +162,38 @@ def plan_reply(
     )
 
 
+def plan_block_reply(
+    *,
+    message_id: str,
+    model: str,
+    max_tokens: int,
+    blocks: tuple[Block, ...],
+    stop_reason: str,
+    natural_tokens: int,
+    input_tokens: int,
+    output_tokens: int | None = None,
+    cache_read_tokens: int = 0,
+    cache_creation_tokens: int = 0,
+) -> Reply:
+    """A reply of content blocks already cut to `max_tokens` (answers.py); its output is
+    `natural_tokens` (one per streamed piece) unless `output_tokens` says otherwise, capped by
+    `max_tokens` as in `plan_reply`."""
+    output = natural_tokens if output_tokens is None else output_tokens
+    if output > max_tokens:
+        output, stop_reason = max_tokens, MAX_TOKENS
+    return Reply(
+        message_id,
+        model,
+        0,
+        input_tokens,
+        output,
+        stop_reason,
+        cache_read_tokens,
+        cache_creation_tokens,
+        blocks,
+    )
+
+
 def _usage(reply: Reply, output_tokens: int) -> dict[str, Any]:
     return {
         "input_tokens": reply.input_tokens,
@@ -179,7 +216,9 @@ def message_body(reply: Reply) -> bytes:
             "type": "message",
             "role": "assistant",
             "model": reply.model,
-            "content": [{"type": "text", "text": reply_text(reply.deltas)}],
+            "content": [{"type": "text", "text": reply_text(reply.deltas)}]
+            if reply.blocks is None
+            else [block_json(block) for block in reply.blocks],
             "stop_reason": reply.stop_reason,
             "stop_sequence": None,
             "usage": _usage(reply, reply.output_tokens),
@@ -219,12 +258,25 @@ def sse_events(reply: Reply) -> Iterator[bytes]:
     """The whole event sequence, one item per event, produced lazily (streams can be long)."""
     yield message_start_event(reply)
     yield PING_EVENT
-    yield BLOCK_START_EVENT
-    for i in range(reply.deltas):
-        yield DELTA_EVENTS[i % len(DELTA_EVENTS)]
-    yield BLOCK_STOP_EVENT
+    if reply.blocks is None:
+        yield BLOCK_START_EVENT
+        for i in range(reply.deltas):
+            yield DELTA_EVENTS[i % len(DELTA_EVENTS)]
+        yield BLOCK_STOP_EVENT
+    else:
+        for index, block in enumerate(reply.blocks):
+            for name, data in block_events(index, block):
+                yield sse_event(name, data)
     yield message_delta_event(reply)
     yield MESSAGE_STOP_EVENT
+
+
+def event_count(reply: Reply) -> int:
+    """How many events `sse_events` yields for the reply."""
+    fixed = 4  # message_start, ping, message_delta, message_stop
+    if reply.blocks is None:
+        return fixed + 2 + reply.deltas
+    return fixed + sum(block_event_count(block) for block in reply.blocks)
 
 
 def error_type(status: int) -> str:

@@ -86,6 +86,23 @@ def test_parse_fault_defaults() -> None:
     assert (full.count, full.retry_after_s, full.scope) == (3, 2.0, Scope.USAGE)
 
 
+def test_claude_code_only_stands_until_cleared_and_lets_claude_code_by() -> None:
+    _, parsed = parse_fault({"account": "a", "kind": "claude_code_only"})
+    assert parsed.count == UNTIL_CLEARED
+    assert Fault(FaultKind.CLAUDE_CODE_ONLY).count == UNTIL_CLEARED
+    _, counted = parse_fault({"account": "a", "kind": "claude_code_only", "count": 2})
+    assert counted.count == 2
+    faults = book()
+    faults.add("a", Fault(FaultKind.CLAUDE_CODE_ONLY))
+    faults.add("a", Fault(FaultKind.OVERLOADED))
+    other = [faults.take("a", Scope.API, streaming=False) for _ in range(3)]
+    assert [f.kind if f else None for f in other] == [FaultKind.CLAUDE_CODE_ONLY] * 3
+    # Claude Code's requests pass the refusal by: the fault behind it is theirs
+    claude_code = [faults.take("a", Scope.API, streaming=False, claude_code=True) for _ in range(2)]
+    assert [f.kind if f else None for f in claude_code] == [FaultKind.OVERLOADED, None]
+    assert [f.kind for f in faults.pending("a")] == [FaultKind.CLAUDE_CODE_ONLY]
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
@@ -97,6 +114,7 @@ def test_parse_fault_defaults() -> None:
         ({"account": "a", "kind": "529", "rate": "often"}, "rate must be a number"),
         ({"account": "a", "kind": "529", "latency_ms": -1}, "latency_ms"),
         ({"account": "a", "kind": "529", "scope": "everywhere"}, "scope"),
+        ({"account": "a", "kind": "claude_code_only", "scope": "token"}, "its scope is api"),
     ],
 )
 def test_parse_fault_rejects_bad_input(payload: dict[str, object], message: str) -> None:

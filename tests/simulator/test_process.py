@@ -55,6 +55,7 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
         credentials_out=credentials,
         ready_file=ready,
         prompt_cache=True,
+        claude_code_only=True,
         log_level="debug",
     )
     with stderr_path.open("wb") as stderr:
@@ -71,10 +72,18 @@ async def test_process_writes_ready_and_credentials_files(tmp_path: Path) -> Non
             token = accounts["alpha"]["access_token"]
             with trio.fail_after(START_TIMEOUT_S):
                 async with httpx.AsyncClient(base_url=info["url"]) as client:
-                    response = await client.post(
+                    refused = await client.post(
                         "/v1/messages", json=BODY, headers=auth_headers(token)
                     )
+                    claude_code = {"user-agent": "claude-cli/2.1.0 (external, cli)"}
+                    response = await client.post(
+                        "/v1/messages", json=BODY, headers=auth_headers(token, **claude_code)
+                    )
                     state = (await client.get("/_sim/state")).json()
+            # --claude-code-only: httpx's own user-agent is refused, Claude Code's passes
+            assert refused.status_code == 400
+            assert "only authorized for use with Claude Code" in refused.text
+            assert state["claude_code_only"] is True
             assert response.status_code == 200
             assert state["time_scale"] == 60
             assert state["accounts"]["alpha"]["windows"]["seven_day"]["limit"] == 5000
@@ -153,6 +162,7 @@ def test_simulator_argv_has_a_keyword_for_every_option_and_the_command_reads_the
         access_ttl_s=30.0,
         prompt_cache=True,
         prompt_cache_ttl_s=60.0,
+        claude_code_only=True,
         log_level="debug",
     )
     assert argv[:3] == [sys.executable, "-m", "shunt.simulator"]
@@ -170,6 +180,7 @@ def test_simulator_argv_has_a_keyword_for_every_option_and_the_command_reads_the
         "access_ttl_s": 30.0,
         "prompt_cache": True,
         "prompt_cache_ttl_s": 60.0,
+        "claude_code_only": True,
         "log_level": "debug",
     }
     defaults = simulator_command.make_context("simulator", simulator_argv()[3:]).params
