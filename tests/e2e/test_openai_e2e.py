@@ -300,3 +300,48 @@ def _chat(client: openai.OpenAI, messages: list[dict], *, stream: bool, tools: l
                 call["function"]["arguments"] += part.function.arguments or ""
         finish = chunk.choices[0].finish_reason or finish
     return {"content": content, "tool_calls": list(calls.values()), "finish_reason": finish}
+
+
+@pytest.mark.parametrize("kind", ["sse_error", "midstream_drop"])
+def test_a_chat_stream_that_fails_midway_ends_with_an_error_the_sdk_raises(
+    client: openai.OpenAI, simulator: Simulator, proxy: Proxy, kind: str
+):
+    for name in ("alpha", "beta"):
+        simulator.fault(name, kind, after_events=3)
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "x"}], max_tokens=50, stream=True
+    )
+    received: list = []
+    with pytest.raises(openai.APIError) as info:
+        received.extend(stream)
+    assert received, "some chunks arrived before the failure"
+    assert info.value.message
+    simulator.clear_faults()
+
+
+@pytest.mark.parametrize("kind", ["sse_error", "midstream_drop"])
+def test_a_responses_stream_that_fails_midway_ends_with_response_failed(
+    client: openai.OpenAI, simulator: Simulator, kind: str
+):
+    for name in ("alpha", "beta"):
+        simulator.fault(name, kind, after_events=3)
+    events = list(client.responses.create(model="gpt-5", input="x", store=False, stream=True))
+    assert events[0].type == "response.created"
+    assert events[-1].type == "response.failed", [event.type for event in events]
+    assert sum(event.type.startswith("response.failed") for event in events) == 1
+    assert events[-1].response.error is not None
+    simulator.clear_faults()
+
+
+def test_a_websocket_upgrade_on_responses_is_answered_at_once(proxy: Proxy):
+    answer = proxy.openai_client.get(
+        "/responses",
+        headers={
+            "upgrade": "websocket",
+            "connection": "Upgrade",
+            "sec-websocket-version": "13",
+            "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    )
+    assert answer.status_code == 426
+    assert answer.json()["error"]["code"] == "websocket_not_supported"
