@@ -146,7 +146,10 @@ def test_long_lists_and_strings_are_bounded() -> None:
     assert summary["tools"][0] == "n" * MAX_CHARS
 
 
-_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=80)
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz_"
+_names = st.text(alphabet=_ALPHABET, min_size=1, max_size=12) | st.text(
+    alphabet=_ALPHABET, min_size=MAX_CHARS - 4, max_size=MAX_CHARS * 2
+)
 _secret_text = st.text(max_size=30).map(lambda t: t + SECRET + t)
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _names,
@@ -198,9 +201,13 @@ def test_any_body_gives_a_bounded_summary_with_none_of_its_text(body: Any) -> No
     if not isinstance(body, dict):
         assert summary is None
         return
+    assert summary is not None
     encoded = json.dumps(summary, ensure_ascii=False)
     assert SECRET not in encoded
-    lists = sum(isinstance(v, list) for v in summary.values())  # type: ignore[union-attr]
+    strings = [v for v in summary.values() if isinstance(v, str)]
+    strings += [item for v in summary.values() if isinstance(v, list) for item in v]
+    assert all(len(s) <= MAX_CHARS for s in strings)
+    lists = sum(isinstance(v, list) for v in summary.values())
     assert len(encoded) <= 1000 + lists * (MAX_ITEMS + 1) * (MAX_CHARS + 4)
 
 

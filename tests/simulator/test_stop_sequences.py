@@ -128,6 +128,7 @@ def test_thinking_is_not_cut_only_the_text_after_it() -> None:
     assert thinking["thinking"] == "Thinking about msg_sim1: a plain answer will do."
     assert SIGNER.verifies(thinking["thinking"], thinking["signature"])
     assert (text["text"], answer["stop_sequence"]) == ("Hello from the ", "shunt")
+    assert answer["stop_reason"] == "stop_sequence"
 
 
 @pytest.mark.parametrize(
