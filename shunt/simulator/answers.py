@@ -10,6 +10,9 @@ Thinking comes first in an answer, then, for a call, a short text (not when tool
 the call: the real API then sends the call alone) and the tool_use blocks. An answer that
 continues a turn (its last user message holds only tool results) thinks again only with the
 `interleaved-thinking-2025-05-14` beta: without it the real model thinks once per turn.
+
+A request's `stop_sequences` cut the text of either answer where the real model would have
+stopped (stop_sequences.py); an answer none of them meets is the same as without them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ from shunt.simulator.blocks import (
     fit,
     split_words,
     tokens,
+)
+from shunt.simulator.stop_sequences import (
+    STOP_SEQUENCE,
+    read_stop_sequences,
+    stop_in_blocks,
+    stop_in_reply,
 )
 from shunt.simulator.thinking import (
     INTERLEAVED_BETA,
@@ -60,6 +69,7 @@ class Checked:
     choice: ToolChoice
     thinking: Thinking
     betas: frozenset[str]
+    stop_sequences: tuple[str, ...] = ()
 
 
 def read_betas(header: bytes) -> frozenset[str]:
@@ -73,7 +83,7 @@ def check(body: Mapping[str, Any], *, betas: frozenset[str], signer: Signer) -> 
     problem = check_history(body["messages"], thinking, signer)
     if problem is not None:
         raise ValueError(problem)
-    return Checked(tools, choice, thinking, betas)
+    return Checked(tools, choice, thinking, betas, read_stop_sequences(body))
 
 
 def needs_blocks(body: Mapping[str, Any], checked: Checked) -> bool:
@@ -157,18 +167,33 @@ def plan_answer(
         "cache_read_tokens": cache_read_tokens,
         "cache_creation_tokens": cache_creation_tokens,
     }
+    blocks: tuple[Block, ...]
+    sequence: str | None
     if not needs_blocks(body, checked):
-        return responses.plan_reply(events=events, **common)
-    blocks, stop_reason = compose(
-        body,
-        checked,
-        message_id=message_id,
-        events=events,
-        max_tokens=body["max_tokens"],
-        signer=signer,
-        redacted=redacted,
-    )
+        # max_tokens cuts first: a sequence the cut answer does not hold was never generated
+        stopped = stop_in_reply(min(events, body["max_tokens"]), checked.stop_sequences)
+        if stopped is None:
+            return responses.plan_reply(events=events, **common)
+        pieces, sequence = stopped
+        blocks, stop_reason = (TextBlock(pieces),), STOP_SEQUENCE
+    else:
+        blocks, stop_reason = compose(
+            body,
+            checked,
+            message_id=message_id,
+            events=events,
+            max_tokens=body["max_tokens"],
+            signer=signer,
+            redacted=redacted,
+        )
+        blocks, sequence = stop_in_blocks(blocks, checked.stop_sequences)
+        if sequence is not None:
+            stop_reason = STOP_SEQUENCE
     natural = sum(tokens(block) for block in blocks)
     return responses.plan_block_reply(
-        blocks=blocks, stop_reason=stop_reason, natural_tokens=natural, **common
+        blocks=blocks,
+        stop_reason=stop_reason,
+        natural_tokens=natural,
+        stop_sequence=sequence,
+        **common,
     )

@@ -53,6 +53,7 @@ CLAUDE_CODE_ONLY_MESSAGE: Final = (
     "API requests."
 )
 CLAUDE_CODE_AGENT: Final = b"claude-cli/"
+NOT_JSON: Final = object()  # a body that did not parse (JSON `null` is a body, and refused)
 
 
 def _validate(body: Any, *, count_only: bool) -> str | None:
@@ -96,18 +97,25 @@ async def models(sim: Simulator, request: Request) -> Response:
 async def _api(sim: Simulator, request: Request, *, count_only: bool) -> Response:
     headers = dict(request.headers)
     request_id = sim.request_id()
+    # Parsed once, before the checks, so that /_sim/state summarizes what every request sent,
+    # refused or not; a parse error is still only answered after the credential checks.
+    try:
+        body: Any = json.loads(request.body)
+    except ValueError:
+        body = NOT_JSON
     auth = sim.authenticate(headers, request_id=request_id, now=sim.clock())
     if isinstance(auth, Response):
-        sim.record(request, headers, None, auth)
+        sim.record(request, headers, None, auth, body)
         return auth
-    response = await _answer(sim, request, headers, auth, request_id, count_only=count_only)
-    sim.record(request, headers, auth, response)
+    response = await _answer(sim, request, body, headers, auth, request_id, count_only=count_only)
+    sim.record(request, headers, auth, response, body)
     return response
 
 
 async def _answer(
     sim: Simulator,
     request: Request,
+    body: Any,
     headers: Headers,
     account: str,
     request_id: str,
@@ -116,9 +124,7 @@ async def _answer(
 ) -> Response:
     if b"anthropic-version" not in headers:
         return sim.error(400, "anthropic-version: header is required", request_id=request_id)
-    try:
-        body = json.loads(request.body)
-    except ValueError:
+    if body is NOT_JSON:
         return sim.error(400, "The request body is not valid JSON", request_id=request_id)
     problem = _validate(body, count_only=count_only)
     checked: answers.Checked | None = None

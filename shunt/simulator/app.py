@@ -29,6 +29,7 @@ import trio
 
 from shunt.http.server import AbortConnection, Request, Response, SendRaw
 from shunt.simulator import api, control, oauth_routes
+from shunt.simulator.body_summary import summarize
 from shunt.simulator.faults import FaultBook
 from shunt.simulator.headers import REQUEST_ID
 from shunt.simulator.ledger import Ledger, Quota
@@ -69,13 +70,20 @@ class RequestRecord:
     authorization: bool
     user_agent: str | None
     body_bytes: int
+    body: dict[str, Any] | None = attrs.field(default=None, hash=False)  # body_summary.py
 
 
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
-def _record(request: Request, headers: Headers, account: str | None, status: int) -> RequestRecord:
+def _record(
+    request: Request,
+    headers: Headers,
+    account: str | None,
+    status: int,
+    body: dict[str, Any] | None = None,
+) -> RequestRecord:
     return RequestRecord(
         account,
         request.method,
@@ -87,6 +95,7 @@ def _record(request: Request, headers: Headers, account: str | None, status: int
         b"authorization" in headers,
         _text(headers.get(b"user-agent")),
         len(request.body),
+        body,
     )
 
 
@@ -263,15 +272,20 @@ class Simulator:
         return account
 
     def record(
-        self, request: Request, headers: Headers, account: str | None, response: Response
+        self,
+        request: Request,
+        headers: Headers,
+        account: str | None,
+        response: Response,
+        body: Any = None,
     ) -> None:
         """Count the answer; a dropped connection or a head that never ends counts as status 0
-        (no response)."""
+        (no response). `body` is a Messages API body as parsed, kept only as its summary."""
         unanswered = response is DROP_CONNECTION or response is SLOW_HEAD
         status = DROPPED if unanswered else response.status
         if account is not None:
             self.status_counts[account][status] += 1
-        self.recent.append(_record(request, headers, account, status))
+        self.recent.append(_record(request, headers, account, status, summarize(body)))
 
     def record_oauth_api(
         self, request: Request, headers: Headers, account: str | None, response: Response

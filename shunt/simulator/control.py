@@ -183,6 +183,7 @@ def _request_fields(r: RequestRecord) -> dict[str, Any]:
         "authorization": r.authorization,
         "user_agent": r.user_agent,
         "body_bytes": r.body_bytes,
+        "body": r.body,
     }
 
 

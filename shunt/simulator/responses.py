@@ -123,6 +123,7 @@ class Reply:
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
     blocks: tuple[Block, ...] | None = None  # None: the plain text reply of `deltas` words
+    stop_sequence: str | None = None  # the one met, with stop_reason "stop_sequence"
 
     @property
     def charged_tokens(self) -> int:
@@ -174,13 +175,15 @@ def plan_block_reply(
     output_tokens: int | None = None,
     cache_read_tokens: int = 0,
     cache_creation_tokens: int = 0,
+    stop_sequence: str | None = None,
 ) -> Reply:
-    """A reply of content blocks already cut to `max_tokens` (answers.py); its output is
-    `natural_tokens` (one per streamed piece) unless `output_tokens` says otherwise, capped by
-    `max_tokens` as in `plan_reply`."""
+    """A reply of content blocks already cut to `max_tokens` and to a stop sequence (answers.py);
+    its output is `natural_tokens` (one per streamed piece) unless `output_tokens` says
+    otherwise, capped by `max_tokens` as in `plan_reply` (which then is the stop reason, so no
+    stop sequence is reported)."""
     output = natural_tokens if output_tokens is None else output_tokens
     if output > max_tokens:
-        output, stop_reason = max_tokens, MAX_TOKENS
+        output, stop_reason, stop_sequence = max_tokens, MAX_TOKENS, None
     return Reply(
         message_id,
         model,
@@ -191,6 +194,7 @@ def plan_block_reply(
         cache_read_tokens,
         cache_creation_tokens,
         blocks,
+        stop_sequence,
     )
 
 
@@ -220,7 +224,7 @@ def message_body(reply: Reply) -> bytes:
             if reply.blocks is None
             else [block_json(block) for block in reply.blocks],
             "stop_reason": reply.stop_reason,
-            "stop_sequence": None,
+            "stop_sequence": reply.stop_sequence,
             "usage": _usage(reply, reply.output_tokens),
         }
     )
@@ -248,7 +252,7 @@ def message_delta_event(reply: Reply) -> bytes:
         "message_delta",
         {
             "type": "message_delta",
-            "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+            "delta": {"stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence},
             "usage": usage,
         },
     )

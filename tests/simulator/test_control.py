@@ -83,6 +83,25 @@ async def test_state_shows_what_reached_the_upstream(
         "authorization": True,
         "user_agent": "claude-cli/2.0",
         "body_bytes": first["body_bytes"],
+        "body": {
+            "model": BODY["model"],
+            "stream": None,
+            "max_tokens": 100,
+            "system_chars": 0,
+            "messages": 1,
+            "roles": ["user"],
+            "block_types": ["text"],
+            "image_sources": [],
+            "tools": [],
+            "tool_choice": None,
+            "disable_parallel_tool_use": None,
+            "thinking": None,
+            "stop_sequences": None,
+            "temperature": None,
+            "top_p": None,
+            "top_k": None,
+            "metadata_user_id": False,
+        },
     }
     assert first["body_bytes"] > 0
     assert (second["account"], second["status"], second["x_api_key"]) == (None, 401, True)
