@@ -71,6 +71,7 @@ def responses_dialect(model_map: ModelMap) -> OpenAiDialect:
         error_answer=_responses_error,
         requested_model=lambda context: str(context.requested_model),
         conversation_key=lambda context: context.conversation_key,
+        notes=lambda context: context.notes,
     )
 
 

@@ -56,6 +56,8 @@ class OpenAiDialect:
     error_answer: Callable[[int, bytes, float | None], tuple[int, bytes]]
     requested_model: Callable[[Any], str]
     conversation_key: Callable[[Any], str | None] = lambda _context: None
+    # What the translation left out or changed (an unknown tool type dropped …), for the log.
+    notes: Callable[[Any], Iterable[str]] = lambda _context: ()
 
 
 def fresh_id(prefix: str) -> str:
@@ -71,6 +73,8 @@ async def bridge(pool: Pool, request: Request, dialect: OpenAiDialect) -> Respon
         anthropic_body, context = dialect.translate_request(body)
     except TranslationError as refusal:
         return _refuse(pool, request, refusal)
+    for note in dialect.notes(context):
+        logger.info("%s %s: %s", request.method, request.path, note)
     inner = Request(
         method="POST",
         target="/v1/messages",

@@ -67,3 +67,5 @@ def test_codex_runs_a_session_with_tool_calls_through_shunt(tmp_path):
     assert rows[2]["account"] == rows[3]["account"]
     assert all(row["path"] == "/v1/messages" for row in report["upstream"])
     assert report["statuses"] == {"alpha": "ready", "beta": "ready"}
+    # Codex's OpenAI-side tools have no Anthropic equivalent: dropped, and the log says so.
+    assert "a 'web_search' tool runs on OpenAI's side; dropped" in report["shunt_output"]

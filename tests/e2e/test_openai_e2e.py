@@ -108,22 +108,48 @@ def test_a_tool_call_round_trip(client: openai.OpenAI, stream: bool):
     assert "sunny, 21 C" in second["content"], "the tool's result reached the model"
 
 
-def test_an_image_and_stop_sequences_are_accepted(client: openai.OpenAI):
+def test_an_image_and_stop_sequences_reach_the_upstream(
+    client: openai.OpenAI, simulator: Simulator
+):
     completion = client.chat.completions.create(
         model="gpt-4o",
         messages=[
+            {"role": "system", "content": "Describe images."},
             {
                 "role": "user",
                 "content": [
                     {"type": "text", "text": "What is this?"},
                     {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
                 ],
-            }
+            },
         ],
         stop=["simulator"],
         max_tokens=50,
     )
-    assert completion.choices[0].message.content
+    # The simulator stops where its text would hold the sequence, as the real API does.
+    assert completion.choices[0].message.content == "Hello from the shunt "
+    assert completion.choices[0].finish_reason == "stop"
+    body = simulator.state()["requests"][-1]["body"]
+    assert body["model"] == "claude-opus-4-6"
+    assert body["image_sources"] == ["base64"]
+    assert body["stop_sequences"] == ["simulator"]
+    assert body["roles"] == ["user"]
+    assert body["system_chars"] == len("Describe images.")
+
+
+def test_tools_and_tool_choice_reach_the_upstream(client: openai.OpenAI, simulator: Simulator):
+    client.chat.completions.create(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "x"}],
+        tools=[WEATHER_TOOL],
+        tool_choice="required",
+        parallel_tool_calls=False,
+        max_tokens=50,
+    )
+    body = simulator.state()["requests"][-1]["body"]
+    assert body["tools"] == ["get_weather"]
+    assert body["tool_choice"] == {"type": "any"}
+    assert body["disable_parallel_tool_use"] is True
 
 
 def test_n_above_one_is_a_clear_400(client: openai.OpenAI):
