@@ -20,13 +20,20 @@ from tests.e2e.harness import kill, processes_where, still_running
 QUICK_LIMIT_S = 55.0
 
 
-def bench_processes(since: float) -> list[psutil.Process]:
-    """Processes started by a bench run (they carry its temporary SHUNT_HOME)."""
-    return processes_where(
-        lambda p: (
-            p.create_time() >= since - 1 and "shunt-bench-" in p.environ().get("SHUNT_HOME", "")
-        )
-    )
+def bench_processes(since: float, session: int) -> list[psutil.Process]:
+    """Processes started by this bench run: its session (the bench runs in a session of its
+    own, which its children keep even once reparented) and its temporary SHUNT_HOME. Another
+    `shunt bench` running on the machine at the same time is not this test's business."""
+
+    def ours(p: psutil.Process) -> bool:
+        try:
+            in_session = os.getsid(p.pid) == session
+        except OSError:
+            return False
+        home = p.environ().get("SHUNT_HOME", "")
+        return in_session and p.create_time() >= since - 1 and "shunt-bench-" in home
+
+    return processes_where(ours)
 
 
 @pytest.mark.timeout(90)
@@ -46,7 +53,7 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
     except subprocess.TimeoutExpired:
         os.killpg(bench.pid, signal.SIGKILL)
         bench.communicate()
-        kill(bench_processes(started))
+        kill(bench_processes(started, bench.pid))
         pytest.fail(f"shunt bench --quick did not finish within {QUICK_LIMIT_S:.0f} s")
     assert bench.returncode == 0, stderr.decode(errors="replace")[-3000:]
     data = json.loads(stdout)
@@ -96,6 +103,6 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
 
     # Its children are reaped before the bench exits; poll (bounded) in case a kill is still
     # being delivered, then sweep whatever is left so a failure leaves nothing behind.
-    leftovers = still_running(lambda: bench_processes(started))
+    leftovers = still_running(lambda: bench_processes(started, bench.pid))
     kill(leftovers)
     assert not leftovers, f"the bench left processes behind: {leftovers}"
