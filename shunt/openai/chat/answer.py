@@ -14,7 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Final
 
-from shunt.openai.chat.context import ChatContext, IdSource
+from shunt.openai.chat.context import ChatContext
+from shunt.openai.ids import IdSource
 from shunt.openai.usage import chat_usage
 
 COMPLETION_ID_PREFIX: Final = "chatcmpl-"

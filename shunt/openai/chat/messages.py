@@ -21,8 +21,9 @@ from typing import Final
 
 import attrs
 
-from shunt.openai.chat import fields
+from shunt.openai import fields
 from shunt.openai.errors import TranslationError
+from shunt.openai.fields import JsonObject
 
 Block = dict[str, object]
 # The image types Anthropic takes as base64 sources.
@@ -56,7 +57,7 @@ def translate_messages(value: object) -> Conversation:
     turns: list[_Turn] = []
     for index, item in enumerate(value):
         where = f"messages[{index}]"
-        message = fields.obj(item, where)
+        message = fields.as_object(item, where)
         role = fields.required_str(message, "role", f"{where}.role")
         if role in ("system", "developer"):
             system.extend(_texts(message.get("content"), f"{where}.content"))
@@ -136,13 +137,13 @@ def _text_block(text: str) -> list[Block]:
     return [{"type": "text", "text": text}] if text.strip() else []
 
 
-def _parts(content: object, param: str) -> list[tuple[int, Mapping[str, object], str]]:
+def _parts(content: object, param: str) -> list[tuple[int, JsonObject, str]]:
     """(index, part, its type) of an array of content parts."""
     if not isinstance(content, list):
         raise fields.wrong_type(param, "a string or an array of content parts", content)
     parts = []
     for index, item in enumerate(content):
-        part = fields.obj(item, f"{param}[{index}]")
+        part = fields.as_object(item, f"{param}[{index}]")
         parts.append((index, part, fields.required_str(part, "type", f"{param}[{index}].type")))
     return parts
 
@@ -177,7 +178,7 @@ def _user_blocks(content: object, param: str) -> list[Block]:
         if part_type == "text":
             blocks += _text_block(fields.required_str(part, "text", f"{where}.text"))
         elif part_type == "image_url":
-            image = fields.obj(part.get("image_url"), f"{where}.image_url")
+            image = fields.as_object(part.get("image_url"), f"{where}.image_url")
             url = fields.required_str(image, "url", f"{where}.image_url.url")
             blocks.append(_image(url, where))
         elif part_type in ("input_audio", "file"):
@@ -223,12 +224,12 @@ def _assistant_blocks(message: Mapping[str, object], where: str) -> list[Block]:
 
 
 def _tool_use(value: object, where: str) -> Block:
-    call = fields.obj(value, where)
+    call = fields.as_object(value, where)
     call_type = fields.optional_str(call, "type", f"{where}.type") or "function"
     if call_type != "function":
         raise fields.unsupported(f"{where}.type", f"{call_type!r} tool calls cannot be translated.")
     call_id = fields.required_str(call, "id", f"{where}.id")
-    function = fields.obj(call.get("function"), f"{where}.function")
+    function = fields.as_object(call.get("function"), f"{where}.function")
     name = fields.required_str(function, "name", f"{where}.function.name")
     arguments = function.get("arguments")
     return {

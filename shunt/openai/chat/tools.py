@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from shunt.openai.chat import fields
+from shunt.openai import fields
 
 EMPTY_SCHEMA: dict[str, object] = {"type": "object", "properties": {}}
 _CHOICES = {"auto": "auto", "none": "none", "required": "any"}
@@ -53,17 +53,15 @@ def translate_tools(body: Mapping[str, object]) -> Tools:
 
 
 def _tool(value: object, where: str) -> dict[str, object]:
-    tool = fields.obj(value, where)
+    tool = fields.as_object(value, where)
     tool_type = fields.required_str(tool, "type", f"{where}.type")
     if tool_type != "function":
         raise fields.unsupported(
             f"{where}.type", f"{tool_type!r} tools cannot be translated; only function tools."
         )
-    function = fields.obj(tool.get("function"), f"{where}.function")
-    name = fields.required_str(function, "name", f"{where}.function.name")
-    if not name:
-        raise fields.invalid(f"{where}.function.name", "a tool needs a name.")
-    parameters = fields.optional_obj(function, "parameters", f"{where}.function.parameters")
+    function = fields.as_object(tool.get("function"), f"{where}.function")
+    name = fields.nonempty_str(function, "name", f"{where}.function.name")
+    parameters = fields.optional_object(function, "parameters", f"{where}.function.parameters")
     schema = dict(parameters) if parameters is not None else dict(EMPTY_SCHEMA)
     schema.setdefault("type", "object")
     if schema["type"] != "object":
@@ -87,13 +85,13 @@ def _choice(value: object, names: set[str]) -> dict[str, object] | None:
         if value == "required" and not names:
             raise fields.invalid(param, "'required' needs at least one tool in 'tools'.")
         return {"type": _CHOICES[value]}
-    choice = fields.obj(value, param)
+    choice = fields.as_object(value, param)
     choice_type = fields.required_str(choice, "type", f"{param}.type")
     if choice_type != "function":
         raise fields.unsupported(
             f"{param}.type", f"{choice_type!r} tool choices cannot be translated."
         )
-    function = fields.obj(choice.get("function"), f"{param}.function")
+    function = fields.as_object(choice.get("function"), f"{param}.function")
     name = fields.required_str(function, "name", f"{param}.function.name")
     if name not in names:
         raise fields.invalid(f"{param}.function.name", f"no tool in 'tools' is named {name!r}.")

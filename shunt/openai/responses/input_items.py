@@ -14,15 +14,18 @@ from typing import Final, Literal
 
 import attrs
 
-from shunt.openai.responses import reasoning_blob
-from shunt.openai.responses.fields import (
+from shunt.openai.fields import (
     JsonObject,
     as_object,
     invalid,
+    missing,
+    nonempty_str,
     optional_str,
     required_str,
     unsupported,
+    wrong_type,
 )
+from shunt.openai.responses import reasoning_blob
 from shunt.openai.responses.tools import CUSTOM_INPUT, LOCAL_SHELL_NAME
 
 Role = Literal["user", "assistant"]
@@ -50,7 +53,7 @@ def read_input(value: object) -> ReadInput:
             read.entries.append(Entry("user", {"type": "text", "text": value}, 0))
         return read
     if not isinstance(value, list):
-        raise invalid("input", "must be a string or an array of items", code="invalid_type")
+        raise wrong_type("input", "a string or an array of items", value)
     for index, raw in enumerate(value):
         param = f"input[{index}]"
         item = as_object(raw, param)
@@ -58,7 +61,7 @@ def read_input(value: object) -> ReadInput:
         if kind is None and "role" in item:
             kind = "message"
         if kind is None:
-            raise invalid(f"{param}.type", "is required for an item without a role")
+            raise invalid(f"{param}.type", "an item without a role must say its type.")
         read_item = _READERS.get(kind)
         if read_item is None:
             raise unsupported(f"{param}.type", _unsupported_item(kind))
@@ -85,11 +88,11 @@ def _message(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
 
 def _content(content: object, param: str, role: str) -> list[JsonObject]:
     if content is None:
-        raise invalid(param, "is required", code="missing_required_parameter")
+        raise missing(param)
     if isinstance(content, str):
         return [{"type": "text", "text": content}] if content else []
     if not isinstance(content, list):
-        raise invalid(param, "must be a string or an array of parts", code="invalid_type")
+        raise wrong_type(param, "a string or an array of parts", content)
     blocks = []
     for index, raw in enumerate(content):
         part_param = f"{param}[{index}]"
@@ -118,7 +121,7 @@ def _image(part: Mapping[str, object], param: str) -> JsonObject:
     if url is None:
         if part.get("file_id") is not None:
             raise unsupported(f"{param}.file_id", "file ids need OpenAI's file store; send a URL")
-        raise invalid(f"{param}.image_url", "is required", code="missing_required_parameter")
+        raise missing(f"{param}.image_url")
     if url.startswith(("http://", "https://")):
         return {"type": "image", "source": {"type": "url", "url": url}}
     header, comma, data = url.partition(",")
@@ -130,20 +133,13 @@ def _image(part: Mapping[str, object], param: str) -> JsonObject:
     return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
 
 
-def _call_id(item: Mapping[str, object], param: str) -> str:
-    call_id = required_str(item, "call_id", f"{param}.call_id")
-    if not call_id:
-        raise invalid(f"{param}.call_id", "must not be empty")
-    return call_id
-
-
 def _tool_use(read: ReadInput, index: int, call_id: str, name: str, arguments: object) -> None:
     block = {"type": "tool_use", "id": call_id, "name": name, "input": arguments}
     read.entries.append(Entry("assistant", block, index))
 
 
 def _function_call(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
-    call_id = _call_id(item, param)
+    call_id = nonempty_str(item, "call_id", f"{param}.call_id")
     name = required_str(item, "name", f"{param}.name")
     text = required_str(item, "arguments", f"{param}.arguments")
     try:
@@ -156,7 +152,7 @@ def _function_call(item: JsonObject, param: str, index: int, read: ReadInput) ->
 
 
 def _custom_tool_call(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
-    call_id = _call_id(item, param)
+    call_id = nonempty_str(item, "call_id", f"{param}.call_id")
     name = required_str(item, "name", f"{param}.name")
     raw_input = required_str(item, "input", f"{param}.input")
     _tool_use(read, index, call_id, name, {CUSTOM_INPUT: raw_input})
@@ -175,7 +171,8 @@ def _local_shell_call(item: JsonObject, param: str, index: int, read: ReadInput)
 
 
 def _tool_output(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
-    _tool_result(read, index, _call_id(item, param), item.get("output"), f"{param}.output")
+    call_id = nonempty_str(item, "call_id", f"{param}.call_id")
+    _tool_result(read, index, call_id, item.get("output"), f"{param}.output")
 
 
 def _local_shell_output(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
@@ -193,9 +190,9 @@ def _tool_result(read: ReadInput, index: int, call_id: str, output: object, para
     elif isinstance(output, list):
         content = _content(output, param, "user")
     elif output is None:
-        raise invalid(param, "is required", code="missing_required_parameter")
+        raise missing(param)
     else:
-        raise invalid(param, "must be a string or an array of parts", code="invalid_type")
+        raise wrong_type(param, "a string or an array of parts", output)
     if content:  # an empty result is sent without content, which Anthropic accepts
         block["content"] = content
     read.entries.append(Entry("user", block, index))

@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Final
 
+from shunt.openai.fields import JsonObject
 from shunt.openai.responses import reasoning_blob
 from shunt.openai.responses.context import ResponsesContext, ToolKind
-from shunt.openai.responses.fields import JsonObject
 from shunt.openai.responses.tools import CUSTOM_INPUT
 
 # Anthropic stop_reason → the Response's status and incomplete_details.reason.
@@ -23,13 +23,14 @@ INCOMPLETE_REASONS: Final = {
     "model_context_window_exceeded": "max_output_tokens",
     "refusal": "content_filter",
 }
-RESPONSE_PREFIX: Final = "resp"
-MESSAGE_PREFIX: Final = "msg"
-REASONING_PREFIX: Final = "rs"
+# Id prefixes (shunt.openai.ids: the separator is the prefix's), as OpenAI's own ids begin.
+RESPONSE_PREFIX: Final = "resp_"
+MESSAGE_PREFIX: Final = "msg_"
+REASONING_PREFIX: Final = "rs_"
 CALL_PREFIXES: Final = {
-    ToolKind.FUNCTION: "fc",
-    ToolKind.CUSTOM: "ctc",
-    ToolKind.LOCAL_SHELL: "lsh",
+    ToolKind.FUNCTION: "fc_",
+    ToolKind.CUSTOM: "ctc_",
+    ToolKind.LOCAL_SHELL: "lsh_",
 }
 
 

@@ -17,11 +17,11 @@ import json
 from collections.abc import Callable
 from typing import Final
 
-from shunt.openai.responses.context import ResponsesContext
-from shunt.openai.responses.fields import (
+from shunt.openai.fields import (
     JsonObject,
     as_object,
     invalid,
+    missing,
     optional_bool,
     optional_int,
     optional_number,
@@ -30,6 +30,7 @@ from shunt.openai.responses.fields import (
     required_str,
     unsupported,
 )
+from shunt.openai.responses.context import ResponsesContext
 from shunt.openai.responses.input_items import read_input
 from shunt.openai.responses.tools import ToolChoice, translate_tool_choice, translate_tools
 from shunt.openai.responses.turns import assemble
@@ -61,7 +62,7 @@ def translate_request(
     model = required_str(request, "model", "model")
     stream = bool(optional_bool(request, "stream", "stream"))
     if request.get("input") is None:
-        raise invalid("input", "is required", code="missing_required_parameter")
+        raise missing("input")
     read = read_input(request["input"])
     tools = translate_tools(request.get("tools"))
     parallel = optional_bool(request, "parallel_tool_calls", "parallel_tool_calls") is not False
@@ -171,7 +172,7 @@ def _text_format(request: JsonObject) -> tuple[JsonObject, str | None]:
     name = required_str(text_format, "name", "text.format.name")
     schema = optional_object(text_format, "schema", "text.format.schema")
     if schema is None:
-        raise invalid("text.format.schema", "is required", code="missing_required_parameter")
+        raise missing("text.format.schema")
     description = optional_str(text_format, "description", "text.format.description")
     strict = optional_bool(text_format, "strict", "text.format.strict")
     echo: JsonObject = {"type": "json_schema", "name": name, "schema": schema}

@@ -16,17 +16,19 @@ from typing import Final
 
 import attrs
 
-from shunt.openai.responses.context import ToolKind
-from shunt.openai.responses.fields import (
+from shunt.openai.fields import (
     JsonObject,
     as_object,
     invalid,
+    nonempty_str,
     optional_bool,
     optional_object,
     optional_str,
     required_str,
     unsupported,
+    wrong_type,
 )
+from shunt.openai.responses.context import ToolKind
 
 LOCAL_SHELL_NAME: Final = "local_shell"
 CUSTOM_INPUT: Final = "input"  # the one property of a custom tool's Anthropic schema
@@ -61,7 +63,7 @@ def translate_tools(value: object) -> OfferedTools:
     if value is None:
         return OfferedTools([], {}, [], [])
     if not isinstance(value, list):
-        raise invalid("tools", "must be an array of tools", code="invalid_type")
+        raise wrong_type("tools", "an array of tools", value)
     tools = OfferedTools([], {}, [], [])
     where: dict[str, str] = {}
     for index, raw in enumerate(value):
@@ -69,11 +71,11 @@ def translate_tools(value: object) -> OfferedTools:
         tool = as_object(raw, param)
         kind = required_str(tool, "type", f"{param}.type")
         if kind == "function":
-            name = _name(tool, param)
+            name = nonempty_str(tool, "name", f"{param}.name")
             anthropic, echo = _function_tool(tool, name, param)
             tools.kinds[name] = ToolKind.FUNCTION
         elif kind == "custom":
-            name = _name(tool, param)
+            name = nonempty_str(tool, "name", f"{param}.name")
             anthropic, echo = _custom_tool(tool, name, param)
             tools.kinds[name] = ToolKind.CUSTOM
         elif kind == LOCAL_SHELL_NAME:
@@ -94,13 +96,6 @@ def translate_tools(value: object) -> OfferedTools:
         tools.anthropic.append(anthropic)
         tools.echo.append(echo)
     return tools
-
-
-def _name(tool: Mapping[str, object], param: str) -> str:
-    name = required_str(tool, "name", f"{param}.name")
-    if not name:
-        raise invalid(f"{param}.name", "must not be empty")
-    return name
 
 
 def _function_tool(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from shunt.openai.errors import error_body, error_object
-from shunt.openai.responses.fields import JsonObject
+from shunt.openai.fields import JsonObject
 
 CREDENTIAL_REFUSAL: Final = "only authorized for use with Claude Code"
 CREDENTIAL_REFUSAL_CODE: Final = "subscription_credential_refused"
