@@ -29,10 +29,11 @@ import attrs
 
 from shunt.openai.chat.answer import COMPLETION_ID_PREFIX, finish_reason
 from shunt.openai.chat.context import ChatContext
-from shunt.openai.chat.upstream_errors import UPSTREAM_ERROR_CODE, openai_error
+from shunt.openai.chat.upstream_errors import openai_error
 from shunt.openai.errors import error_object
 from shunt.openai.ids import IdSource
 from shunt.openai.sse import sse_event
+from shunt.openai.upstream_errors import UPSTREAM_ERROR_CODE
 from shunt.openai.usage import chat_usage, merge_usage
 
 DONE = b"data: [DONE]\n\n"

@@ -40,12 +40,11 @@ from shunt.openai.responses.items import (
     thinking_block,
 )
 from shunt.openai.responses.streamed_string import StreamedString
-from shunt.openai.responses.upstream_errors import stream_error
+from shunt.openai.responses.upstream_errors import failed_error, stream_error
 from shunt.openai.sse import sse_event
 from shunt.openai.usage import merge_usage, responses_usage
 
 CUT_MESSAGE: Final = "the upstream stream ended before the answer was complete"
-UPSTREAM_ERROR_MESSAGE: Final = "the upstream sent an error without a message"
 
 
 @attrs.define
@@ -169,16 +168,7 @@ class ResponsesStream:
         self._end()
 
     def _on_error(self, data: Mapping[str, object]) -> None:
-        error = data.get("error")
-        error_type = message = None
-        if isinstance(error, Mapping):
-            error_type, message = error.get("type"), error.get("message")
-        self._fail(
-            stream_error(
-                error_type if isinstance(error_type, str) else None,
-                message if isinstance(message, str) and message else UPSTREAM_ERROR_MESSAGE,
-            )
-        )
+        self._fail(failed_error(data))
 
     def _on_block_start(self, data: Mapping[str, object]) -> None:
         index, block = data.get("index"), data.get("content_block")

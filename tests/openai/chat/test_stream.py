@@ -261,7 +261,7 @@ def test_an_error_event_midway_is_an_openai_error_chunk_then_done() -> None:
     out = stream.feed([*events[:7], OVERLOADED, *events[7:]])
     assert out.endswith(
         b'data: {"error":{"message":"Overloaded","type":"server_error","param":null,'
-        b'"code":"overloaded_error"}}\n\ndata: [DONE]\n\n'
+        b'"code":"server_is_overloaded"}}\n\ndata: [DONE]\n\n'
     )
     assert stream.ended
     assert stream.feed(events) == b""
