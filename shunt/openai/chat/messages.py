@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Final
@@ -22,13 +21,11 @@ from typing import Final
 import attrs
 
 from shunt.openai import fields
-from shunt.openai.errors import TranslationError
 from shunt.openai.fields import JsonObject
+from shunt.openai.images import image_block
+from shunt.openai.tools import call_input
 
 Block = dict[str, object]
-# The image types Anthropic takes as base64 sources.
-IMAGE_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
-_DATA_URL: Final = re.compile(r"data:([^;,]+)((?:;[^;,]*)*),(.*)", re.DOTALL)
 _TOOL_USE_ID: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -180,7 +177,7 @@ def _user_blocks(content: object, param: str) -> list[Block]:
         elif part_type == "image_url":
             image = fields.as_object(part.get("image_url"), f"{where}.image_url")
             url = fields.required_str(image, "url", f"{where}.image_url.url")
-            blocks.append(_image(url, where))
+            blocks.append(image_block(url, f"{where}.image_url.url"))
         elif part_type in ("input_audio", "file"):
             raise fields.unsupported(f"{where}.type", f"{part_type} parts cannot be translated.")
         else:
@@ -188,26 +185,6 @@ def _user_blocks(content: object, param: str) -> list[Block]:
                 f"{where}.type", f"'{part_type}' is not one of 'text', 'image_url'."
             )
     return blocks
-
-
-def _image(url: str, where: str) -> Block:
-    param = f"{where}.image_url.url"
-    if url.startswith(("http://", "https://")):
-        return {"type": "image", "source": {"type": "url", "url": url}}
-    match = _DATA_URL.fullmatch(url)
-    if match is None:
-        raise fields.invalid(param, "an image must be an http(s) URL or a base64 data: URL.")
-    media_type, options, data = match.groups()
-    if "base64" not in options.split(";"):
-        raise fields.invalid(param, "a data: URL image must be base64-encoded.")
-    if media_type.lower() not in IMAGE_MEDIA_TYPES:
-        raise fields.invalid(
-            param, f"the image type {media_type!r} is not one of {sorted(IMAGE_MEDIA_TYPES)}."
-        )
-    return {
-        "type": "image",
-        "source": {"type": "base64", "media_type": media_type.lower(), "data": data},
-    }
 
 
 def _assistant_blocks(message: Mapping[str, object], where: str) -> list[Block]:
@@ -241,26 +218,14 @@ def _tool_use(value: object, where: str) -> Block:
 
 
 def _arguments(value: object, param: str, call_id: str, name: str) -> dict[str, object]:
+    """JSON text, as OpenAI sends it; some clients send the object itself, or nothing."""
     if isinstance(value, dict):
         return value
-    if value is None or value == "":
+    if value is None:
         return {}
     if not isinstance(value, str):
         raise fields.wrong_type(param, "a JSON string", value)
-    try:
-        parsed = json.loads(value)
-    except (ValueError, RecursionError) as error:
-        raise TranslationError(
-            400,
-            f"Invalid value for '{param}': the arguments of tool call '{call_id}' ({name}) are "
-            f"not valid JSON ({error}).",
-            param=param,
-        ) from None
-    if not isinstance(parsed, dict):
-        raise fields.invalid(
-            param, f"the arguments of tool call '{call_id}' ({name}) must be a JSON object."
-        )
-    return parsed
+    return call_input(value, param, call_id=call_id, name=name)
 
 
 def _tool_use_ids(turn: _Turn) -> set[str]:

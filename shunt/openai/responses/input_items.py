@@ -8,7 +8,6 @@ System and developer messages become system text. turns.py groups the blocks int
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Final, Literal
 
@@ -25,11 +24,12 @@ from shunt.openai.fields import (
     unsupported,
     wrong_type,
 )
+from shunt.openai.images import image_block
 from shunt.openai.responses import reasoning_blob
 from shunt.openai.responses.tools import CUSTOM_INPUT, LOCAL_SHELL_NAME
+from shunt.openai.tools import call_input
 
 Role = Literal["user", "assistant"]
-IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
 @attrs.frozen
@@ -122,15 +122,7 @@ def _image(part: Mapping[str, object], param: str) -> JsonObject:
         if part.get("file_id") is not None:
             raise unsupported(f"{param}.file_id", "file ids need OpenAI's file store; send a URL")
         raise missing(f"{param}.image_url")
-    if url.startswith(("http://", "https://")):
-        return {"type": "image", "source": {"type": "url", "url": url}}
-    header, comma, data = url.partition(",")
-    media_type = header.removeprefix("data:").removesuffix(";base64")
-    if not header.startswith("data:") or not header.endswith(";base64") or not comma:
-        raise invalid(f"{param}.image_url", "must be an http(s) URL or a base64 data: URL")
-    if media_type not in IMAGE_TYPES:
-        raise invalid(f"{param}.image_url", f"the image must be one of {', '.join(IMAGE_TYPES)}")
-    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+    return image_block(url, f"{param}.image_url")
 
 
 def _tool_use(read: ReadInput, index: int, call_id: str, name: str, arguments: object) -> None:
@@ -142,12 +134,7 @@ def _function_call(item: JsonObject, param: str, index: int, read: ReadInput) ->
     call_id = nonempty_str(item, "call_id", f"{param}.call_id")
     name = required_str(item, "name", f"{param}.name")
     text = required_str(item, "arguments", f"{param}.arguments")
-    try:
-        arguments = json.loads(text) if text.strip() else {}
-    except (ValueError, RecursionError):
-        raise invalid(f"{param}.arguments", "is not valid JSON") from None
-    if not isinstance(arguments, dict):
-        raise invalid(f"{param}.arguments", "must be a JSON object")
+    arguments = call_input(text, f"{param}.arguments", call_id=call_id, name=name)
     _tool_use(read, index, call_id, name, arguments)
 
 

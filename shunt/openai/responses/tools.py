@@ -29,6 +29,7 @@ from shunt.openai.fields import (
     wrong_type,
 )
 from shunt.openai.responses.context import ToolKind
+from shunt.openai.tools import CHOICE_MODES, forces_a_call, function_tool, without_parallel_calls
 
 LOCAL_SHELL_NAME: Final = "local_shell"
 CUSTOM_INPUT: Final = "input"  # the one property of a custom tool's Anthropic schema
@@ -104,18 +105,7 @@ def _function_tool(
     description = optional_str(tool, "description", f"{param}.description")
     parameters = optional_object(tool, "parameters", f"{param}.parameters")
     strict = optional_bool(tool, "strict", f"{param}.strict")
-    schema: JsonObject = {"type": "object", "properties": {}}
-    if parameters:
-        schema_type = parameters.get("type", "object")
-        if schema_type != "object":
-            raise invalid(
-                f"{param}.parameters.type",
-                f"must be 'object' (Anthropic takes object schemas only), not {schema_type!r}",
-            )
-        schema = {"type": "object", **parameters}
-    anthropic: JsonObject = {"name": name, "input_schema": schema}
-    if description:
-        anthropic["description"] = description
+    anthropic = function_tool(name, description, parameters, f"{param}.parameters")
     echo: JsonObject = {
         "type": "function",
         "name": name,
@@ -166,17 +156,14 @@ class ToolChoice:
     forced: bool  # the model must call a tool (Anthropic allows no thinking then)
 
 
-_MODES: Final = {"auto": "auto", "none": "none", "required": "any"}
-
-
 def translate_tool_choice(value: object, tools: OfferedTools, *, parallel: bool) -> ToolChoice:
     if value is None:
         value = "auto"
     if isinstance(value, str):
-        if value not in _MODES:
-            raise invalid("tool_choice", f"must be one of {sorted(_MODES)} or an object")
+        if value not in CHOICE_MODES:
+            raise invalid("tool_choice", f"must be one of {sorted(CHOICE_MODES)} or an object")
         echo: str | JsonObject = value
-        choice: JsonObject = {"type": _MODES[value]}
+        choice: JsonObject = {"type": CHOICE_MODES[value]}
     else:
         chosen = as_object(value, "tool_choice")
         kind = required_str(chosen, "type", "tool_choice.type")
@@ -189,13 +176,13 @@ def translate_tool_choice(value: object, tools: OfferedTools, *, parallel: bool)
             raise invalid("tool_choice.name", f"no {kind} tool named {name!r} is in tools")
         echo = {"type": kind, "name": name}
         choice = {"type": "tool", "name": name}
-    forced = choice["type"] in ("any", "tool")
+    forced = forces_a_call(choice)
     if not tools.anthropic:
         if forced:
             raise invalid("tool_choice", f"{json.dumps(echo)} needs tools, and none are offered")
         return ToolChoice(None, echo, forced=False)
-    if not parallel and choice["type"] != "none":
-        choice["disable_parallel_tool_use"] = True
+    if not parallel:
+        choice = without_parallel_calls(choice)
     if choice == {"type": "auto"}:
         return ToolChoice(None, echo, forced=False)
     return ToolChoice(choice, echo, forced=forced)

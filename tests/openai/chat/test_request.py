@@ -282,7 +282,7 @@ def test_tools_become_anthropic_tools() -> None:
             "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
             "description": "Today's weather",
         },
-        {"name": "now", "input_schema": {"type": "object"}},
+        {"name": "now", "input_schema": {"type": "object", "properties": {}}},
         {"name": "ping", "input_schema": {"type": "object", "properties": {}}},
     ]
 
