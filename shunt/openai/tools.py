@@ -1,7 +1,8 @@
 """What both APIs' function tools have in common, in Anthropic's terms: a function's JSON
-Schema as a tool's `input_schema`, a call's `arguments` (JSON text) as its tool_use input, and
-the tool choice's modes and `parallel_tool_calls`. Each API reads its own shapes around them
-(chat/tools.py, responses/tools.py)."""
+Schema as a tool's `input_schema`, a call's `arguments` (JSON text) as its tool_use input and a
+tool_use input as a whole answer's `arguments`, the tool choice's modes and
+`parallel_tool_calls`. Each API reads its own shapes around them (chat/tools.py,
+responses/tools.py)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def function_tool(
     if description:
         tool["description"] = description
     return tool
+
+
+def arguments_text(tool_input: object) -> str:
+    """A tool_use input as a call's `arguments` in a whole answer: compact JSON, as OpenAI
+    writes it, non-ASCII as it is. (A stream passes on Anthropic's own fragments.)"""
+    return json.dumps(tool_input, ensure_ascii=False, separators=(",", ":"))
 
 
 def call_input(arguments: str, param: str, *, call_id: str, name: str) -> JsonObject:

@@ -22,7 +22,6 @@ how it stopped counts as a cut. Whatever comes after the ending is ignored.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -33,6 +32,7 @@ from shunt.openai.chat.upstream_errors import openai_error
 from shunt.openai.errors import error_object
 from shunt.openai.ids import IdSource
 from shunt.openai.sse import sse_event
+from shunt.openai.tools import arguments_text
 from shunt.openai.upstream_errors import UPSTREAM_ERROR_CODE
 from shunt.openai.usage import chat_usage, merge_usage
 
@@ -166,8 +166,7 @@ class ChatStream:
         if call is None or call.streamed or not call.start_input:
             return b""
         call.streamed = True
-        arguments = json.dumps(call.start_input, ensure_ascii=False, separators=(",", ":"))
-        return self._tool_delta(call, function={"arguments": arguments})
+        return self._tool_delta(call, function={"arguments": arguments_text(call.start_input)})
 
     def _end(self) -> bytes:
         out = self._chunk({}, finish_reason(self._stop_reason))
