@@ -148,3 +148,23 @@ def test_a_tool_calls_arguments_become_the_same_input(text: str) -> None:
         )["messages"][1]["content"]
     )
     assert by_chat == by_responses
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    schema=st.one_of(st.none(), st.just({"type": "object"}), schemas.filter(bool)),
+    description=st.one_of(st.none(), st.text(max_size=10)),
+)
+def test_a_json_format_becomes_the_same_instruction(
+    schema: dict[str, Any] | None, description: str | None
+) -> None:
+    if schema is None:
+        chat_format: dict[str, Any] = {"type": "json_object"}
+        responses_format: dict[str, Any] = {"type": "json_object"}
+    else:
+        spec = {"name": "answer", "description": description, "schema": schema}
+        chat_format = {"type": "json_schema", "json_schema": spec}
+        responses_format = {"type": "json_schema", **spec}
+    by_chat = _chat({"messages": [HI], "response_format": chat_format})["system"]
+    by_responses = _responses({"input": "hi", "text": {"format": responses_format}})["system"]
+    assert [{"type": "text", "text": by_chat}] == by_responses

@@ -9,7 +9,6 @@ field; the numbers it documents are the constants below.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Final
 
@@ -17,6 +16,7 @@ from shunt.openai import fields
 from shunt.openai.chat.context import ChatContext
 from shunt.openai.chat.messages import translate_messages
 from shunt.openai.chat.tools import translate_tools
+from shunt.openai.json_output import json_instruction
 from shunt.openai.models import ModelMap
 
 DEFAULT_MAX_TOKENS: Final = 8192
@@ -33,12 +33,6 @@ THINKING_BUDGETS: Final = {
 }
 MIN_THINKING_BUDGET: Final = 1024  # Anthropic's smallest budget
 MAX_METADATA_USER_ID: Final = 256
-JSON_OBJECT_INSTRUCTION: Final = (
-    "Respond with one JSON object and nothing else: no prose and no Markdown code fence."
-)
-JSON_SCHEMA_INSTRUCTION: Final = (
-    JSON_OBJECT_INSTRUCTION + " The object must be valid against this JSON Schema:\n"
-)
 
 
 def translate_request(
@@ -156,11 +150,13 @@ def _response_format(request: Mapping[str, object]) -> str:
     if kind == "text":
         return ""
     if kind == "json_object":
-        return JSON_OBJECT_INSTRUCTION
+        return json_instruction(None, param="response_format")
     if kind == "json_schema":
-        spec = fields.as_object(response_format.get("json_schema"), "response_format.json_schema")
-        schema = fields.optional_object(spec, "schema", "response_format.json_schema.schema")
-        return JSON_SCHEMA_INSTRUCTION + json.dumps(schema or {}, ensure_ascii=False)
+        param = "response_format.json_schema"
+        spec = fields.as_object(response_format.get("json_schema"), param)
+        schema = fields.optional_object(spec, "schema", f"{param}.schema")
+        description = fields.optional_str(spec, "description", f"{param}.description")
+        return json_instruction(schema or {}, description=description, param=f"{param}.schema")
     raise fields.invalid(
         "response_format.type", f"{kind!r} is not one of 'text', 'json_object', 'json_schema'."
     )

@@ -13,7 +13,6 @@ help no one): nothing is stored either way."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Final
 
@@ -30,6 +29,7 @@ from shunt.openai.fields import (
     required_str,
     unsupported,
 )
+from shunt.openai.json_output import json_instruction
 from shunt.openai.responses.context import ResponsesContext
 from shunt.openai.responses.input_items import read_input
 from shunt.openai.responses.tools import ToolChoice, translate_tool_choice, translate_tools
@@ -166,7 +166,7 @@ def _text_format(request: JsonObject) -> tuple[JsonObject, str | None]:
     if kind == "text":
         return {"type": "text"}, None
     if kind == "json_object":
-        return {"type": "json_object"}, "Answer with one JSON object and nothing else."
+        return {"type": "json_object"}, json_instruction(None, param="text.format")
     if kind != "json_schema":
         raise invalid("text.format.type", "must be text, json_object or json_schema")
     name = required_str(text_format, "name", "text.format.name")
@@ -180,12 +180,5 @@ def _text_format(request: JsonObject) -> tuple[JsonObject, str | None]:
         echo["description"] = description
     if strict is not None:
         echo["strict"] = strict
-    try:
-        schema_text = json.dumps(schema)
-    except (ValueError, RecursionError):
-        raise invalid("text.format.schema", "cannot be written as JSON") from None
-    instruction = (
-        f"Answer with one JSON value and nothing else. It must match this JSON schema "
-        f"(named {name!r}{': ' + description if description else ''}):\n{schema_text}"
-    )
+    instruction = json_instruction(schema, description=description, param="text.format.schema")
     return echo, instruction

@@ -8,14 +8,9 @@ import pytest
 
 from shunt.openai.chat import translate_request
 from shunt.openai.chat.messages import anthropic_tool_use_id
-from shunt.openai.chat.request import (
-    DEFAULT_MAX_TOKENS,
-    JSON_OBJECT_INSTRUCTION,
-    JSON_SCHEMA_INSTRUCTION,
-    MAX_TOKENS_CAP,
-    THINKING_BUDGETS,
-)
+from shunt.openai.chat.request import DEFAULT_MAX_TOKENS, MAX_TOKENS_CAP, THINKING_BUDGETS
 from shunt.openai.errors import TranslationError
+from shunt.openai.json_output import JSON_OBJECT_INSTRUCTION, JSON_SCHEMA_INSTRUCTION
 from shunt.openai.models import ModelMap
 
 from .anthropic_checks import check_anthropic_request
@@ -370,6 +365,10 @@ def test_response_format_appends_its_instruction_to_system() -> None:
         '{"type": "object", "properties": {"n": {"type": "integer"}}}'
     )
     assert JSON_SCHEMA_INSTRUCTION in json_schema["system"]
+    described = {"name": "n", "description": "a count", "schema": schema}
+    assert translate(response_format={"type": "json_schema", "json_schema": described})[
+        "system"
+    ].endswith("}\nWhat the object is for: a count")
     assert "system" not in translate(response_format={"type": "text"})
     assert refused({"response_format": {"type": "yaml"}}).param == "response_format.type"
 
