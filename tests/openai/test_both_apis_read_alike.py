@@ -168,3 +168,17 @@ def test_a_json_format_becomes_the_same_instruction(
     by_chat = _chat({"messages": [HI], "response_format": chat_format})["system"]
     by_responses = _responses({"input": "hi", "text": {"format": responses_format}})["system"]
     assert [{"type": "text", "text": by_chat}] == by_responses
+
+
+def test_blank_arguments_are_an_empty_input_in_both() -> None:
+    for text in ("", "  \n"):
+        call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": text}}
+        turn = {"role": "assistant", "tool_calls": [call]}
+        answer = {"role": "tool", "tool_call_id": "c", "content": "ok"}
+        by_chat = _chat({"messages": [HI, turn, answer]})["messages"][1]["content"]
+        function_call = {"type": "function_call", "call_id": "c", "name": "f", "arguments": text}
+        output = {"type": "function_call_output", "call_id": "c", "output": "ok"}
+        by_responses = _responses({"input": [HI, function_call, output]})["messages"][1]["content"]
+        assert (
+            by_chat == by_responses == [{"type": "tool_use", "id": "c", "name": "f", "input": {}}]
+        )

@@ -77,3 +77,9 @@ def test_an_unreadable_error_event_is_a_502_upstream_error() -> None:
         classified = classify(None, event)
         assert (classified.status, classified.code) == (502, UPSTREAM_ERROR_CODE)
         assert classified.message == "The upstream answered an error that shunt could not read."
+
+
+def test_a_429_is_a_rate_limit_whatever_its_type_says() -> None:
+    classified = classify(429, _anthropic("a_type_from_next_year", "Slow down."), retry_after_s=3)
+    assert (classified.status, classified.code) == (429, "rate_limit_exceeded")
+    assert classified.message == "Slow down. Please try again in 3s."
