@@ -125,9 +125,8 @@ def test_response_format_appends_its_instruction_to_system() -> None:
     )
     assert JSON_SCHEMA_INSTRUCTION in json_schema["system"]
     described = {"name": "n", "description": "a count", "schema": schema}
-    assert translate(response_format={"type": "json_schema", "json_schema": described})[
-        "system"
-    ].endswith("}\nWhat the object is for: a count")
+    with_description = translate(response_format={"type": "json_schema", "json_schema": described})
+    assert with_description["system"] == json_schema["system"] + "\nWhat the object is for: a count"
     assert "system" not in translate(response_format={"type": "text"})
     assert refused({"response_format": {"type": "yaml"}}).param == "response_format.type"
 
