@@ -18,41 +18,57 @@ MAX_EVENT_BYTES: Final = 16 * 1024 * 1024
 
 @attrs.define
 class AnthropicEventReader:
+    """Linear in what it is fed, however the bytes are cut: each byte is searched for a line
+    break once (`bytes_searched` counts them), and the buffer is trimmed once a feed."""
+
     _buffer: bytearray = attrs.field(factory=bytearray)
+    # Where the line being read begins: the lines before it, in the event being read, are
+    # complete and not blank.
+    _line_start: int = 0
+    # How much of the buffer has been searched for line breaks.
+    _searched: int = 0
+    bytes_searched: int = attrs.field(default=0, init=False)
 
     def feed(self, chunk: bytes) -> list[AnthropicEvent]:
         self._buffer += chunk
         events: list[AnthropicEvent] = []
+        event_start = 0
         while True:
-            end, skip = _event_end(self._buffer)
-            if end < 0:
-                if len(self._buffer) > MAX_EVENT_BYTES:
-                    self._buffer.clear()
-                    events.append(_broken("an upstream event exceeded 16 MiB"))
-                return events
-            raw = bytes(self._buffer[:end])
-            del self._buffer[: end + skip]
-            event = _parse(raw)
-            if event is not None:
-                events.append(event)
+            newline = self._buffer.find(b"\n", self._searched)
+            searched_to = len(self._buffer) if newline < 0 else newline + 1
+            self.bytes_searched += searched_to - self._searched
+            self._searched = searched_to
+            if newline < 0:
+                break
+            if _is_blank(self._buffer, self._line_start, newline):
+                event = _parse(bytes(self._buffer[event_start : self._line_start]))
+                if event is not None:
+                    events.append(event)
+                event_start = newline + 1
+            self._line_start = newline + 1
+        del self._buffer[:event_start]
+        self._line_start -= event_start
+        self._searched -= event_start
+        if len(self._buffer) > MAX_EVENT_BYTES:
+            self._clear()
+            events.append(_broken("an upstream event exceeded 16 MiB"))
+        return events
 
     def close(self) -> list[AnthropicEvent]:
         """The stream ended: a last event not followed by a blank line still counts."""
         rest = bytes(self._buffer)
-        self._buffer.clear()
+        self._clear()
         event = _parse(rest) if rest.strip() else None
         return [event] if event is not None else []
 
+    def _clear(self) -> None:
+        self._buffer.clear()
+        self._line_start = self._searched = 0
 
-def _event_end(buffer: bytearray) -> tuple[int, int]:
-    """Where the first event ends (its blank line) and the length of the line breaks after it;
-    -1 if no event is complete. Lines end with LF or CRLF, as in the worker's scanner."""
-    start = 0
-    while (newline := buffer.find(b"\n", start)) >= 0:
-        if newline == start or (newline == start + 1 and buffer[start] == 0x0D):
-            return start, newline + 1 - start
-        start = newline + 1
-    return -1, 0
+
+def _is_blank(buffer: bytearray, line_start: int, newline: int) -> bool:
+    """Lines end with LF or CRLF, as in the worker's scanner."""
+    return newline == line_start or (newline == line_start + 1 and buffer[line_start] == 0x0D)
 
 
 def _parse(raw: bytes) -> AnthropicEvent | None:

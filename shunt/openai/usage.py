@@ -1,4 +1,5 @@
-"""Anthropic usage → OpenAI usage, for chat completions and for the Responses API.
+"""Anthropic usage → OpenAI usage, for chat completions and for the Responses API, whole or
+gathered from a stream's events.
 
 Anthropic's `input_tokens` leaves out the tokens read from or written to the prompt cache;
 OpenAI's prompt/input count includes every token of the prompt, cached or not, and reports the
@@ -12,16 +13,40 @@ stream) still maps.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
+
+USAGE_FIELDS: Final = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
 
 
-def _count(usage: Mapping[str, object], key: str) -> int:
-    value = usage.get(key)
+def _valid_count(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return 0
+        return None
     return value
 
 
-def prompt_tokens(usage: Mapping[str, object]) -> int:
+def _count(usage: object, key: str) -> int:
+    value = usage.get(key) if isinstance(usage, Mapping) else None
+    return _valid_count(value) or 0
+
+
+def merge_usage(known: Mapping[str, int], update: object) -> dict[str, int]:
+    """A stream's usage so far: `message_delta` repeats the counts cumulatively, and any field
+    it leaves out, nulls or garbles keeps its `message_start` value."""
+    merged = dict(known)
+    if isinstance(update, Mapping):
+        for field in USAGE_FIELDS:
+            value = _valid_count(update.get(field))
+            if value is not None:
+                merged[field] = value
+    return merged
+
+
+def prompt_tokens(usage: object) -> int:
     """Every prompt token: uncached input, cache reads and cache writes."""
     return (
         _count(usage, "input_tokens")
@@ -30,14 +55,14 @@ def prompt_tokens(usage: Mapping[str, object]) -> int:
     )
 
 
-def _prompt_details(usage: Mapping[str, object]) -> dict[str, object]:
+def _prompt_details(usage: object) -> dict[str, object]:
     return {
         "cached_tokens": _count(usage, "cache_read_input_tokens"),
         "cache_write_tokens": _count(usage, "cache_creation_input_tokens"),
     }
 
 
-def chat_usage(usage: Mapping[str, object]) -> dict[str, object]:
+def chat_usage(usage: object) -> dict[str, object]:
     prompt = prompt_tokens(usage)
     completion = _count(usage, "output_tokens")
     return {
@@ -48,7 +73,7 @@ def chat_usage(usage: Mapping[str, object]) -> dict[str, object]:
     }
 
 
-def responses_usage(usage: Mapping[str, object], *, reasoning_tokens: int = 0) -> dict[str, object]:
+def responses_usage(usage: object, *, reasoning_tokens: int = 0) -> dict[str, object]:
     prompt = prompt_tokens(usage)
     output = _count(usage, "output_tokens")
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +65,29 @@ def test_a_last_event_without_its_blank_line_still_counts() -> None:
 def test_comments_and_empty_events_are_skipped() -> None:
     reader = AnthropicEventReader()
     assert reader.feed(b": keep-alive\n\n\n\nevent: ping\n\n") == []
+
+
+def _large_event(lines: str) -> tuple[bytes, dict[str, object]]:
+    """A 2 MiB event: one data line, or many (JSON allows a line break between any tokens)."""
+    if lines == "one line":
+        data: dict[str, object] = {"type": "content_block_delta", "delta": {"text": "x" * 2**21}}
+        return b"data: " + json.dumps(data).encode() + b"\r\n\r\n", data
+    items = list(range(2**21 // 8))
+    body = "\n".join(["{", '"type": "content_block_delta",', '"items": [']) + "\n"
+    body += "\n".join(f"{item:6d}," for item in items[:-1]) + f"\n{items[-1]}\n]}}"
+    framed = "".join(f"data: {line}\n" for line in body.split("\n")) + "\n"
+    return framed.encode(), {"type": "content_block_delta", "items": items}
+
+
+@pytest.mark.parametrize("lines", ["one line", "many lines"])
+def test_a_large_event_in_small_chunks_is_searched_once(lines: str) -> None:
+    stream, data = _large_event(lines)
+    assert len(stream) >= 2 * 1024 * 1024
+    reader = AnthropicEventReader()
+    events = []
+    for start in range(0, len(stream), 100):
+        events += reader.feed(stream[start : start + 100])
+        # Each byte fed is searched for a line break once, never again as more arrive.
+        assert reader.bytes_searched == min(start + 100, len(stream))
+    assert events == [("content_block_delta", data)]
+    assert reader.close() == []

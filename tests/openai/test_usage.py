@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from openai.types import CompletionUsage
 from openai.types.responses import ResponseUsage
 
-from shunt.openai.usage import chat_usage, responses_usage
+from shunt.openai.usage import chat_usage, merge_usage, responses_usage
 
 USAGE = {
     "input_tokens": 10,
@@ -67,3 +67,19 @@ def test_any_usage_maps_to_valid_counts(usage: dict[str, object]) -> None:
     responses = ResponseUsage.model_validate(responses_usage(usage))
     assert responses.input_tokens == chat.prompt_tokens
     assert responses.output_tokens == chat.completion_tokens == good("output_tokens")
+
+
+def test_a_streams_usage_merges_what_each_event_says() -> None:
+    started = merge_usage(
+        {}, {"input_tokens": 10, "output_tokens": 1, "cache_read_input_tokens": 5}
+    )
+    assert started == {"input_tokens": 10, "output_tokens": 1, "cache_read_input_tokens": 5}
+    # message_delta repeats the counts cumulatively; what it leaves out, nulls or garbles keeps
+    # its message_start value.
+    update = {"output_tokens": 7, "input_tokens": None, "cache_read_input_tokens": "x"}
+    assert merge_usage(started, update) == {
+        "input_tokens": 10,
+        "output_tokens": 7,
+        "cache_read_input_tokens": 5,
+    }
+    assert merge_usage(started, None) == started

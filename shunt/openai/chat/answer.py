@@ -10,11 +10,12 @@ to another API). `model` is the name the client asked for.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Final
 
-from shunt.openai.chat.context import ChatContext, IdSource
+from shunt.openai.chat.context import ChatContext
+from shunt.openai.ids import IdSource
+from shunt.openai.tools import arguments_text
 from shunt.openai.usage import chat_usage
 
 COMPLETION_ID_PREFIX: Final = "chatcmpl-"
@@ -35,10 +36,6 @@ def finish_reason(stop_reason: object) -> str:
     if isinstance(stop_reason, str):
         return FINISH_REASONS.get(stop_reason, DEFAULT_FINISH_REASON)
     return DEFAULT_FINISH_REASON
-
-
-def tool_arguments(tool_input: object) -> str:
-    return json.dumps(tool_input, ensure_ascii=False, separators=(",", ":"))
 
 
 def _mapping(value: object) -> Mapping[str, object]:
@@ -62,7 +59,7 @@ def chat_completion(
                     "type": "function",
                     "function": {
                         "name": str(block.get("name", "")),
-                        "arguments": tool_arguments(block.get("input", {})),
+                        "arguments": arguments_text(block.get("input", {})),
                     },
                 }
             )

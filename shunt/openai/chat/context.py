@@ -4,14 +4,7 @@ with a usage chunk."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeAlias
-
 import attrs
-
-# Called with a prefix ("chatcmpl-"), returns a new id that starts with it. The caller owns the
-# randomness (or a counter, in tests), so the translation stays deterministic.
-IdSource: TypeAlias = Callable[[str], str]
 
 
 @attrs.frozen

@@ -14,20 +14,18 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Final
 
 import attrs
 
-from shunt.openai.chat import fields
-from shunt.openai.errors import TranslationError
+from shunt.openai import fields
+from shunt.openai.fields import JsonObject
+from shunt.openai.images import image_block
+from shunt.openai.tools import call_input
 
 Block = dict[str, object]
-# The image types Anthropic takes as base64 sources.
-IMAGE_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
-_DATA_URL: Final = re.compile(r"data:([^;,]+)((?:;[^;,]*)*),(.*)", re.DOTALL)
 _TOOL_USE_ID: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -56,7 +54,7 @@ def translate_messages(value: object) -> Conversation:
     turns: list[_Turn] = []
     for index, item in enumerate(value):
         where = f"messages[{index}]"
-        message = fields.obj(item, where)
+        message = fields.as_object(item, where)
         role = fields.required_str(message, "role", f"{where}.role")
         if role in ("system", "developer"):
             system.extend(_texts(message.get("content"), f"{where}.content"))
@@ -136,13 +134,13 @@ def _text_block(text: str) -> list[Block]:
     return [{"type": "text", "text": text}] if text.strip() else []
 
 
-def _parts(content: object, param: str) -> list[tuple[int, Mapping[str, object], str]]:
+def _parts(content: object, param: str) -> list[tuple[int, JsonObject, str]]:
     """(index, part, its type) of an array of content parts."""
     if not isinstance(content, list):
         raise fields.wrong_type(param, "a string or an array of content parts", content)
     parts = []
     for index, item in enumerate(content):
-        part = fields.obj(item, f"{param}[{index}]")
+        part = fields.as_object(item, f"{param}[{index}]")
         parts.append((index, part, fields.required_str(part, "type", f"{param}[{index}].type")))
     return parts
 
@@ -177,9 +175,9 @@ def _user_blocks(content: object, param: str) -> list[Block]:
         if part_type == "text":
             blocks += _text_block(fields.required_str(part, "text", f"{where}.text"))
         elif part_type == "image_url":
-            image = fields.obj(part.get("image_url"), f"{where}.image_url")
+            image = fields.as_object(part.get("image_url"), f"{where}.image_url")
             url = fields.required_str(image, "url", f"{where}.image_url.url")
-            blocks.append(_image(url, where))
+            blocks.append(image_block(url, f"{where}.image_url.url"))
         elif part_type in ("input_audio", "file"):
             raise fields.unsupported(f"{where}.type", f"{part_type} parts cannot be translated.")
         else:
@@ -187,26 +185,6 @@ def _user_blocks(content: object, param: str) -> list[Block]:
                 f"{where}.type", f"'{part_type}' is not one of 'text', 'image_url'."
             )
     return blocks
-
-
-def _image(url: str, where: str) -> Block:
-    param = f"{where}.image_url.url"
-    if url.startswith(("http://", "https://")):
-        return {"type": "image", "source": {"type": "url", "url": url}}
-    match = _DATA_URL.fullmatch(url)
-    if match is None:
-        raise fields.invalid(param, "an image must be an http(s) URL or a base64 data: URL.")
-    media_type, options, data = match.groups()
-    if "base64" not in options.split(";"):
-        raise fields.invalid(param, "a data: URL image must be base64-encoded.")
-    if media_type.lower() not in IMAGE_MEDIA_TYPES:
-        raise fields.invalid(
-            param, f"the image type {media_type!r} is not one of {sorted(IMAGE_MEDIA_TYPES)}."
-        )
-    return {
-        "type": "image",
-        "source": {"type": "base64", "media_type": media_type.lower(), "data": data},
-    }
 
 
 def _assistant_blocks(message: Mapping[str, object], where: str) -> list[Block]:
@@ -223,12 +201,12 @@ def _assistant_blocks(message: Mapping[str, object], where: str) -> list[Block]:
 
 
 def _tool_use(value: object, where: str) -> Block:
-    call = fields.obj(value, where)
+    call = fields.as_object(value, where)
     call_type = fields.optional_str(call, "type", f"{where}.type") or "function"
     if call_type != "function":
         raise fields.unsupported(f"{where}.type", f"{call_type!r} tool calls cannot be translated.")
     call_id = fields.required_str(call, "id", f"{where}.id")
-    function = fields.obj(call.get("function"), f"{where}.function")
+    function = fields.as_object(call.get("function"), f"{where}.function")
     name = fields.required_str(function, "name", f"{where}.function.name")
     arguments = function.get("arguments")
     return {
@@ -240,26 +218,14 @@ def _tool_use(value: object, where: str) -> Block:
 
 
 def _arguments(value: object, param: str, call_id: str, name: str) -> dict[str, object]:
+    """JSON text, as OpenAI sends it; some clients send the object itself, or nothing."""
     if isinstance(value, dict):
         return value
-    if value is None or value == "":
+    if value is None:
         return {}
     if not isinstance(value, str):
         raise fields.wrong_type(param, "a JSON string", value)
-    try:
-        parsed = json.loads(value)
-    except (ValueError, RecursionError) as error:
-        raise TranslationError(
-            400,
-            f"Invalid value for '{param}': the arguments of tool call '{call_id}' ({name}) are "
-            f"not valid JSON ({error}).",
-            param=param,
-        ) from None
-    if not isinstance(parsed, dict):
-        raise fields.invalid(
-            param, f"the arguments of tool call '{call_id}' ({name}) must be a JSON object."
-        )
-    return parsed
+    return call_input(value, param, call_id=call_id, name=name)
 
 
 def _tool_use_ids(turn: _Turn) -> set[str]:

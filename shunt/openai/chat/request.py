@@ -9,14 +9,14 @@ field; the numbers it documents are the constants below.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Final
 
-from shunt.openai.chat import fields
+from shunt.openai import fields
 from shunt.openai.chat.context import ChatContext
 from shunt.openai.chat.messages import translate_messages
 from shunt.openai.chat.tools import translate_tools
+from shunt.openai.json_output import json_instruction
 from shunt.openai.models import ModelMap
 
 DEFAULT_MAX_TOKENS: Final = 8192
@@ -33,18 +33,12 @@ THINKING_BUDGETS: Final = {
 }
 MIN_THINKING_BUDGET: Final = 1024  # Anthropic's smallest budget
 MAX_METADATA_USER_ID: Final = 256
-JSON_OBJECT_INSTRUCTION: Final = (
-    "Respond with one JSON object and nothing else: no prose and no Markdown code fence."
-)
-JSON_SCHEMA_INSTRUCTION: Final = (
-    JSON_OBJECT_INSTRUCTION + " The object must be valid against this JSON Schema:\n"
-)
 
 
 def translate_request(
     body: object, *, model_map: ModelMap
 ) -> tuple[dict[str, object], ChatContext]:
-    request = fields.obj(body, "body")
+    request = fields.as_object(body, "body")
     model = fields.required_str(request, "model", "model")
     _refuse_unsupported(request)
     conversation = translate_messages(request.get("messages"))
@@ -103,10 +97,8 @@ def _refuse_unsupported(request: Mapping[str, object]) -> None:
 def _max_tokens(request: Mapping[str, object]) -> int | None:
     """The client's limit, capped; None when it sets none. max_completion_tokens wins."""
     for key in ("max_completion_tokens", "max_tokens"):
-        value = fields.optional_int(request, key, key)
+        value = fields.optional_int(request, key, key, minimum=1)
         if value is not None:
-            if value < 1:
-                raise fields.invalid(key, "it must be at least 1.")
             return min(value, MAX_TOKENS_CAP)
     return None
 
@@ -151,18 +143,20 @@ def _stop_sequences(request: Mapping[str, object]) -> list[str]:
 
 def _response_format(request: Mapping[str, object]) -> str:
     """The instruction appended to `system` for JSON output ("" for none)."""
-    response_format = fields.optional_obj(request, "response_format", "response_format")
+    response_format = fields.optional_object(request, "response_format", "response_format")
     if response_format is None:
         return ""
     kind = fields.required_str(response_format, "type", "response_format.type")
     if kind == "text":
         return ""
     if kind == "json_object":
-        return JSON_OBJECT_INSTRUCTION
+        return json_instruction(None, param="response_format")
     if kind == "json_schema":
-        spec = fields.obj(response_format.get("json_schema"), "response_format.json_schema")
-        schema = fields.optional_obj(spec, "schema", "response_format.json_schema.schema")
-        return JSON_SCHEMA_INSTRUCTION + json.dumps(schema or {}, ensure_ascii=False)
+        param = "response_format.json_schema"
+        spec = fields.as_object(response_format.get("json_schema"), param)
+        schema = fields.optional_object(spec, "schema", f"{param}.schema")
+        description = fields.optional_str(spec, "description", f"{param}.description")
+        return json_instruction(schema or {}, description=description, param=f"{param}.schema")
     raise fields.invalid(
         "response_format.type", f"{kind!r} is not one of 'text', 'json_object', 'json_schema'."
     )
@@ -179,7 +173,7 @@ def _end_user(request: Mapping[str, object]) -> str | None:
 
 
 def _include_usage(request: Mapping[str, object]) -> bool:
-    options = fields.optional_obj(request, "stream_options", "stream_options")
+    options = fields.optional_object(request, "stream_options", "stream_options")
     if options is None:
         return False
     return fields.optional_bool(options, "include_usage", "stream_options.include_usage") or False

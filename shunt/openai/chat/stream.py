@@ -22,23 +22,22 @@ how it stopped counts as a cut. Whatever comes after the ending is ignored.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 
 import attrs
 
 from shunt.openai.chat.answer import COMPLETION_ID_PREFIX, finish_reason
-from shunt.openai.chat.context import ChatContext, IdSource
-from shunt.openai.chat.upstream_errors import UPSTREAM_ERROR_CODE, openai_error
+from shunt.openai.chat.context import ChatContext
+from shunt.openai.chat.upstream_errors import openai_error
 from shunt.openai.errors import error_object
-from shunt.openai.usage import chat_usage
+from shunt.openai.ids import IdSource
+from shunt.openai.sse import sse_event
+from shunt.openai.tools import arguments_text
+from shunt.openai.upstream_errors import UPSTREAM_ERROR_CODE
+from shunt.openai.usage import chat_usage, merge_usage
 
 DONE = b"data: [DONE]\n\n"
 CUT_MESSAGE = "The upstream stream ended before the answer was complete."
-
-
-def sse(data: object) -> bytes:
-    return b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
 
 
 def _mapping(value: object) -> Mapping[str, object]:
@@ -63,7 +62,7 @@ class ChatStream:
     _ended: bool = False
     _tool_calls: dict[int, _ToolCall] = attrs.field(factory=dict)
     _stop_reason: object = None
-    _usage: dict[str, object] = attrs.field(factory=dict)
+    _usage: dict[str, int] = attrs.field(factory=dict)
 
     @classmethod
     def open(cls, context: ChatContext, *, created: int, ids: IdSource) -> ChatStream:
@@ -92,7 +91,7 @@ class ChatStream:
 
     def _event(self, name: str, data: Mapping[str, object]) -> bytes:
         if name == "message_start":
-            self._usage.update(_counts(_mapping(data.get("message")).get("usage")))
+            self._usage = merge_usage(self._usage, _mapping(data.get("message")).get("usage"))
             return self._open()
         if name == "content_block_start":
             return self._block_start(data)
@@ -101,7 +100,7 @@ class ChatStream:
         if name == "content_block_stop":
             return self._block_stop(data)
         if name == "message_delta":
-            self._usage.update(_counts(data.get("usage")))
+            self._usage = merge_usage(self._usage, data.get("usage"))
             stop_reason = _mapping(data.get("delta")).get("stop_reason")
             if stop_reason is not None:
                 self._stop_reason = stop_reason
@@ -114,7 +113,7 @@ class ChatStream:
 
     def _chunk(self, delta: dict[str, object], finish: str | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-        return self._open() + sse(self._envelope([choice]))
+        return self._open() + sse_event(self._envelope([choice]))
 
     def _envelope(self, choices: list[object]) -> dict[str, object]:
         return {
@@ -167,26 +166,20 @@ class ChatStream:
         if call is None or call.streamed or not call.start_input:
             return b""
         call.streamed = True
-        arguments = json.dumps(call.start_input, ensure_ascii=False, separators=(",", ":"))
-        return self._tool_delta(call, function={"arguments": arguments})
+        return self._tool_delta(call, function={"arguments": arguments_text(call.start_input)})
 
     def _end(self) -> bytes:
         out = self._chunk({}, finish_reason(self._stop_reason))
         if self.context.include_usage:
-            out += sse({**self._envelope([]), "usage": chat_usage(self._usage)})
+            out += sse_event({**self._envelope([]), "usage": chat_usage(self._usage)})
         self._ended = True
         return out + DONE
 
     def _fail(self, error: dict[str, object]) -> bytes:
         self._ended = True
-        return sse(error) + DONE
+        return sse_event(error) + DONE
 
 
 def _index(data: Mapping[str, object]) -> int:
     index = data.get("index")
     return index if isinstance(index, int) else -1
-
-
-def _counts(usage: object) -> dict[str, object]:
-    """The counts a usage object carries; message_delta's are cumulative, so later ones win."""
-    return {key: value for key, value in _mapping(usage).items() if isinstance(value, int)}

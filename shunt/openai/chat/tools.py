@@ -7,9 +7,8 @@
     {"type": "function", "function": {"name": N}} → {"type": "tool", "name": N}
     parallel_tool_calls: false → "disable_parallel_tool_use": true in the tool choice
 
-Parameters without a top-level `type` get `"type": "object"` (Anthropic requires it; OpenAI
-reads `{}` as "no parameters"); parameters of another type are refused, and so are custom
-(free-form) tools and `allowed_tools` choices.
+The function's schema, the modes and parallel_tool_calls are read as the Responses API reads
+them (shunt.openai.tools); custom (free-form) tools and `allowed_tools` choices are refused.
 """
 
 from __future__ import annotations
@@ -18,10 +17,8 @@ from collections.abc import Mapping
 
 import attrs
 
-from shunt.openai.chat import fields
-
-EMPTY_SCHEMA: dict[str, object] = {"type": "object", "properties": {}}
-_CHOICES = {"auto": "auto", "none": "none", "required": "any"}
+from shunt.openai import fields
+from shunt.openai.tools import CHOICE_MODES, forces_a_call, function_tool, without_parallel_calls
 
 
 @attrs.frozen
@@ -33,7 +30,7 @@ class Tools:
     @property
     def forced(self) -> bool:
         """Whether the choice makes the model call a tool (Anthropic refuses thinking then)."""
-        return self.choice is not None and self.choice["type"] in ("any", "tool")
+        return forces_a_call(self.choice)
 
 
 def translate_tools(body: Mapping[str, object]) -> Tools:
@@ -47,34 +44,23 @@ def translate_tools(body: Mapping[str, object]) -> Tools:
     choice = _choice(body.get("tool_choice"), {str(tool["name"]) for tool in tools})
     if not tools:
         return Tools([], None)
-    if parallel is False and (choice is None or choice["type"] != "none"):
-        choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
+    if parallel is False:
+        choice = without_parallel_calls(choice)
     return Tools(tools, choice)
 
 
 def _tool(value: object, where: str) -> dict[str, object]:
-    tool = fields.obj(value, where)
+    tool = fields.as_object(value, where)
     tool_type = fields.required_str(tool, "type", f"{where}.type")
     if tool_type != "function":
         raise fields.unsupported(
             f"{where}.type", f"{tool_type!r} tools cannot be translated; only function tools."
         )
-    function = fields.obj(tool.get("function"), f"{where}.function")
-    name = fields.required_str(function, "name", f"{where}.function.name")
-    if not name:
-        raise fields.invalid(f"{where}.function.name", "a tool needs a name.")
-    parameters = fields.optional_obj(function, "parameters", f"{where}.function.parameters")
-    schema = dict(parameters) if parameters is not None else dict(EMPTY_SCHEMA)
-    schema.setdefault("type", "object")
-    if schema["type"] != "object":
-        raise fields.invalid(
-            f"{where}.function.parameters.type", "a tool's parameters must be a JSON Schema object."
-        )
-    translated: dict[str, object] = {"name": name, "input_schema": schema}
+    function = fields.as_object(tool.get("function"), f"{where}.function")
+    name = fields.nonempty_str(function, "name", f"{where}.function.name")
+    parameters = fields.optional_object(function, "parameters", f"{where}.function.parameters")
     description = fields.optional_str(function, "description", f"{where}.function.description")
-    if description:
-        translated["description"] = description
-    return translated
+    return function_tool(name, description, parameters, f"{where}.function.parameters")
 
 
 def _choice(value: object, names: set[str]) -> dict[str, object] | None:
@@ -82,18 +68,18 @@ def _choice(value: object, names: set[str]) -> dict[str, object] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        if value not in _CHOICES:
+        if value not in CHOICE_MODES:
             raise fields.invalid(param, f"{value!r} is not one of 'none', 'auto', 'required'.")
         if value == "required" and not names:
             raise fields.invalid(param, "'required' needs at least one tool in 'tools'.")
-        return {"type": _CHOICES[value]}
-    choice = fields.obj(value, param)
+        return {"type": CHOICE_MODES[value]}
+    choice = fields.as_object(value, param)
     choice_type = fields.required_str(choice, "type", f"{param}.type")
     if choice_type != "function":
         raise fields.unsupported(
             f"{param}.type", f"{choice_type!r} tool choices cannot be translated."
         )
-    function = fields.obj(choice.get("function"), f"{param}.function")
+    function = fields.as_object(choice.get("function"), f"{param}.function")
     name = fields.required_str(function, "name", f"{param}.function.name")
     if name not in names:
         raise fields.invalid(f"{param}.function.name", f"no tool in 'tools' is named {name!r}.")

@@ -13,13 +13,14 @@ pure and sans-IO. What the OpenAI listener calls:
 - `error_answer(status, body, retry_after_s=None) -> (status, body)`: an Anthropic error
   answer in OpenAI's shape; `websocket_refusal() -> (status, headers, body)`.
 
-`ids(prefix)` makes fresh ids ("resp", "msg", "rs", "fc", "ctc", "lsh"); `created_at` is epoch
-seconds. docs/openai.md ("Responses API") says what is translated and what is refused."""
+`ids(prefix)` makes fresh ids from the whole prefix ("resp_", "msg_", "rs_", "fc_", "ctc_",
+"lsh_"; shunt.openai.ids); `created_at` is epoch seconds. docs/openai.md ("Responses API") says
+what is translated and what is refused."""
 
+from shunt.openai.ids import IdSource as IdSource
+from shunt.openai.ids import SequentialIds as SequentialIds
 from shunt.openai.responses.answer import translate_answer as translate_answer
-from shunt.openai.responses.context import IdSource as IdSource
 from shunt.openai.responses.context import ResponsesContext as ResponsesContext
-from shunt.openai.responses.context import SequentialIds as SequentialIds
 from shunt.openai.responses.context import ToolKind as ToolKind
 from shunt.openai.responses.request import translate_request as translate_request
 from shunt.openai.responses.stream import ResponsesStream as ResponsesStream

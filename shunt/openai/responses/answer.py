@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shunt.openai.responses.context import IdSource, ResponsesContext
-from shunt.openai.responses.fields import JsonObject
+from shunt.openai.fields import JsonObject
+from shunt.openai.ids import IdSource
+from shunt.openai.responses.context import ResponsesContext
 from shunt.openai.responses.items import (
     CALL_PREFIXES,
     MESSAGE_PREFIX,
@@ -24,7 +25,7 @@ from shunt.openai.responses.items import (
     response_object,
     thinking_block,
 )
-from shunt.openai.responses.usage import responses_usage
+from shunt.openai.usage import responses_usage
 
 
 def translate_answer(

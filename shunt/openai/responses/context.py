@@ -5,14 +5,9 @@ and notes for the listener's log (tools dropped, thinking turned off)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from typing import TypeAlias
+from collections.abc import Mapping
 
 import attrs
-
-# Makes one fresh id for a kind of object: `ids("resp")` → "resp_…". Passed in by the caller
-# (random at the listener, a counter in the tests), so the translation stays deterministic.
-IdSource: TypeAlias = Callable[[str], str]
 
 
 class ToolKind(enum.Enum):
@@ -39,15 +34,3 @@ class ResponsesContext:
     def kind_of(self, tool_name: str) -> ToolKind:
         """A tool the request did not offer is given back as a function call."""
         return self.tool_kinds.get(tool_name, ToolKind.FUNCTION)
-
-
-@attrs.define
-class SequentialIds:
-    """Ids from a counter, `resp_0001`, `msg_0002`…: for tests and reproducible traces."""
-
-    prefix: str = ""
-    _count: int = 0
-
-    def __call__(self, kind: str) -> str:
-        self._count += 1
-        return f"{kind}_{self.prefix}{self._count:04d}"

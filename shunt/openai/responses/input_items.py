@@ -8,25 +8,28 @@ System and developer messages become system text. turns.py groups the blocks int
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Final, Literal
 
 import attrs
 
-from shunt.openai.responses import reasoning_blob
-from shunt.openai.responses.fields import (
+from shunt.openai.fields import (
     JsonObject,
     as_object,
     invalid,
+    missing,
+    nonempty_str,
     optional_str,
     required_str,
     unsupported,
+    wrong_type,
 )
+from shunt.openai.images import image_block
+from shunt.openai.responses import reasoning_blob
 from shunt.openai.responses.tools import CUSTOM_INPUT, LOCAL_SHELL_NAME
+from shunt.openai.tools import call_input
 
 Role = Literal["user", "assistant"]
-IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
 @attrs.frozen
@@ -50,7 +53,7 @@ def read_input(value: object) -> ReadInput:
             read.entries.append(Entry("user", {"type": "text", "text": value}, 0))
         return read
     if not isinstance(value, list):
-        raise invalid("input", "must be a string or an array of items", code="invalid_type")
+        raise wrong_type("input", "a string or an array of items", value)
     for index, raw in enumerate(value):
         param = f"input[{index}]"
         item = as_object(raw, param)
@@ -58,7 +61,7 @@ def read_input(value: object) -> ReadInput:
         if kind is None and "role" in item:
             kind = "message"
         if kind is None:
-            raise invalid(f"{param}.type", "is required for an item without a role")
+            raise invalid(f"{param}.type", "an item without a role must say its type.")
         read_item = _READERS.get(kind)
         if read_item is None:
             raise unsupported(f"{param}.type", _unsupported_item(kind))
@@ -85,11 +88,11 @@ def _message(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
 
 def _content(content: object, param: str, role: str) -> list[JsonObject]:
     if content is None:
-        raise invalid(param, "is required", code="missing_required_parameter")
+        raise missing(param)
     if isinstance(content, str):
         return [{"type": "text", "text": content}] if content else []
     if not isinstance(content, list):
-        raise invalid(param, "must be a string or an array of parts", code="invalid_type")
+        raise wrong_type(param, "a string or an array of parts", content)
     blocks = []
     for index, raw in enumerate(content):
         part_param = f"{param}[{index}]"
@@ -118,23 +121,8 @@ def _image(part: Mapping[str, object], param: str) -> JsonObject:
     if url is None:
         if part.get("file_id") is not None:
             raise unsupported(f"{param}.file_id", "file ids need OpenAI's file store; send a URL")
-        raise invalid(f"{param}.image_url", "is required", code="missing_required_parameter")
-    if url.startswith(("http://", "https://")):
-        return {"type": "image", "source": {"type": "url", "url": url}}
-    header, comma, data = url.partition(",")
-    media_type = header.removeprefix("data:").removesuffix(";base64")
-    if not header.startswith("data:") or not header.endswith(";base64") or not comma:
-        raise invalid(f"{param}.image_url", "must be an http(s) URL or a base64 data: URL")
-    if media_type not in IMAGE_TYPES:
-        raise invalid(f"{param}.image_url", f"the image must be one of {', '.join(IMAGE_TYPES)}")
-    return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
-
-
-def _call_id(item: Mapping[str, object], param: str) -> str:
-    call_id = required_str(item, "call_id", f"{param}.call_id")
-    if not call_id:
-        raise invalid(f"{param}.call_id", "must not be empty")
-    return call_id
+        raise missing(f"{param}.image_url")
+    return image_block(url, f"{param}.image_url")
 
 
 def _tool_use(read: ReadInput, index: int, call_id: str, name: str, arguments: object) -> None:
@@ -143,20 +131,15 @@ def _tool_use(read: ReadInput, index: int, call_id: str, name: str, arguments: o
 
 
 def _function_call(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
-    call_id = _call_id(item, param)
+    call_id = nonempty_str(item, "call_id", f"{param}.call_id")
     name = required_str(item, "name", f"{param}.name")
     text = required_str(item, "arguments", f"{param}.arguments")
-    try:
-        arguments = json.loads(text) if text.strip() else {}
-    except (ValueError, RecursionError):
-        raise invalid(f"{param}.arguments", "is not valid JSON") from None
-    if not isinstance(arguments, dict):
-        raise invalid(f"{param}.arguments", "must be a JSON object")
+    arguments = call_input(text, f"{param}.arguments", call_id=call_id, name=name)
     _tool_use(read, index, call_id, name, arguments)
 
 
 def _custom_tool_call(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
-    call_id = _call_id(item, param)
+    call_id = nonempty_str(item, "call_id", f"{param}.call_id")
     name = required_str(item, "name", f"{param}.name")
     raw_input = required_str(item, "input", f"{param}.input")
     _tool_use(read, index, call_id, name, {CUSTOM_INPUT: raw_input})
@@ -175,7 +158,8 @@ def _local_shell_call(item: JsonObject, param: str, index: int, read: ReadInput)
 
 
 def _tool_output(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
-    _tool_result(read, index, _call_id(item, param), item.get("output"), f"{param}.output")
+    call_id = nonempty_str(item, "call_id", f"{param}.call_id")
+    _tool_result(read, index, call_id, item.get("output"), f"{param}.output")
 
 
 def _local_shell_output(item: JsonObject, param: str, index: int, read: ReadInput) -> None:
@@ -193,9 +177,9 @@ def _tool_result(read: ReadInput, index: int, call_id: str, output: object, para
     elif isinstance(output, list):
         content = _content(output, param, "user")
     elif output is None:
-        raise invalid(param, "is required", code="missing_required_parameter")
+        raise missing(param)
     else:
-        raise invalid(param, "must be a string or an array of parts", code="invalid_type")
+        raise wrong_type(param, "a string or an array of parts", output)
     if content:  # an empty result is sent without content, which Anthropic accepts
         block["content"] = content
     read.entries.append(Entry("user", block, index))

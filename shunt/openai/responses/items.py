@@ -8,14 +8,14 @@ block itself in `encrypted_content`), tool_use → `function_call`, `custom_tool
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Final
 
+from shunt.openai.fields import JsonObject
 from shunt.openai.responses import reasoning_blob
 from shunt.openai.responses.context import ResponsesContext, ToolKind
-from shunt.openai.responses.fields import JsonObject
 from shunt.openai.responses.tools import CUSTOM_INPUT
+from shunt.openai.tools import arguments_text
 
 # Anthropic stop_reason → the Response's status and incomplete_details.reason.
 INCOMPLETE_REASONS: Final = {
@@ -23,13 +23,14 @@ INCOMPLETE_REASONS: Final = {
     "model_context_window_exceeded": "max_output_tokens",
     "refusal": "content_filter",
 }
-RESPONSE_PREFIX: Final = "resp"
-MESSAGE_PREFIX: Final = "msg"
-REASONING_PREFIX: Final = "rs"
+# Id prefixes (shunt.openai.ids: the separator is the prefix's), as OpenAI's own ids begin.
+RESPONSE_PREFIX: Final = "resp_"
+MESSAGE_PREFIX: Final = "msg_"
+REASONING_PREFIX: Final = "rs_"
 CALL_PREFIXES: Final = {
-    ToolKind.FUNCTION: "fc",
-    ToolKind.CUSTOM: "ctc",
-    ToolKind.LOCAL_SHELL: "lsh",
+    ToolKind.FUNCTION: "fc_",
+    ToolKind.CUSTOM: "ctc_",
+    ToolKind.LOCAL_SHELL: "lsh_",
 }
 
 
@@ -98,7 +99,7 @@ def call_item(
             "action": action,
             "status": status,
         }
-    arguments = tool_input if isinstance(tool_input, str) else json.dumps(tool_input)
+    arguments = tool_input if isinstance(tool_input, str) else arguments_text(tool_input)
     return {
         "id": item_id,
         "type": "function_call",
@@ -113,7 +114,7 @@ def custom_input(tool_input: object) -> str:
     """The raw string a custom tool call carries: the one property of its Anthropic input."""
     if isinstance(tool_input, Mapping) and isinstance(tool_input.get(CUSTOM_INPUT), str):
         return str(tool_input[CUSTOM_INPUT])
-    return json.dumps(tool_input)  # the model ignored the schema; give what it sent
+    return arguments_text(tool_input)  # the model ignored the schema; give what it sent
 
 
 def local_shell_action(tool_input: object) -> JsonObject:

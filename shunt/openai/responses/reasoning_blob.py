@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Final
 
-from shunt.openai.responses.fields import JsonObject
+from shunt.openai.fields import JsonObject
 
 PREFIX: Final = "shunt-thinking-v1."
 VERSION: Final = 1

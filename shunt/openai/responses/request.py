@@ -13,15 +13,14 @@ help no one): nothing is stored either way."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Final
 
-from shunt.openai.responses.context import ResponsesContext
-from shunt.openai.responses.fields import (
+from shunt.openai.fields import (
     JsonObject,
     as_object,
     invalid,
+    missing,
     optional_bool,
     optional_int,
     optional_number,
@@ -30,6 +29,8 @@ from shunt.openai.responses.fields import (
     required_str,
     unsupported,
 )
+from shunt.openai.json_output import json_instruction
+from shunt.openai.responses.context import ResponsesContext
 from shunt.openai.responses.input_items import read_input
 from shunt.openai.responses.tools import ToolChoice, translate_tool_choice, translate_tools
 from shunt.openai.responses.turns import assemble
@@ -61,7 +62,7 @@ def translate_request(
     model = required_str(request, "model", "model")
     stream = bool(optional_bool(request, "stream", "stream"))
     if request.get("input") is None:
-        raise invalid("input", "is required", code="missing_required_parameter")
+        raise missing("input")
     read = read_input(request["input"])
     tools = translate_tools(request.get("tools"))
     parallel = optional_bool(request, "parallel_tool_calls", "parallel_tool_calls") is not False
@@ -165,13 +166,13 @@ def _text_format(request: JsonObject) -> tuple[JsonObject, str | None]:
     if kind == "text":
         return {"type": "text"}, None
     if kind == "json_object":
-        return {"type": "json_object"}, "Answer with one JSON object and nothing else."
+        return {"type": "json_object"}, json_instruction(None, param="text.format")
     if kind != "json_schema":
         raise invalid("text.format.type", "must be text, json_object or json_schema")
     name = required_str(text_format, "name", "text.format.name")
     schema = optional_object(text_format, "schema", "text.format.schema")
     if schema is None:
-        raise invalid("text.format.schema", "is required", code="missing_required_parameter")
+        raise missing("text.format.schema")
     description = optional_str(text_format, "description", "text.format.description")
     strict = optional_bool(text_format, "strict", "text.format.strict")
     echo: JsonObject = {"type": "json_schema", "name": name, "schema": schema}
@@ -179,12 +180,5 @@ def _text_format(request: JsonObject) -> tuple[JsonObject, str | None]:
         echo["description"] = description
     if strict is not None:
         echo["strict"] = strict
-    try:
-        schema_text = json.dumps(schema)
-    except (ValueError, RecursionError):
-        raise invalid("text.format.schema", "cannot be written as JSON") from None
-    instruction = (
-        f"Answer with one JSON value and nothing else. It must match this JSON schema "
-        f"(named {name!r}{': ' + description if description else ''}):\n{schema_text}"
-    )
+    instruction = json_instruction(schema, description=description, param="text.format.schema")
     return echo, instruction

@@ -22,8 +22,9 @@ from typing import Final
 
 import attrs
 
-from shunt.openai.responses.context import IdSource, ResponsesContext, ToolKind
-from shunt.openai.responses.fields import JsonObject
+from shunt.openai.fields import JsonObject
+from shunt.openai.ids import IdSource
+from shunt.openai.responses.context import ResponsesContext, ToolKind
 from shunt.openai.responses.items import (
     CALL_PREFIXES,
     MESSAGE_PREFIX,
@@ -39,11 +40,11 @@ from shunt.openai.responses.items import (
     thinking_block,
 )
 from shunt.openai.responses.streamed_string import StreamedString
-from shunt.openai.responses.upstream_errors import stream_error
-from shunt.openai.responses.usage import merge_usage, responses_usage
+from shunt.openai.responses.upstream_errors import failed_error, stream_error
+from shunt.openai.sse import sse_event
+from shunt.openai.usage import merge_usage, responses_usage
 
 CUT_MESSAGE: Final = "the upstream stream ended before the answer was complete"
-UPSTREAM_ERROR_MESSAGE: Final = "the upstream sent an error without a message"
 
 
 @attrs.define
@@ -142,8 +143,7 @@ class ResponsesStream:
     def _emit(self, event_type: str, **fields: object) -> None:
         payload = {"type": event_type, "sequence_number": self._sequence, **fields}
         self._sequence += 1
-        data = json.dumps(payload, separators=(",", ":"))
-        self._out.append(f"event: {event_type}\ndata: {data}\n\n".encode())
+        self._out.append(sse_event(payload, event=event_type))
 
     def _drain(self) -> bytes:
         out = b"".join(self._out)
@@ -168,16 +168,7 @@ class ResponsesStream:
         self._end()
 
     def _on_error(self, data: Mapping[str, object]) -> None:
-        error = data.get("error")
-        error_type = message = None
-        if isinstance(error, Mapping):
-            error_type, message = error.get("type"), error.get("message")
-        self._fail(
-            stream_error(
-                error_type if isinstance(error_type, str) else None,
-                message if isinstance(message, str) and message else UPSTREAM_ERROR_MESSAGE,
-            )
-        )
+        self._fail(failed_error(data))
 
     def _on_block_start(self, data: Mapping[str, object]) -> None:
         index, block = data.get("index"), data.get("content_block")

@@ -16,17 +16,20 @@ from typing import Final
 
 import attrs
 
-from shunt.openai.responses.context import ToolKind
-from shunt.openai.responses.fields import (
+from shunt.openai.fields import (
     JsonObject,
     as_object,
     invalid,
+    nonempty_str,
     optional_bool,
     optional_object,
     optional_str,
     required_str,
     unsupported,
+    wrong_type,
 )
+from shunt.openai.responses.context import ToolKind
+from shunt.openai.tools import CHOICE_MODES, forces_a_call, function_tool, without_parallel_calls
 
 LOCAL_SHELL_NAME: Final = "local_shell"
 CUSTOM_INPUT: Final = "input"  # the one property of a custom tool's Anthropic schema
@@ -61,7 +64,7 @@ def translate_tools(value: object) -> OfferedTools:
     if value is None:
         return OfferedTools([], {}, [], [])
     if not isinstance(value, list):
-        raise invalid("tools", "must be an array of tools", code="invalid_type")
+        raise wrong_type("tools", "an array of tools", value)
     tools = OfferedTools([], {}, [], [])
     where: dict[str, str] = {}
     for index, raw in enumerate(value):
@@ -69,11 +72,11 @@ def translate_tools(value: object) -> OfferedTools:
         tool = as_object(raw, param)
         kind = required_str(tool, "type", f"{param}.type")
         if kind == "function":
-            name = _name(tool, param)
+            name = nonempty_str(tool, "name", f"{param}.name")
             anthropic, echo = _function_tool(tool, name, param)
             tools.kinds[name] = ToolKind.FUNCTION
         elif kind == "custom":
-            name = _name(tool, param)
+            name = nonempty_str(tool, "name", f"{param}.name")
             anthropic, echo = _custom_tool(tool, name, param)
             tools.kinds[name] = ToolKind.CUSTOM
         elif kind == LOCAL_SHELL_NAME:
@@ -96,31 +99,13 @@ def translate_tools(value: object) -> OfferedTools:
     return tools
 
 
-def _name(tool: Mapping[str, object], param: str) -> str:
-    name = required_str(tool, "name", f"{param}.name")
-    if not name:
-        raise invalid(f"{param}.name", "must not be empty")
-    return name
-
-
 def _function_tool(
     tool: Mapping[str, object], name: str, param: str
 ) -> tuple[JsonObject, JsonObject]:
     description = optional_str(tool, "description", f"{param}.description")
     parameters = optional_object(tool, "parameters", f"{param}.parameters")
     strict = optional_bool(tool, "strict", f"{param}.strict")
-    schema: JsonObject = {"type": "object", "properties": {}}
-    if parameters:
-        schema_type = parameters.get("type", "object")
-        if schema_type != "object":
-            raise invalid(
-                f"{param}.parameters.type",
-                f"must be 'object' (Anthropic takes object schemas only), not {schema_type!r}",
-            )
-        schema = {"type": "object", **parameters}
-    anthropic: JsonObject = {"name": name, "input_schema": schema}
-    if description:
-        anthropic["description"] = description
+    anthropic = function_tool(name, description, parameters, f"{param}.parameters")
     echo: JsonObject = {
         "type": "function",
         "name": name,
@@ -171,17 +156,14 @@ class ToolChoice:
     forced: bool  # the model must call a tool (Anthropic allows no thinking then)
 
 
-_MODES: Final = {"auto": "auto", "none": "none", "required": "any"}
-
-
 def translate_tool_choice(value: object, tools: OfferedTools, *, parallel: bool) -> ToolChoice:
     if value is None:
         value = "auto"
     if isinstance(value, str):
-        if value not in _MODES:
-            raise invalid("tool_choice", f"must be one of {sorted(_MODES)} or an object")
+        if value not in CHOICE_MODES:
+            raise invalid("tool_choice", f"must be one of {sorted(CHOICE_MODES)} or an object")
         echo: str | JsonObject = value
-        choice: JsonObject = {"type": _MODES[value]}
+        choice: JsonObject = {"type": CHOICE_MODES[value]}
     else:
         chosen = as_object(value, "tool_choice")
         kind = required_str(chosen, "type", "tool_choice.type")
@@ -194,13 +176,13 @@ def translate_tool_choice(value: object, tools: OfferedTools, *, parallel: bool)
             raise invalid("tool_choice.name", f"no {kind} tool named {name!r} is in tools")
         echo = {"type": kind, "name": name}
         choice = {"type": "tool", "name": name}
-    forced = choice["type"] in ("any", "tool")
+    forced = forces_a_call(choice)
     if not tools.anthropic:
         if forced:
             raise invalid("tool_choice", f"{json.dumps(echo)} needs tools, and none are offered")
         return ToolChoice(None, echo, forced=False)
-    if not parallel and choice["type"] != "none":
-        choice["disable_parallel_tool_use"] = True
+    if not parallel:
+        choice = without_parallel_calls(choice)
     if choice == {"type": "auto"}:
         return ToolChoice(None, echo, forced=False)
     return ToolChoice(choice, echo, forced=forced)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from shunt.openai.responses.fields import JsonObject, invalid
+from shunt.openai.fields import JsonObject, invalid
 from shunt.openai.responses.input_items import Entry, Role
 
 THINKING_TYPES = ("thinking", "redacted_thinking")

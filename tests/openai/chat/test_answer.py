@@ -16,9 +16,10 @@ from openai.types.chat import ChatCompletion
 from shunt.openai.chat import ChatContext, ChatStream, chat_completion
 from shunt.openai.chat.answer import FINISH_REASONS, finish_reason
 from shunt.openai.usage import chat_usage
+from tests.openai.anthropic_streams import event_streams
 
 from .chat_stream_reading import read_sse, reassemble
-from .strategies import FINISH_BY_STOP, anthropic_events, anthropic_messages
+from .strategies import FINISH_BY_STOP, anthropic_messages
 
 CONTEXT = ChatContext("gpt-4o", "claude-opus-4-6")
 
@@ -72,7 +73,7 @@ def test_the_stream_and_the_whole_answer_agree(
     message: dict[str, Any], data: st.DataObject
 ) -> None:
     stream = ChatStream.open(CONTEXT, created=1700000000, ids=ids())
-    streamed = reassemble(read_sse(stream.feed(data.draw(anthropic_events(message)))).chunks)
+    streamed = reassemble(read_sse(stream.feed(data.draw(event_streams(message)))).chunks)
     [choice] = answer(message).choices
     assert streamed.text == (choice.message.content or "")
     calls = choice.message.tool_calls or []

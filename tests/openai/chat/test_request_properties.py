@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from shunt.openai.chat import translate_request
 from shunt.openai.chat.messages import anthropic_tool_use_id
-from shunt.openai.chat.request import JSON_OBJECT_INSTRUCTION, JSON_SCHEMA_INSTRUCTION
 from shunt.openai.errors import TranslationError
+from shunt.openai.json_output import JSON_OBJECT_INSTRUCTION, JSON_SCHEMA_INSTRUCTION
 from shunt.openai.models import ModelMap
 
 from .anthropic_checks import check_anthropic_request

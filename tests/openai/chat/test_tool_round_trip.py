@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from shunt.openai.chat import ChatStream, chat_completion, translate_request
 from shunt.openai.models import ModelMap
+from tests.openai.anthropic_streams import event_streams
 
 from .chat_stream_reading import read_sse, reassemble
-from .strategies import anthropic_events, json_objects, tool_names
+from .strategies import json_objects, tool_names
 
 openai_ids = st.from_regex(r"call_[A-Za-z0-9]{1,24}", fullmatch=True)
 calls = st.lists(
@@ -73,7 +74,7 @@ def test_tool_calls_round_trip_unchanged(
         **message,
     }
     stream = ChatStream.open(context, created=0, ids=_ids())
-    streamed = reassemble(read_sse(stream.feed(data.draw(anthropic_events(full_message)))).chunks)
+    streamed = reassemble(read_sse(stream.feed(data.draw(event_streams(full_message)))).chunks)
     assert [(i, n, json.loads(a)) for i, n, a in streamed.tool_calls] == [
         (c["id"], c["function"]["name"], json.loads(c["function"]["arguments"])) for c in sent
     ]

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from openai.types import ErrorObject
 
 from shunt.openai.chat import translate_upstream_error
-from shunt.openai.chat.upstream_errors import CREDENTIAL_REFUSED_CODE, openai_error
+from shunt.openai.chat.upstream_errors import openai_error
+from shunt.openai.upstream_errors import CREDENTIAL_REFUSED_CODE
 
 REFUSAL = (
     "This credential is only authorized for use with Claude Code and cannot be used for other "
@@ -65,12 +66,13 @@ def test_the_subscription_credential_refusal_says_what_happened_and_the_way_out(
 
 
 @pytest.mark.parametrize(
-    ("status", "error_type", "message", "openai_type", "code", "exception"),
+    ("status", "error_type", "message", "openai_status", "openai_type", "code", "exception"),
     [
         (
             429,
             "rate_limit_error",
             "Number of requests has exceeded your rate limit",
+            429,
             "rate_limit_error",
             "rate_limit_exceeded",
             openai.RateLimitError,
@@ -79,6 +81,7 @@ def test_the_subscription_credential_refusal_says_what_happened_and_the_way_out(
             400,
             "invalid_request_error",
             "prompt is too long: 210000 tokens > 200000 maximum",
+            400,
             "invalid_request_error",
             "context_length_exceeded",
             openai.BadRequestError,
@@ -87,45 +90,69 @@ def test_the_subscription_credential_refusal_says_what_happened_and_the_way_out(
             529,
             "overloaded_error",
             "Overloaded",
+            503,
             "server_error",
-            "overloaded_error",
+            "server_is_overloaded",
             openai.InternalServerError,
+        ),
+        (
+            402,
+            "billing_error",
+            "Your credit balance is too low",
+            429,
+            "rate_limit_error",
+            "insufficient_quota",
+            openai.RateLimitError,
         ),
         (
             404,
             "not_found_error",
             "model: claude-x",
+            404,
             "invalid_request_error",
-            "not_found_error",
+            "model_not_found",
             openai.NotFoundError,
         ),
         (
             400,
             "invalid_request_error",
             "max_tokens: too large",
+            400,
             "invalid_request_error",
-            "invalid_request_error",
+            None,
             openai.BadRequestError,
         ),
     ],
 )
-def test_anthropic_errors_keep_their_status_and_message_with_a_code_to_act_on(
+def test_anthropic_errors_keep_their_message_with_a_status_and_code_openai_clients_know(
     status: int,
     error_type: str,
     message: str,
+    openai_status: int,
     openai_type: str,
-    code: str,
+    code: str | None,
     exception: type[openai.APIStatusError],
 ) -> None:
     body = anthropic_body(error_type, message)
     assert translated(status, body) == (
-        status,
+        openai_status,
         {"message": message, "type": openai_type, "param": None, "code": code},
     )
     raised = sdk_error(*translate_upstream_error(status, body))
     assert type(raised) is exception
     assert raised.code == code
-    assert raised.message == f"Error code: {status} - {message}"
+    assert raised.message == f"Error code: {openai_status} - {message}"
+
+
+def test_a_rate_limit_with_a_known_wait_says_when_to_try_again() -> None:
+    body = anthropic_body("rate_limit_error", "Number of requests exceeded.")
+    status, out = translate_upstream_error(429, body, retry_after_s=7.2)
+    raised = sdk_error(status, out)
+    assert type(raised) is openai.RateLimitError
+    assert (
+        raised.message == "Error code: 429 - Number of requests exceeded. Please try again in 8s."
+    )
+    assert translated(429, body)[1]["message"] == "Number of requests exceeded."
 
 
 def test_a_body_that_is_not_anthropics_error_is_still_an_openai_error() -> None:
@@ -147,6 +174,8 @@ def test_a_stream_error_event_takes_its_status_from_its_type() -> None:
         "param": None,
         "code": "rate_limit_exceeded",
     }
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    assert openai_error(overloaded)["error"]["type"] == "server_error"
     assert openai_error({"type": "error"})["error"]["message"] == (
         "The upstream answered an error that shunt could not read."
     )
@@ -164,7 +193,7 @@ def test_a_stream_error_event_takes_its_status_from_its_type() -> None:
         ),
     ),
 )
-def test_any_error_answer_becomes_an_openai_error_with_the_same_status(
+def test_any_error_answer_becomes_an_openai_error_with_the_same_status_but_402_and_529(
     status: int, body: bytes
 ) -> None:
-    assert translated(status, body)[0] == status
+    assert translated(status, body)[0] == {402: 429, 529: 503}.get(status, status)

@@ -3,8 +3,6 @@ Responses requests in the supported subset."""
 
 from __future__ import annotations
 
-import itertools
-import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -109,55 +107,3 @@ def anthropic_messages(draw: st.DrawFn) -> dict[str, Any]:
         "stop_sequence": None,
         "usage": usage,
     }
-
-
-def _pieces(draw: st.DrawFn, text: str) -> list[str]:
-    cuts = sorted(set(draw(st.lists(st.integers(0, len(text)), max_size=5))))
-    bounds = [0, *cuts, len(text)]
-    return [text[start:end] for start, end in itertools.pairwise(bounds) if end > start]
-
-
-@st.composite
-def event_streams(draw: st.DrawFn, message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The message as Anthropic streams it: deltas split anywhere, pings anywhere."""
-    start_message = {**message, "content": [], "stop_reason": None}
-    start_message["usage"] = {**message["usage"], "output_tokens": 1}
-    events: list[dict[str, Any]] = [{"type": "message_start", "message": start_message}]
-    for index, block in enumerate(message["content"]):
-        kind = block["type"]
-        if kind == "text":
-            start: dict[str, Any] = {"type": "text", "text": ""}
-            deltas = [{"type": "text_delta", "text": p} for p in _pieces(draw, block["text"])]
-        elif kind == "thinking":
-            start = {"type": "thinking", "thinking": "", "signature": ""}
-            deltas = [
-                {"type": "thinking_delta", "thinking": p} for p in _pieces(draw, block["thinking"])
-            ]
-            deltas.append({"type": "signature_delta", "signature": block["signature"]})
-        elif kind == "redacted_thinking":
-            start, deltas = block, []
-        else:
-            start = {**block, "input": {}}
-            text = json.dumps(block["input"], ensure_ascii=draw(st.booleans()))
-            deltas = [{"type": "input_json_delta", "partial_json": ""}]
-            deltas += [{"type": "input_json_delta", "partial_json": p} for p in _pieces(draw, text)]
-        events.append({"type": "content_block_start", "index": index, "content_block": start})
-        events += [{"type": "content_block_delta", "index": index, "delta": d} for d in deltas]
-        events.append({"type": "content_block_stop", "index": index})
-    usage = {"output_tokens": message["usage"]["output_tokens"]}
-    stop = {"stop_reason": message["stop_reason"], "stop_sequence": None}
-    events.append({"type": "message_delta", "delta": stop, "usage": usage})
-    events.append({"type": "message_stop"})
-    for position in draw(st.lists(st.integers(1, len(events) - 1), max_size=3)):
-        events.insert(position, {"type": "ping"})
-    return [(event["type"], event) for event in events]
-
-
-def batches(events: list[Any]) -> st.SearchStrategy[list[list[Any]]]:
-    """The events cut into the batches the listener feeds (empty ones included)."""
-
-    def cut(points: list[int]) -> list[list[Any]]:
-        bounds = [0, *sorted(points), len(events)]
-        return [events[start:end] for start, end in itertools.pairwise(bounds)]
-
-    return st.lists(st.integers(0, len(events)), max_size=6).map(cut)

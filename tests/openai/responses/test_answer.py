@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import anthropic.types
@@ -73,7 +72,7 @@ def test_an_answer_with_thinking_text_and_calls_becomes_this_response() -> None:
             "type": "function_call",
             "call_id": "toolu_01",
             "name": "shell",
-            "arguments": json.dumps({"command": ["ls"]}),
+            "arguments": '{"command":["ls"]}',
             "status": "completed",
         },
         {

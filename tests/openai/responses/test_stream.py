@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from shunt.openai.events import AnthropicEventReader
 from shunt.openai.responses import ResponsesStream, SequentialIds
+from tests.openai.anthropic_streams import event_streams
 from tests.openai.responses.sdk import check_stream_shape, parse_sse
-from tests.openai.responses.strategies import anthropic_messages, context, event_streams
+from tests.openai.responses.strategies import anthropic_messages, context
 
 USAGE = {
     "input_tokens": 10,

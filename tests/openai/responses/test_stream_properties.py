@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shunt.openai.responses import ResponsesStream, SequentialIds, translate_request
+from tests.openai.anthropic_streams import batches, event_streams
 from tests.openai.responses.reassemble import (
     check_item_matches_block,
     done_items,
@@ -16,12 +17,7 @@ from tests.openai.responses.reassemble import (
     streamed_pieces,
 )
 from tests.openai.responses.sdk import check_anthropic_request, check_stream_shape, parse_sse
-from tests.openai.responses.strategies import (
-    anthropic_messages,
-    batches,
-    context,
-    event_streams,
-)
+from tests.openai.responses.strategies import anthropic_messages, context
 
 ENDINGS = ("complete", "upstream error", "cut", "finish with error")
 ERROR_TYPES = ("overloaded_error", "rate_limit_error", "api_error", "invalid_request_error")

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from shunt.openai.responses import error_answer, websocket_refusal
-from shunt.openai.responses.upstream_errors import CREDENTIAL_REFUSAL_CODE
+from shunt.openai.upstream_errors import CREDENTIAL_REFUSED_CODE
 from tests.openai.responses.sdk import check_error_body
 
 REFUSAL = (
@@ -26,10 +26,10 @@ def test_a_refused_subscription_credential_says_what_happened_and_the_way_out() 
     status, body = error_answer(400, _anthropic("invalid_request_error", REFUSAL))
     error = check_error_body(body)
     assert status == 400
-    assert error.code == CREDENTIAL_REFUSAL_CODE
+    assert error.code == CREDENTIAL_REFUSED_CODE
     assert error.type == "invalid_request_error"
-    assert "only authorized for Claude Code" in error.message
-    assert "Use an Anthropic API key directly" in error.message
+    assert "authorizes only for Claude Code" in error.message
+    assert "use an Anthropic API key with Anthropic's API directly" in error.message
     assert "docs/openai.md" in error.message
     assert REFUSAL in error.message
 

@@ -1,13 +1,20 @@
-"""Typed reads of a client's JSON: each returns the value or raises a 400 TranslationError that
-names the field (`param`) and says what was expected, in OpenAI's wording. A JSON null counts as
-absent, as OpenAI's API treats it for every optional field."""
+"""Typed reads of a client's JSON, for both APIs' request translations. Each returns the value or
+raises a 400 TranslationError that names the field (OpenAI's `param`, e.g. `input[3].call_id`)
+and says what was expected, in OpenAI's wording, so no JSON input can end in a KeyError or a
+TypeError. A JSON null counts as absent, as OpenAI's API treats it for every optional field.
+
+JSON has one number type: an integer field takes `100.0` as 100 (JSON Schema's `integer` does
+too), and refuses `1.5`, NaN and the infinities Python's JSON reader lets through."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TypeAlias
 
 from shunt.openai.errors import TranslationError
+
+JsonObject: TypeAlias = dict[str, object]
 
 _KINDS: Final = {
     bool: "a boolean",
@@ -24,8 +31,8 @@ def kind(value: object) -> str:
     return _KINDS.get(type(value), type(value).__name__)
 
 
-def invalid(param: str, message: str) -> TranslationError:
-    return TranslationError(400, f"Invalid value for '{param}': {message}", param=param)
+def invalid(param: str, message: str, *, code: str = "invalid_value") -> TranslationError:
+    return TranslationError(400, f"Invalid value for '{param}': {message}", param=param, code=code)
 
 
 def wrong_type(param: str, expected: str, value: object) -> TranslationError:
@@ -47,10 +54,15 @@ def unsupported(param: str, message: str) -> TranslationError:
     return TranslationError(400, message, param=param, code="unsupported_parameter")
 
 
-def obj(value: object, param: str) -> Mapping[str, object]:
+def as_object(value: object, param: str) -> JsonObject:
     if not isinstance(value, dict):
         raise wrong_type(param, "an object", value)
     return value
+
+
+def optional_object(parent: Mapping[str, object], key: str, param: str) -> JsonObject | None:
+    value = parent.get(key)
+    return None if value is None else as_object(value, param)
 
 
 def optional_str(parent: Mapping[str, object], key: str, param: str) -> str | None:
@@ -67,6 +79,14 @@ def required_str(parent: Mapping[str, object], key: str, param: str) -> str:
     return value
 
 
+def nonempty_str(parent: Mapping[str, object], key: str, param: str) -> str:
+    """A required string that must say something: a name, an id."""
+    value = required_str(parent, key, param)
+    if not value:
+        raise invalid(param, "it must not be empty.")
+    return value
+
+
 def optional_bool(parent: Mapping[str, object], key: str, param: str) -> bool | None:
     value = parent.get(key)
     if value is None or isinstance(value, bool):
@@ -74,13 +94,19 @@ def optional_bool(parent: Mapping[str, object], key: str, param: str) -> bool | 
     raise wrong_type(param, "a boolean", value)
 
 
-def optional_int(parent: Mapping[str, object], key: str, param: str) -> int | None:
+def optional_int(
+    parent: Mapping[str, object], key: str, param: str, *, minimum: int | None = None
+) -> int | None:
     value = parent.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise wrong_type(param, "an integer", value)
-    return value
+    if isinstance(value, float) and not value.is_integer():
+        raise wrong_type(param, "an integer", value)
+    if minimum is not None and value < minimum:
+        raise invalid(param, f"it must be at least {minimum}.")
+    return int(value)
 
 
 def optional_number(parent: Mapping[str, object], key: str, param: str) -> float | None:
@@ -89,6 +115,8 @@ def optional_number(parent: Mapping[str, object], key: str, param: str) -> float
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise wrong_type(param, "a number", value)
+    if not math.isfinite(value):
+        raise invalid(param, "it must be a finite number.")
     return float(value)
 
 
@@ -97,8 +125,3 @@ def optional_list(parent: Mapping[str, object], key: str, param: str) -> list[ob
     if value is None or isinstance(value, list):
         return value
     raise wrong_type(param, "an array", value)
-
-
-def optional_obj(parent: Mapping[str, object], key: str, param: str) -> Mapping[str, object] | None:
-    value = parent.get(key)
-    return None if value is None else obj(value, param)
