@@ -186,6 +186,7 @@ def test_translation_target_is_openai_minus_8082_at_c1() -> None:
 def test_table_has_an_openai_section() -> None:
     bench = result(translation_ms=0.25, openai_errors=3)
     text = render_table(bench, evaluate(bench))
+    assert "OpenAI listener (issue 14)" in text
     section = text.split("OpenAI listener (issue 14)", 1)[1].split("CPU per phase", 1)[0]
     assert "small requests, concurrency 1, alternating (100 each)" in section
     assert "1.200      1.450      1.21x     +0.250" in section  # latency p50
