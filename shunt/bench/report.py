@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from shunt.bench.results import BenchResult, LoadSide
+from shunt.bench.results import BenchResult, LoadSide, OpenAiCost
 from shunt.bench.stats import Summary, difference, ratio
 from shunt.bench.targets import Check, comparisons
 
@@ -55,6 +55,33 @@ def _accounts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {n}" for name, n in counts.items()) or "-"
 
 
+def _header(*names: str) -> str:
+    return f"  {'':<{LABEL}}" + "".join(f"{name:>{COLUMN}}" for name in names)
+
+
+def _openai_section(cost: OpenAiCost, ttfb_streams: int) -> list[str]:
+    """Issue 14: the OpenAI listener beside :8082; "added" is what the translation adds."""
+    load, ttfb = cost.load, cost.ttfb
+    a, o = load.anthropic, load.openai
+    out = [
+        "OpenAI listener (issue 14): the same requests through :8082 and the OpenAI port",
+        _header(":8082", "openai", "ratio", "added"),
+        f"small requests, concurrency 1, alternating ({load.requests} each){_flags(load)}",
+        _ms_row("latency p50 (ms)", a.latency, o.latency, "p50_ms"),
+        _ms_row("latency p99 (ms)", a.latency, o.latency, "p99_ms"),
+        _row("errors", a.errors, o.errors, 0),
+        f"streams of {cost.stream_events} events, one at a time "
+        f"({ttfb_streams} each){_flags(ttfb.anthropic, ttfb.openai)}",
+        _ms_row("time to first byte p50 (ms)", ttfb.anthropic.ttfb, ttfb.openai.ttfb, "p50_ms"),
+        _ms_row("time to first byte p99 (ms)", ttfb.anthropic.ttfb, ttfb.openai.ttfb, "p99_ms"),
+        _ms_row("whole stream p50 (ms)", ttfb.anthropic.total, ttfb.openai.total, "p50_ms"),
+        _row("errors", ttfb.anthropic.errors, ttfb.openai.errors, 0),
+    ]
+    if a.error_kinds or o.error_kinds:
+        out.append(f"  errors by kind: :8082 {a.error_kinds}, openai {o.error_kinds}")
+    return out
+
+
 def render_table(result: BenchResult, checks: Sequence[Check]) -> str:
     plan, m = result.plan, result.machine
     out = [
@@ -64,8 +91,7 @@ def render_table(result: BenchResult, checks: Sequence[Check]) -> str:
         f"Python {m.get('python')}, load average {m.get('loadavg_1min_at_start')} at start; "
         f"{m.get('placement', 'client, simulator, front door and workers share the CPUs')}",
         "",
-        f"  {'':<{LABEL}}"
-        + "".join(f"{h:>{COLUMN}}" for h in ("direct", "proxy", "proxy/dir", "added")),
+        _header("direct", "proxy", "proxy/dir", "added"),
     ]
     for pair, count in zip(result.latency, plan.requests, strict=False):
         d, p = pair.direct, pair.proxy
@@ -104,11 +130,15 @@ def render_table(result: BenchResult, checks: Sequence[Check]) -> str:
     out.append(_row("time until all open (s)", o.direct.open_s, o.proxy.open_s))
     out.append(_row("time until all done (s)", o.direct.total_s, o.proxy.total_s))
     out.append("")
+    out += _openai_section(result.openai, plan.ttfb_streams)
+    out.append("")
     out.append("CPU per phase, % of one core: " + " / ".join(ROLES))
     for pair in result.latency:
         for side_name, side in (("direct", pair.direct), ("proxy", pair.proxy)):
             cpu = " / ".join(_num(side.cpu_percent.get(role), 0) for role in ROLES)
             out.append(f"  c={pair.concurrency:<4} {side_name:<7} {cpu}")
+    cpu = " / ".join(_num(result.openai.load.cpu_percent.get(role), 0) for role in ROLES)
+    out.append(f"  c=1    :8082 and openai alternating {cpu}")
     mem = result.memory
     workers = " ".join(f"{mb:.1f}" for mb in mem.workers_mb) or "-"
     out.append(
@@ -125,12 +155,17 @@ def render_table(result: BenchResult, checks: Sequence[Check]) -> str:
             f"proxy answers per account, c={pair.concurrency}: {_accounts(pair.proxy.accounts)}"
         )
     out.append(f"proxy open streams per account: {_accounts(o.proxy.accounts)}")
+    listened = result.openai.load
+    out.append(
+        f"answers per account, c=1 alternating: :8082 {_accounts(listened.anthropic.accounts)}; "
+        f"openai {_accounts(listened.openai.accounts)}"
+    )
     if o.proxy.error_kinds or o.direct.error_kinds:
         out.append(
             f"open stream errors: direct {o.direct.error_kinds}, proxy {o.proxy.error_kinds}"
         )
     out.append("")
-    out.append("targets (issue 4; SPEC §13)")
+    out.append("targets (issue 4; SPEC §13; issue 14)")
     width = max((len(c.name) for c in checks), default=0)
     for check in checks:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[check.passed]

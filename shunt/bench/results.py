@@ -147,6 +147,47 @@ class Memory:
 
 
 @attrs.frozen
+class Listeners(Generic[T]):
+    """The same measurement through shunt's two listeners: :8082 (Anthropic Messages) and the
+    OpenAI port (chat completions, translated to Messages and back)."""
+
+    anthropic: T
+    openai: T
+
+
+@attrs.frozen
+class ListenerSide:
+    """One listener's answers in the alternating c=1 phase (listeners.py)."""
+
+    requests: int  # measured successes: a 200, and from the OpenAI port a chat completion
+    errors: int
+    latency: Summary | None
+    error_kinds: dict[str, int]
+    accounts: dict[str, int]  # answers per x-shunt-account
+
+
+@attrs.frozen
+class ListenerLoad:
+    """Small requests at c=1, alternating between the two listeners."""
+
+    anthropic: ListenerSide
+    openai: ListenerSide
+    requests: int  # asked of each listener: the c=1 phase's count
+    wall_s: float  # both listeners' requests together
+    timed_out: bool
+    cpu_percent: dict[str, float]  # per role, both listeners' requests together
+
+
+@attrs.frozen
+class OpenAiCost:
+    """Issue 14: what the OpenAI listener's translation adds, measured on shunt alone."""
+
+    load: ListenerLoad
+    ttfb: Listeners[TtfbSide]  # sequential streams, `stream_events` deltas each
+    stream_events: int  # the simulator's default: x-sim-* knobs do not cross the translation
+
+
+@attrs.frozen
 class BenchResult:
     machine: dict[str, str]
     plan: Plan
@@ -155,5 +196,6 @@ class BenchResult:
     ttfb: Pair[TtfbSide]
     events: Pair[EventSide]
     open_streams: Pair[OpenSide]
+    openai: OpenAiCost
     memory: Memory
     elapsed_s: float

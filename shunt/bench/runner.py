@@ -24,15 +24,27 @@ import trio
 
 from shunt.bench import scenarios
 from shunt.bench.client import Connection, ExchangeError
+from shunt.bench.listeners import run_listeners
 from shunt.bench.open_streams import SimControl, run_open_streams
 from shunt.bench.placement import UNPINNED, pin_process, plan_placement, usable_cpus
 from shunt.bench.processes import Pids, cancel_on_sigterm, kill_leftovers, machine
 from shunt.bench.profiling import PROFILE_CONCURRENCY, profile_proxy
-from shunt.bench.results import BenchResult, LoadPair, Pair, Plan, Startup
-from shunt.bench.scenarios import Target
+from shunt.bench.results import (
+    BenchResult,
+    ListenerLoad,
+    Listeners,
+    LoadPair,
+    OpenAiCost,
+    Pair,
+    Plan,
+    Startup,
+    TtfbSide,
+)
+from shunt.bench.scenarios import OPENAI, Target
 from shunt.children import POLL_S, READY_TIMEOUT_S, stop_process, tail, wait_for_json
 from shunt.errors import ShuntError
 from shunt.serve_command import serve_argv as shunt_serve_argv
+from shunt.simulator.app import DEFAULT_EVENTS
 from shunt.simulator.process import simulator_argv
 from shunt.storage.paths import resolve_paths
 
@@ -160,6 +172,7 @@ class Bench:
         state_file_s = time.perf_counter() - spawned
         proxy = Target("proxy", HOST, int(state["port"]))
         direct = Target("direct", HOST, sim_port, tokens)
+        openai = Target("openai", HOST, int(state["openai_port"]), api=OPENAI)
         first_200_s = await _first_200(proxy, spawned, serve, serve_log)
         startup = Startup(round(state_file_s, 3), round(first_200_s, 3))
         self.log(f"ready: state file after {state_file_s:.3f}s, first 200 after {first_200_s:.3f}s")
@@ -169,7 +182,7 @@ class Bench:
         host["placement"] = self._place(sim.pid)
         self.log(host["placement"])
 
-        result = await self._measure(direct, proxy, sim_port, pids, startup, host)
+        result = await self._measure(direct, proxy, openai, sim_port, pids, startup, host)
         self.log("stopping shunt serve and the simulator")
         return result
 
@@ -188,6 +201,7 @@ class Bench:
         self,
         direct: Target,
         proxy: Target,
+        openai: Target,
         sim_port: int,
         pids: Pids,
         startup: Startup,
@@ -196,6 +210,7 @@ class Bench:
         plan = self.plan
         budget = plan.phase_budget_s
         latency: list[LoadPair] = []
+        listeners: ListenerLoad | None = None
         for concurrency, requests, warmup in zip(
             plan.concurrencies, plan.requests, plan.warmup, strict=True
         ):
@@ -213,6 +228,16 @@ class Bench:
                     )
                 )
             latency.append(LoadPair(concurrency, sides[0], sides[1]))
+            if concurrency == 1:  # right after :8082's own c=1 phase, the same count
+                self.log("small requests, concurrency 1, alternating :8082 and the OpenAI port")
+                listeners = await run_listeners(
+                    proxy,
+                    openai,
+                    requests=requests,
+                    warmup=warmup,
+                    budget_s=budget,
+                    cpu=pids.cpu_seconds,
+                )
             if self.profile_dir is not None and concurrency == PROFILE_CONCURRENCY:
                 # Right after the measured c=20 phases, so the pools look as they did then.
                 await profile_proxy(proxy, pids, self.profile_dir, self.log)
@@ -224,6 +249,7 @@ class Bench:
             )
             for t in (direct, proxy)
         ]
+        openai_ttfb = await self._listener_ttfb(proxy, openai)
         self.log(
             f"delay per SSE event, {plan.event_streams}x{plan.event_rounds} streams of "
             f"{plan.stream_events} events {plan.event_delay_ms:g} ms apart"
@@ -256,6 +282,8 @@ class Bench:
         finally:
             await control.aclose()
         await trio.sleep(0.5)  # let the last streams' buffers go before reading RSS
+        if listeners is None:
+            raise ShuntError("the plan has no c=1 phase to measure the OpenAI listener beside")
         return BenchResult(
             machine=host,
             plan=plan,
@@ -264,9 +292,24 @@ class Bench:
             ttfb=Pair(ttfb[0], ttfb[1]),
             events=Pair(events[0], events[1]),
             open_streams=Pair(opened[0], opened[1]),
+            openai=OpenAiCost(listeners, openai_ttfb, DEFAULT_EVENTS),
             memory=pids.memory(),
             elapsed_s=0.0,
         )
+
+    async def _listener_ttfb(self, proxy: Target, openai: Target) -> Listeners[TtfbSide]:
+        plan = self.plan
+        self.log(
+            f"time to first byte, {plan.ttfb_streams} streams of {DEFAULT_EVENTS} events, "
+            ":8082 then the OpenAI port"
+        )
+        sides = [
+            await scenarios.run_ttfb(
+                t, streams=plan.ttfb_streams, events=None, budget_s=plan.phase_budget_s
+            )
+            for t in (proxy, openai)
+        ]
+        return Listeners(sides[0], sides[1])
 
 
 async def _first_200(target: Target, spawned: float, process: trio.Process, log: Path) -> float:

@@ -1,4 +1,5 @@
-"""The load shapes, each run once against the simulator (direct) and once against shunt (proxy).
+"""The load shapes, each run once against the simulator (direct) and once against shunt (proxy);
+the OpenAI listener's requests (`Target` with `api=OPENAI`) for the phases of listeners.py.
 
 Every phase is bounded twice: by a request count and by `budget_s` (a phase that runs out of
 time stops, reports what it measured and says `timed_out`). Each request has its own timeout.
@@ -23,6 +24,7 @@ from shunt.bench.stats import rate, summarize
 from shunt.bench.wire import build_request, find_stamps
 
 REQUEST_TIMEOUT_S: Final = 30.0
+JSON: Final = "application/json"
 MODEL: Final = "claude-sonnet-4-6"
 SMALL_BODY: Final = json.dumps(
     {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
@@ -37,6 +39,12 @@ STREAM_BODY: Final = json.dumps(
 ).encode()
 MESSAGE_STOP: Final = b"event: message_stop"
 ERROR_EVENT: Final = b"event: error"
+ANTHROPIC: Final = "anthropic"  # POST /v1/messages, on :8082 or the simulator
+OPENAI: Final = "openai"  # POST /v1/chat/completions on shunt's OpenAI listener
+CHAT_PATH: Final = "/v1/chat/completions"
+CHAT_COMPLETION: Final = "chat.completion"
+CHAT_DONE: Final = b"data: [DONE]\n\n"
+CHAT_ERROR: Final = b'data: {"error"'  # shunt's chat stream reports a failure this way
 
 CpuClock = Callable[[], dict[str, float]]  # cumulative CPU seconds per role
 
@@ -44,18 +52,27 @@ CpuClock = Callable[[], dict[str, float]]  # cumulative CPU seconds per role
 @attrs.frozen
 class Target:
     """Where one side's requests go. Direct requests carry an account token (round robin over
-    `tokens` by connection); proxy requests carry none, shunt adds the account's."""
+    `tokens` by connection); proxy requests carry none, shunt adds the account's. An OPENAI
+    target sends the same bodies (each field means the same in a chat completion) to the
+    OpenAI listener, which translates them to Messages."""
 
-    side: str  # "direct" or "proxy"
+    side: str  # "direct", "proxy" or "openai"
     host: str
     port: int
     tokens: tuple[str, ...] = ()
+    api: str = ANTHROPIC
 
     def request(
         self, session: str, *, stream: bool, knobs: Sequence[tuple[str, str]] = (), index: int = 0
     ) -> bytes:
+        body = STREAM_BODY if stream else SMALL_BODY
+        host = f"{self.host}:{self.port}"
+        if self.api == OPENAI:
+            if knobs:  # the OpenAI bridge sends the simulator none of the client's headers
+                raise ValueError("x-sim-* knobs do not pass through the OpenAI listener")
+            return build_request("POST", CHAT_PATH, host, [("content-type", JSON)], body)
         headers = [
-            ("content-type", "application/json"),
+            ("content-type", JSON),
             ("anthropic-version", "2023-06-01"),
             # One conversation per connection: shunt keeps each on one account (sticky), and
             # the distinct sessions spread the load over the accounts.
@@ -68,8 +85,19 @@ class Target:
                 ("anthropic-beta", OAUTH_BETA),
             ]
         headers += knobs
-        body = STREAM_BODY if stream else SMALL_BODY
-        return build_request("POST", "/v1/messages", f"{self.host}:{self.port}", headers, body)
+        return build_request("POST", "/v1/messages", host, headers, body)
+
+    def answer_problem(self, exchange: Exchange) -> str | None:
+        """Why a whole answer is not a success; None when it is. The OpenAI listener's body is
+        checked (the exchange must keep it); an Anthropic answer's status says enough."""
+        if self.api == OPENAI:
+            return chat_answer_problem(exchange)
+        return None if exchange.status == 200 else f"status {exchange.status}"
+
+    def stream_problem(self, exchange: Exchange) -> str | None:
+        if self.api == OPENAI:
+            return chat_stream_problem(exchange)
+        return stream_problem(exchange)
 
 
 def stream_problem(exchange: Exchange) -> str | None:
@@ -79,6 +107,33 @@ def stream_problem(exchange: Exchange) -> str | None:
     if ERROR_EVENT in exchange.body:
         return "error event"
     if MESSAGE_STOP not in exchange.body[-256:]:
+        return "incomplete stream"
+    return None
+
+
+def chat_answer_problem(exchange: Exchange) -> str | None:
+    """A chat completion is a 200 whose body is a JSON object of that type; an OpenAI error
+    body (`{"error": …}`) is a failure whatever its status."""
+    if exchange.status != 200:
+        return f"status {exchange.status}"
+    try:
+        answer = json.loads(exchange.body)
+    except (ValueError, RecursionError):
+        return "not JSON"
+    if not isinstance(answer, dict) or "error" in answer:
+        return "error body"
+    if answer.get("object") != CHAT_COMPLETION:
+        return "not a chat completion"
+    return None
+
+
+def chat_stream_problem(exchange: Exchange) -> str | None:
+    """A chat stream ends with `data: [DONE]`, also after a failure (sent as an error chunk)."""
+    if exchange.status != 200:
+        return f"status {exchange.status}"
+    if CHAT_ERROR in exchange.body:
+        return "error chunk"
+    if not exchange.body.endswith(CHAT_DONE):
         return "incomplete stream"
     return None
 
@@ -179,10 +234,14 @@ async def run_load(
     )
 
 
-async def run_ttfb(target: Target, *, streams: int, events: int, budget_s: float) -> TtfbSide:
-    """Sequential streams of `events` text deltas on one keep-alive connection."""
+async def run_ttfb(
+    target: Target, *, streams: int, events: int | None, budget_s: float
+) -> TtfbSide:
+    """Sequential streams of `events` text deltas on one keep-alive connection (None: as many
+    as the simulator sends by default, the only count the OpenAI listener can ask for)."""
     connection = Connection(target.host, target.port)
-    payload = target.request("bench-ttfb", stream=True, knobs=[("x-sim-events", str(events))])
+    knobs = [] if events is None else [("x-sim-events", str(events))]
+    payload = target.request("bench-ttfb", stream=True, knobs=knobs)
     ttfbs: list[float] = []
     totals: list[float] = []
     errors = 0
@@ -195,7 +254,7 @@ async def run_ttfb(target: Target, *, streams: int, events: int, budget_s: float
                 except (ExchangeError, trio.TooSlowError):
                     errors += i >= 0
                     continue
-                if stream_problem(exchange) is not None or exchange.ttfb_s is None:
+                if target.stream_problem(exchange) is not None or exchange.ttfb_s is None:
                     errors += i >= 0
                 elif i >= 0:
                     ttfbs.append(exchange.ttfb_s)

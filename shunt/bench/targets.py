@@ -1,4 +1,4 @@
-"""PURE: the side-by-side comparisons of a run and the targets of issue 4 / SPEC §13."""
+"""PURE: the side-by-side comparisons of a run and the targets of issue 4 / SPEC §13 / issue 14."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from shunt.bench.stats import Summary, difference, ratio
 
 MAX_WORKER_RSS_MB: Final = 60.0
 OPEN_STREAMS_TARGET: Final = 1000
+MAX_TRANSLATION_MS: Final = 0.5  # issue 14: the OpenAI listener's added p50 at c=1
 
 
 @attrs.frozen
@@ -56,6 +57,18 @@ def comparisons(result: BenchResult) -> dict[str, dict[str, float | None]]:
     out["open_streams"] = {
         "total_s_ratio": _round(ratio(opened.proxy.total_s, opened.direct.total_s)),
     }
+    # The OpenAI listener against :8082: what the translation adds ("added" is openai - :8082).
+    cost = result.openai
+    for name, anthropic, openai in (
+        ("openai_c1", cost.load.anthropic.latency, cost.load.openai.latency),
+        ("openai_ttfb", cost.ttfb.anthropic.ttfb, cost.ttfb.openai.ttfb),
+    ):
+        out[name] = {
+            "added_p50_ms": _round(difference(_p(openai, "p50_ms"), _p(anthropic, "p50_ms"))),
+            "added_p99_ms": _round(difference(_p(openai, "p99_ms"), _p(anthropic, "p99_ms"))),
+            "p50_ratio": _round(ratio(_p(openai, "p50_ms"), _p(anthropic, "p50_ms"))),
+            "p99_ratio": _round(ratio(_p(openai, "p99_ms"), _p(anthropic, "p99_ms"))),
+        }
     return out
 
 
@@ -79,8 +92,15 @@ def _added(pair: LoadPair | None, field: str) -> float | None:
     return difference(_p(pair.proxy.latency, field), _p(pair.direct.latency, field))
 
 
+def translation_added(result: BenchResult, field: str) -> float | None:
+    """The OpenAI listener's latency minus :8082's, same small request at c=1 (ms)."""
+    load = result.openai.load
+    return difference(_p(load.openai.latency, field), _p(load.anthropic.latency, field))
+
+
 def evaluate(result: BenchResult) -> list[Check]:
-    """Issue 4's targets first, then SPEC §13's (which asks for the latency figures at c=20)."""
+    """Issue 4's targets first, then SPEC §13's (which asks for the latency figures at c=20),
+    then issue 14's."""
     c1, c20 = _pair(result, 1), _pair(result, 20)
     checks = [
         _at_most("added p50 latency, c=1", _added(c1, "p50_ms"), 1.0, "ms"),
@@ -127,6 +147,12 @@ def evaluate(result: BenchResult) -> list[Check]:
         ),
         _at_most(
             "SPEC §13: added p99 latency, c=20", _added(c20, "p99_ms"), 5.0, "ms", strict=True
+        ),
+        _at_most(
+            "translation added p50, c=1",
+            translation_added(result, "p50_ms"),
+            MAX_TRANSLATION_MS,
+            "ms",
         ),
     ]
     return checks

@@ -48,7 +48,8 @@ def bench_command(
 ) -> None:
     """Start the simulator and `shunt serve` (4 accounts) in a temporary SHUNT_HOME and
     measure latency, throughput, time to first byte, per-event delay, 1,000 open streams,
-    RSS and start-up, direct versus through shunt. Everything it starts, it stops."""
+    RSS and start-up, direct versus through shunt, and what the OpenAI listener's translation
+    adds over :8082. Everything it starts, it stops."""
     from shunt.bench.report import render_json, render_table
     from shunt.bench.results import make_plan
     from shunt.bench.runner import Bench

@@ -83,6 +83,19 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
         assert opened["errors"] == 0, opened
         assert opened["opened"] == opened["upstream_open"] == opened["streams"]
     assert len(result["open_streams"]["proxy"]["accounts"]) == 4  # spread over every account
+    # Issue 14: the OpenAI listener beside :8082, the c=1 phase's count each, nothing failed.
+    openai = result["openai"]
+    assert openai["load"]["requests"] == result["plan"]["requests"][0]
+    for listener in ("anthropic", "openai"):
+        side = openai["load"][listener]
+        assert (side["requests"], side["errors"]) == (openai["load"]["requests"], 0), side
+        assert side["latency"]["p50_ms"] > 0
+        assert sum(side["accounts"].values()) == side["requests"]  # shunt answered each
+        streams = openai["ttfb"][listener]
+        assert (streams["streams"], streams["errors"]) == (result["plan"]["ttfb_streams"], 0)
+        assert streams["ttfb"]["p50_ms"] > 0
+    assert data["comparisons"]["openai_c1"]["added_p50_ms"] is not None
+    assert data["comparisons"]["openai_ttfb"]["added_p50_ms"] is not None
     memory = result["memory"]
     assert memory["frontdoor_mb"] > 0
     assert len(memory["workers_mb"]) == 4
@@ -95,11 +108,14 @@ def test_quick_bench_reports_every_metric_and_cleans_up() -> None:
         "ttfb_paced",
         "sse_event_delay",
         "open_streams",
+        "openai_c1",
+        "openai_ttfb",
     }
     assert data["comparisons"]["latency_c20"]["rps_ratio"] > 0
     names = {t["name"] for t in data["targets"]}
     assert "RSS per worker" in names
     assert "added per-event delay p99" in names
+    assert "translation added p50, c=1" in names
 
     # Its children are reaped before the bench exits; poll (bounded) in case a kill is still
     # being delivered, then sweep whatever is left so a failure leaves nothing behind.
