@@ -41,13 +41,11 @@ def chat_dialect(model_map: ModelMap) -> OpenAiDialect:
         open_stream=lambda context, now: chat.ChatStream.open(
             context, created=int(now), ids=fresh_id
         ),
-        error_answer=lambda status, body, _retry_after: chat.translate_upstream_error(status, body),
+        error_answer=lambda status, body, retry_after_s: chat.translate_upstream_error(
+            status, body, retry_after_s=retry_after_s
+        ),
         requested_model=lambda context: str(context.requested_model),
     )
-
-
-def _responses_id(kind: str) -> str:
-    return fresh_id(f"{kind}_")
 
 
 def _responses_error(status: int, body: bytes, retry_after_s: float | None) -> tuple[int, bytes]:
@@ -63,10 +61,10 @@ def responses_dialect(model_map: ModelMap) -> OpenAiDialect:
     return OpenAiDialect(
         translate_request=partial(responses.translate_request, resolve_model=model_map.resolve),
         answer=lambda message, context, now: responses.translate_answer(
-            message, context, created_at=now, ids=_responses_id
+            message, context, created_at=now, ids=fresh_id
         ),
         open_stream=lambda context, now: responses.ResponsesStream(
-            context, created_at=now, ids=_responses_id
+            context, created_at=now, ids=fresh_id
         ),
         error_answer=_responses_error,
         requested_model=lambda context: str(context.requested_model),
