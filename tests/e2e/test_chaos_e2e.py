@@ -17,7 +17,16 @@ import time
 
 import psutil
 
-from tests.e2e.harness import Load, Proxy, Simulator, assert_still_serving, wait_until, write_config
+from tests.e2e.harness import (
+    LOAD_BODY,
+    Load,
+    Proxy,
+    Simulator,
+    assert_still_serving,
+    open_gate,
+    wait_until,
+    write_config,
+)
 
 MAX_REQUESTS = 240
 KILLS = 5
@@ -38,8 +47,24 @@ def test_random_worker_kills_lose_nothing(shunt_home, tmp_path):
         front = psutil.Process(proxy.pid)
         slow = {"x-sim-events": "25", "x-sim-event-delay-ms": "8"}
         killed: list[int] = []
+        held_body = ""
         with Load(proxy.url, count=MAX_REQUESTS, threads=6, headers=slow) as load:
-            for _ in range(KILLS):
+            # One kill is sure to cut a stream: a stream the simulator holds open (gate), its
+            # worker killed while it waits. The random kills below may or may not hit one.
+            with proxy.client.stream(
+                "POST", "/v1/messages", json=LOAD_BODY, headers={"x-sim-gate": "chaos"}
+            ) as held:
+                lines = held.iter_lines()
+                assert next(lines) == "event: message_start"
+                account = held.headers["x-shunt-account"]
+                victim = next(
+                    a["worker"]["pid"] for a in proxy.status()["accounts"] if a["name"] == account
+                )
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+                held_body = "\n".join(lines)
+            open_gate(sim, "chaos")  # nothing waits on it any more; leave no gate shut
+            for _ in range(KILLS - 1):
                 time.sleep(rng.uniform(0.3, 0.9))
                 candidates = [pid for pid in _worker_pids(proxy) if pid in proxy.worker_pids()]
                 if candidates:
@@ -65,9 +90,12 @@ def test_random_worker_kills_lose_nothing(shunt_home, tmp_path):
                 assert name == "event: error"
                 assert json.loads(data.removeprefix("data: "))["type"] == "error"
         assert whole > 0
-        # Six threads keep ~2 slow streams on every worker: each kill cuts some, and each cut
-        # one must have ended with the error event checked above.
-        assert cut > 0, "no stream was cut: the kills missed, so cut streams went untested"
+        # The held stream was cut by its worker's death and ended with the error event.
+        events = [e for e in held_body.split("\n\n") if e.strip()]
+        assert "message_stop" not in held_body
+        name, data = events[-1].strip().split("\n", 1)
+        assert name == "event: error", held_body
+        assert json.loads(data.removeprefix("data: "))["type"] == "error"
         assert_still_serving(proxy, front)
         wait_until(
             lambda: all(a["worker"].get("pid") for a in proxy.status()["accounts"]),
