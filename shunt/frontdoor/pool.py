@@ -19,7 +19,9 @@ from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
 from shunt.http.server import Request, Response, StreamAborted
 from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
 from shunt.logs import REQUEST_LOGGER
+from shunt.routing.capacity import CapacityEstimator
 from shunt.routing.conversation import conversation_key, model_of, needs_body
+from shunt.routing.pacing import PoolView
 from shunt.routing.router import Decision, RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
 
@@ -63,6 +65,7 @@ class Pool:
     ) -> None:
         self.policy = policy
         self.sticky = sticky
+        self.capacity = CapacityEstimator()
         self.table = table
         self._link_for = link_for
         self.pinned: str | None = None
@@ -79,15 +82,31 @@ class Pool:
     def decide(self, key: str | None, tried: frozenset[str]) -> Decision:
         now = time.time()
         sticky = self.sticky.get(key, now) if key is not None else None
+        snapshots = list(self.table.snapshots.values())
+        for snapshot in snapshots:
+            self.capacity.observe(snapshot)
         return choose(
-            list(self.table.snapshots.values()),
+            snapshots,
             now=now,
             policy=self.policy,
             pinned=self.pinned,
             sticky=sticky,
             tried=tried,
             turn=next(self._turns),
+            view=self.view(now),
         )
+
+    def view(self, now: float) -> PoolView:
+        """What routing may know beyond the snapshots: conversations per account, capacities."""
+        return PoolView(
+            conversations=self.sticky.conversations(now),
+            capacities={name: self.capacity.capacity(name) for name in self.table.snapshots},
+        )
+
+    def forget_account(self, name: str) -> None:
+        """An account left the pool: its conversations and what was learned of it go."""
+        self.sticky.forget_account(name)
+        self.capacity.forget_account(name)
 
     async def handle(self, request: Request) -> Response:
         body = _parse_json(request.body) if needs_body(request.headers) else None

@@ -21,6 +21,7 @@ from tests.routing.builders import (
     strategy_names,
     tried_sets,
     turns,
+    views,
 )
 
 DEFAULT = RoutingPolicy()
@@ -162,6 +163,7 @@ def routing_cases(draw):
             "sticky": draw(maybe_names),
             "tried": draw(tried_sets),
             "turn": draw(turns),
+            "view": draw(views()),
         },
     )
 
@@ -246,7 +248,13 @@ def test_choice_is_optimal_under_the_strategy(case):
         assert not {context["pinned"], context["sticky"]} & tier_names
 
         def key(a):
-            return sort_key(policy.strategy, a, now=now, expiry_soon_s=policy.expiry_soon_s)
+            return sort_key(
+                policy.strategy,
+                a,
+                now=now,
+                expiry_soon_s=policy.expiry_soon_s,
+                view=context["view"],
+            )
 
         chosen = next(a for a in tier if a.name == decision.account)
         assert all(key(chosen) <= key(other) for other in tier)
@@ -292,4 +300,5 @@ def test_package_exports_the_front_door_api():
         "cushion",
         "maximus",
         "reaper",
+        "pacer",
     )
