@@ -141,7 +141,7 @@ UNEQUAL_PLANS: Final = Scenario(
     ),
     # One turn per 40 s a conversation: about 29 M tokens per 5 h against a pool of 31 M
     # (of which max5's weekly window lets only 9 M through before its reset).
-    demand=_steady((20, 40), 10 * HOURS),
+    demand=_steady((26, 46), 10 * HOURS),
     horizon_s=10 * HOURS,
 )
 
@@ -157,7 +157,7 @@ BURSTY: Final = Scenario(
     # demand is twice what the pool refills over a 5 h window; windows that reset during an
     # idle stretch lose what was left in them.
     demand=Demand(
-        think_s=(5, 10),
+        think_s=(6, 11),
         bursts=((0.0, 2 * HOURS), (4 * HOURS, 6 * HOURS), (8 * HOURS, 10 * HOURS)),
         spread_s=5 * MINUTES,
     ),

@@ -27,16 +27,20 @@ from shunt.anthropic.usage import parse_usage
 from shunt.bench.routing_eval.scenarios import Scenario
 from shunt.bench.routing_eval.turns import (
     CACHE_TTL_S,
+    OUTPUT_TOKENS,
     Cache,
     CacheState,
     charged_tokens,
+    context_tokens,
     meet_cache,
     useful_tokens,
 )
 from shunt.model.durations import Durations
 from shunt.model.machine import AccountMachine
 from shunt.model.outcome import Outcome
+from shunt.routing.capacity import CapacityEstimator
 from shunt.routing.conversation import SESSION_HEADER, conversation_key
+from shunt.routing.pacing import PoolView
 from shunt.routing.router import RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
 from shunt.simulator.headers import retry_after_header, unified_headers
@@ -112,6 +116,7 @@ class RoutedPool:
         self.policy = policy
         self.ledger = open_ledger(scenario, start)
         self.sticky = StickyTable(ttl_s=CACHE_TTL_S)
+        self.capacity = CapacityEstimator()
         self._turns = itertools.count()
         self.machines = {
             name: AccountMachine(name, Durations(), has_credential=True)
@@ -132,13 +137,21 @@ class RoutedPool:
         assert key is not None
         tried: set[str] = set()
         while True:
+            snapshots = [machine.snapshot(now) for machine in self.machines.values()]
+            for snapshot in snapshots:
+                self.capacity.observe(snapshot)
+            view = PoolView(
+                conversations=self.sticky.conversations(now),
+                capacities={name: self.capacity.capacity(name) for name in self.machines},
+            )
             decision = choose(
-                [machine.snapshot(now) for machine in self.machines.values()],
+                snapshots,
                 now=now,
                 policy=self.policy,
                 sticky=self.sticky.get(key, now),
                 tried=frozenset(tried),
                 turn=next(self._turns),
+                view=view,
             )
             account = decision.account
             if account is None:
@@ -157,8 +170,20 @@ class RoutedPool:
             usage = self.ledger.charge(account, charged, now)
             headers = unified_headers(usage, request_id=REQUEST_ID)
             machine.observe(classify(200, headers, b"", now), now)
+            _count_usage(machine, turn, met)
             self.sticky.record(key, account, now)
             return Served(account, met, charged, len(tried))
+
+
+def _count_usage(machine: AccountMachine, turn: int, cache: Cache) -> None:
+    """The turn's usage as the worker counts it from the response: a hit reads the cached
+    context and sends only the new input; a miss sends it all."""
+    context = context_tokens(turn)
+    if cache is Cache.HIT:
+        fresh = useful_tokens(turn) - OUTPUT_TOKENS
+        machine.add_usage(fresh, OUTPUT_TOKENS, context - fresh, 0)
+    else:
+        machine.add_usage(context, OUTPUT_TOKENS, 0, 0)
 
 
 def _quota_refusal(usage: AccountUsage, now: float) -> Outcome:
