@@ -9,6 +9,7 @@ import click
 import trio
 
 from shunt.cli.common import friendly_errors
+from shunt.units import HOURS
 
 
 def _log(message: str) -> None:
@@ -87,3 +88,26 @@ def soak_command(duration: float, interval: float) -> None:
     front, worker = memory_growth_mb(samples)
     if samples[-1].errors or max(front, worker) > 5.0:
         sys.exit(1)
+
+
+@click.command("bench-routing")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the demand.")
+@click.option("--quick", is_flag=True, help="Only the first hour of each scenario, for tests.")
+@friendly_errors
+def routing_command(as_json: bool, seed: int, quick: bool) -> None:
+    """Measure every routing strategy on three standard scenarios against an ideal scheduler:
+    shunt's real router and account machines over the simulator's quota ledger, on a
+    simulated clock (no processes; deterministic for a seed). See docs/routing.md."""
+    from shunt.bench.routing_eval.evaluate import evaluate
+    from shunt.bench.routing_eval.report import render_json, render_table
+    from shunt.bench.routing_eval.scenarios import STANDARD_SCENARIOS
+    from shunt.routing.strategies import DEFAULT_STRATEGY
+
+    scenarios = [s.with_horizon(1 * HOURS) if quick else s for s in STANDARD_SCENARIOS]
+    results = []
+    for scenario in scenarios:
+        _log(f"scenario ({scenario.key}) {scenario.title}")
+        results.append(evaluate(scenario, seed=seed))
+    render = render_json if as_json else render_table
+    click.echo(render(results, seed=seed, default=DEFAULT_STRATEGY), nl=False)

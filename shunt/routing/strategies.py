@@ -58,7 +58,9 @@ STRATEGY_NAMES: tuple[str, ...] = (
     "reaper",
     "pacer",
 )
-DEFAULT_STRATEGY: Final = "least-utilization"
+# The routing evaluation's winner (`shunt bench-routing`, docs/routing.md): the only strategy
+# meeting every target on every standard scenario.
+DEFAULT_STRATEGY: Final = "pacer"
 
 
 def effective_utilization(account: AccountSnapshot, window: Window, now: float) -> float:

@@ -131,7 +131,7 @@ EQUAL_ACCOUNTS: Final = Scenario(
 
 UNEQUAL_PLANS: Final = Scenario(
     key="b",
-    title="unequal plans whose 5 h windows started at different times",
+    title="unequal plans whose 5 h windows started at different times, demand at capacity",
     accounts=(
         # resets in 1 h with 40 % unused: spend it first or lose it
         AccountSetup("max20", MAX_20X, 4 * HOURS, 0.60, 5 * DAYS, 0.50),
@@ -139,8 +139,8 @@ UNEQUAL_PLANS: Final = Scenario(
         AccountSetup("max5", MAX_5X, 2.5 * HOURS, 0.50, 6 * DAYS, 0.85),
         AccountSetup("pro", PRO, 30 * MINUTES, 0.10, 1 * DAYS, 0.15),
     ),
-    # One turn per 40 s a conversation: about 29 M tokens per 5 h against a pool of 31 M
-    # (of which max5's weekly window lets only 9 M through before its reset).
+    # One turn per 36 s a conversation: the most the ideal scheduler carries without a refusal
+    # (a turn more every 2 s, think times of 24-44 s, and even it refuses). Wasted quota shows.
     demand=_steady((26, 46), 10 * HOURS),
     horizon_s=10 * HOURS,
 )
@@ -155,7 +155,8 @@ BURSTY: Final = Scenario(
     ),
     # A working day: two hours on, two off (meetings, lunch), three bursts. Inside a burst the
     # demand is twice what the pool refills over a 5 h window; windows that reset during an
-    # idle stretch lose what was left in them.
+    # idle stretch lose what was left in them. Think times of 6-11 s are the most the ideal
+    # scheduler carries without a refusal (at 5-10 s even it refuses).
     demand=Demand(
         think_s=(6, 11),
         bursts=((0.0, 2 * HOURS), (4 * HOURS, 6 * HOURS), (8 * HOURS, 10 * HOURS)),
