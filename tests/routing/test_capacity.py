@@ -68,14 +68,14 @@ def test_cache_reads_do_not_count():
 
 
 def test_a_new_window_starts_a_new_baseline_and_keeps_the_last_estimate():
-    """After the reset, the new window's first report is a baseline: the tokens served before
-    it must not count against the new window's small utilization."""
+    """After the reset, the new window's first report is a baseline, even one already fuller
+    than the old window's first: the tokens served before it must not count against it."""
     estimator = CapacityEstimator()
-    estimator.observe(seen(0, 0.50))
-    estimator.observe(seen(100_000, 0.60))  # 1 M
-    estimator.observe(seen(400_000, 0.02, five_reset=RESET_5H + 18_000))
+    estimator.observe(seen(0, 0.01))
+    estimator.observe(seen(10_000, 0.02))  # 1 M
+    estimator.observe(seen(400_000, 0.05, five_reset=RESET_5H + 18_000))
     assert round(estimator.capacity("alpha").five_hour or 0) == 1_000_000
-    estimator.observe(seen(420_000, 0.03, five_reset=RESET_5H + 18_000))  # 20,000 / 0.01 = 2 M
+    estimator.observe(seen(420_000, 0.06, five_reset=RESET_5H + 18_000))  # 20,000 / 0.01 = 2 M
     assert round(estimator.capacity("alpha").five_hour or 0) == 2_000_000
 
 
