@@ -24,7 +24,7 @@ from typing import Final
 
 import attrs
 
-from shunt.bench.routing_eval.metrics import RunResult, Tally, result
+from shunt.bench.routing_eval.metrics import RunResult, Tally, binding_utilization, result
 from shunt.bench.routing_eval.scenarios import Demand, Scenario
 from shunt.bench.routing_eval.servers import Refused, Server
 from shunt.bench.routing_eval.turns import CacheState, after_turn
@@ -34,7 +34,9 @@ START_EPOCH: Final = 1_750_000_000.0
 
 
 @attrs.define
-class _Slot:
+class Slot:
+    """One of the scenario's conversation slots: its random draws and where it stands."""
+
     rng: random.Random
     conversation: int = 0
     turn: int = 0
@@ -45,7 +47,11 @@ class _Slot:
         return f"slot{index}-conversation{self.conversation}"
 
 
-def _next_start(demand: Demand, ready_at: float, offset: int) -> float | None:
+def slot_random(seed: int, scenario: Scenario, index: int) -> random.Random:
+    return random.Random(f"{seed}:{scenario.key}:{index}")
+
+
+def next_start(demand: Demand, ready_at: float, offset: int) -> float | None:
     """When a conversation that could start at `ready_at` starts: then, inside a burst; else
     `offset` seconds into the next burst; None when no burst is left."""
     begin = demand.next_burst_start(ready_at)
@@ -58,9 +64,7 @@ def run(scenario: Scenario, server: Server, name: str, *, seed: int) -> RunResul
     """Drive `server` through `scenario` to its horizon and measure what it served."""
     demand = scenario.demand
     spread = int(demand.spread_s)
-    slots = [
-        _Slot(random.Random(f"{seed}:{scenario.key}:{index}")) for index in range(demand.slots)
-    ]
+    slots = [Slot(slot_random(seed, scenario, index)) for index in range(demand.slots)]
     queue: list[tuple[float, int]] = []
     for index, slot in enumerate(slots):
         first = demand.next_burst_start(0.0)
@@ -99,7 +103,8 @@ def run(scenario: Scenario, server: Server, name: str, *, seed: int) -> RunResul
             None,
             None,
         )
-        begin = _next_start(demand, at + think, slot.rng.randint(0, spread))
+        begin = next_start(demand, at + think, slot.rng.randint(0, spread))
         if begin is not None:
             heapq.heappush(queue, (begin, index))
-    return result(name, tally, server.ledger, START_EPOCH + scenario.horizon_s)
+    end = START_EPOCH + scenario.horizon_s
+    return result(name, tally, binding_utilization(server.ledger, end))

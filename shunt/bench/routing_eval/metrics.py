@@ -104,8 +104,8 @@ def binding_utilization(ledger: Ledger, now: float) -> dict[str, float]:
     }
 
 
-def result(name: str, tally: Tally, ledger: Ledger, end: float) -> RunResult:
-    utilization = binding_utilization(ledger, end)
+def result(name: str, tally: Tally, utilization: Mapping[str, float]) -> RunResult:
+    """The run's measures; `utilization` is each account's binding window at the horizon."""
     values = list(utilization.values())
     return RunResult(
         name=name,
@@ -120,6 +120,6 @@ def result(name: str, tally: Tally, ledger: Ledger, end: float) -> RunResult:
         expired_miss_tokens=tally.expired_miss_tokens,
         failovers=tally.failovers,
         balance=max(values) - min(values) if values else 0.0,
-        utilization=utilization,
+        utilization=dict(utilization),
         served_by=dict(sorted(tally.served_by.items())),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shunt.bench.routing_eval.evaluate import (
     MIN_AFFINITY,
@@ -17,6 +17,9 @@ from shunt.bench.routing_eval.evaluate import (
 from shunt.bench.routing_eval.metrics import RunResult
 from shunt.bench.routing_eval.scenarios import AccountSetup, Scenario
 from shunt.units import DAYS, HOURS, MINUTES
+
+if TYPE_CHECKING:
+    from shunt.bench.routing_eval.full import FullResult
 
 COLUMNS = (
     ("strategy", 20),
@@ -84,12 +87,17 @@ def _line(cells: Sequence[str]) -> str:
     return f"  {first[0]:<{first[1][1]}}" + "".join(f"{c:>{w}}" for c, (_, w) in rest)
 
 
-def render_table(results: Sequence[ScenarioResult], *, seed: int, default: str) -> str:
-    out = [
-        f"shunt bench-routing  seed {seed}  (deterministic: simulated clock, the simulator's"
-        " quota ledger, shunt's router and account machines)",
-        "",
-    ]
+DETERMINISTIC = (
+    "deterministic: simulated clock, the simulator's quota ledger, shunt's router and account"
+    " machines"
+)
+FULL = "full: real shunt serve and simulator processes; the ideal from the deterministic mode"
+
+
+def render_table(
+    results: Sequence[ScenarioResult], *, seed: int, default: str, mode: str = DETERMINISTIC
+) -> str:
+    out = [f"shunt bench-routing  seed {seed}  ({mode})", ""]
     for result in results:
         out += _describe(result.scenario)
         out.append(
@@ -121,6 +129,23 @@ def render_table(results: Sequence[ScenarioResult], *, seed: int, default: str) 
     return "\n".join(out) + "\n"
 
 
+def full_notes(scenario: Scenario, runs: Sequence[FullResult], time_scale: float) -> list[str]:
+    """What a --full run says beside its table: how faithful the replay was."""
+    lines = [f"--full ({scenario.key}), {time_scale:g} scenario seconds a second:"]
+    for run in runs:
+        lines.append(
+            f"  {run.row.name}: the simulator confirmed {run.confirmed_hits} of"
+            f" {run.expected_hits} cache hits; {run.errors} errors; client lag p99"
+            f" {run.lag_p99_s:.0f} s; windows ran {run.startup_shift_s:.0f} s before the demand"
+        )
+    if any(run.expected_hits and not run.confirmed_hits for run in runs):
+        lines.append(
+            "  the simulator reported no cache hit: it does not keep prompt caches, so every"
+            " turn was charged its whole context and the figures understate every strategy"
+        )
+    return lines
+
+
 def _row_json(row: RunResult, ideal: RunResult) -> dict[str, Any]:
     return {
         "name": row.name,
@@ -142,9 +167,12 @@ def _row_json(row: RunResult, ideal: RunResult) -> dict[str, Any]:
     }
 
 
-def render_json(results: Sequence[ScenarioResult], *, seed: int, default: str) -> str:
+def render_json(
+    results: Sequence[ScenarioResult], *, seed: int, default: str, mode: str = DETERMINISTIC
+) -> str:
     payload = {
         "seed": seed,
+        "mode": mode.partition(":")[0],
         "default": default,
         "winner": winner(results),
         "targets": {"min_efficiency": MIN_EFFICIENCY, "min_affinity": MIN_AFFINITY},
