@@ -130,6 +130,11 @@ class Pool:
                 tried.add(account)
                 reasons[account] = "its worker is not running"
                 continue
+            if key is not None:
+                # Recorded as the request leaves, not once its answer begins: conversations that
+                # start at the same moment must see each other in the counts pacer spreads by.
+                # A failover records the next account; a failed one is passed over anyway.
+                self.sticky.record(key, account, time.time())
             handle = link.open_stream(
                 account, request.method, request.target, request.headers, request.body
             )
@@ -142,8 +147,6 @@ class Pool:
                     self._finish(record)
                 raise
             if isinstance(first, ResponseHead):
-                if key is not None:
-                    self.sticky.record(key, account, time.time())
                 record.account = account
                 record.failovers = len(tried)
                 record.route = decision.route + (f"; failovers={len(tried)}" if tried else "")

@@ -24,8 +24,10 @@ from tests.routing.builders import (
     views,
 )
 
-DEFAULT = RoutingPolicy()
-NO_OVERAGE = RoutingPolicy(allow_overage=False)
+# The examples below show the order with least-utilization's choices; they name the strategy
+# rather than lean on whichever is the default.
+POLICY = RoutingPolicy(strategy="least-utilization")
+NO_OVERAGE = RoutingPolicy(strategy="least-utilization", allow_overage=False)
 
 
 def cooling(name: str, for_s: float = 60.0) -> AccountSnapshot:
@@ -38,7 +40,7 @@ def cooling(name: str, for_s: float = 60.0) -> AccountSnapshot:
 
 
 def test_strategy_picks_when_nothing_is_pinned_or_sticky():
-    decision = choose([account("a", 0.7, 0.1), account("b", 0.2, 0.1)], now=NOW, policy=DEFAULT)
+    decision = choose([account("a", 0.7, 0.1), account("b", 0.2, 0.1)], now=NOW, policy=POLICY)
     assert (decision.account, decision.route) == ("b", "least-utilization")
     assert decision.skipped == ()
     assert decision.retry_at is None
@@ -46,19 +48,19 @@ def test_strategy_picks_when_nothing_is_pinned_or_sticky():
 
 def test_pinned_beats_sticky_and_strategy():
     accounts = [account("a", 0.9, 0.1), account("b", 0.1, 0.1), account("c", 0.5, 0.5)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, pinned="a", sticky="c")
+    decision = choose(accounts, now=NOW, policy=POLICY, pinned="a", sticky="c")
     assert (decision.account, decision.route) == ("a", "pinned")
 
 
 def test_sticky_beats_strategy():
     accounts = [account("a", 0.9, 0.1), account("b", 0.1, 0.1)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, sticky="a")
+    decision = choose(accounts, now=NOW, policy=POLICY, sticky="a")
     assert (decision.account, decision.route) == ("a", "sticky")
 
 
 def test_unavailable_pinned_falls_back_to_sticky():
     accounts = [cooling("a"), account("b", 0.9, 0.1), account("c", 0.1, 0.1)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, pinned="a", sticky="b")
+    decision = choose(accounts, now=NOW, policy=POLICY, pinned="a", sticky="b")
     assert (decision.account, decision.route) == ("b", "sticky")
     assert decision.skipped[0][0] == "a"
     assert decision.skipped[0][1].startswith("cooling for 60s")
@@ -67,14 +69,14 @@ def test_unavailable_pinned_falls_back_to_sticky():
 def test_tried_pinned_and_sticky_fall_back_to_strategy():
     accounts = [account("a", 0.1, 0.1), account("b", 0.2, 0.1), account("c", 0.5, 0.1)]
     decision = choose(
-        accounts, now=NOW, policy=DEFAULT, pinned="a", sticky="b", tried=frozenset({"a", "b"})
+        accounts, now=NOW, policy=POLICY, pinned="a", sticky="b", tried=frozenset({"a", "b"})
     )
     assert (decision.account, decision.route) == ("c", "least-utilization")
     assert decision.skipped == (("a", TRIED_REASON), ("b", TRIED_REASON))
 
 
 def test_unknown_pinned_and_sticky_names_are_ignored():
-    decision = choose([account("a", 0.1, 0.1)], now=NOW, policy=DEFAULT, pinned="x", sticky="y")
+    decision = choose([account("a", 0.1, 0.1)], now=NOW, policy=POLICY, pinned="x", sticky="y")
     assert (decision.account, decision.route) == ("a", "least-utilization")
 
 
@@ -83,20 +85,20 @@ def test_unknown_pinned_and_sticky_names_are_ignored():
 
 def test_overage_account_waits_while_another_has_plan_headroom():
     accounts = [on_overage("o"), account("p", 0.95, 0.9)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, pinned="o", sticky="o")
+    decision = choose(accounts, now=NOW, policy=POLICY, pinned="o", sticky="o")
     assert (decision.account, decision.route) == ("p", "least-utilization")
     assert decision.skipped == (("o", OVERAGE_REASON),)
 
 
 def test_overage_is_the_last_resort():
     accounts = [on_overage("o"), cooling("p")]
-    decision = choose(accounts, now=NOW, policy=DEFAULT)
+    decision = choose(accounts, now=NOW, policy=POLICY)
     assert decision.account == "o"
 
 
 def test_sticky_overage_account_wins_when_no_plan_headroom_is_left():
     accounts = [on_overage("o1"), on_overage("o2"), cooling("p")]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, sticky="o2")
+    decision = choose(accounts, now=NOW, policy=POLICY, sticky="o2")
     assert (decision.account, decision.route) == ("o2", "sticky")
 
 
@@ -118,7 +120,7 @@ def test_retry_at_is_the_earliest_time_an_account_frees_up():
         cooling("b", for_s=45),
         account("c", 0.1, 0.1, state=AccountState.DISABLED),
     ]
-    decision = choose(accounts, now=NOW, policy=DEFAULT)
+    decision = choose(accounts, now=NOW, policy=POLICY)
     assert decision.account is None
     assert decision.route == "least-utilization"
     assert decision.retry_at == NOW + 45
@@ -130,12 +132,12 @@ def test_retry_at_is_none_when_waiting_cannot_help():
         account("a", state=AccountState.REAUTH_REQUIRED),
         account("b", 1.0, 0.1, five_resets_in=None),
     ]
-    decision = choose(accounts, now=NOW, policy=DEFAULT)
+    decision = choose(accounts, now=NOW, policy=POLICY)
     assert decision == attrs.evolve(decision, account=None, retry_at=None)
 
 
 def test_empty_pool_decides_nothing():
-    assert choose([], now=NOW, policy=DEFAULT).account is None
+    assert choose([], now=NOW, policy=POLICY).account is None
 
 
 def test_policy_rejects_unknown_strategy():
