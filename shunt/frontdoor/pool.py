@@ -24,6 +24,7 @@ from shunt.routing.conversation import conversation_key, model_of, needs_body
 from shunt.routing.pacing import PoolView
 from shunt.routing.router import Decision, RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
+from shunt.routing.strategies import EMPTY_VIEW, VIEW_STRATEGIES
 
 logger = logging.getLogger(__name__)
 request_log = logging.getLogger(REQUEST_LOGGER)
@@ -83,8 +84,11 @@ class Pool:
         now = time.time()
         sticky = self.sticky.get(key, now) if key is not None else None
         snapshots = list(self.table.snapshots.values())
-        for snapshot in snapshots:
-            self.capacity.observe(snapshot)
+        view = EMPTY_VIEW
+        if self.policy.strategy in VIEW_STRATEGIES:
+            for snapshot in snapshots:
+                self.capacity.observe(snapshot)
+            view = self.view(now)
         return choose(
             snapshots,
             now=now,
@@ -93,7 +97,7 @@ class Pool:
             sticky=sticky,
             tried=tried,
             turn=next(self._turns),
-            view=self.view(now),
+            view=view,
         )
 
     def view(self, now: float) -> PoolView:

@@ -34,6 +34,7 @@ from shunt.routing.capacity import FIVE_HOUR, SEVEN_DAY, WINDOWS, Capacity
 from shunt.units import DAYS, HOURS
 
 WINDOW_LENGTH_S: Final = {FIVE_HOUR: 5 * HOURS, SEVEN_DAY: 7 * DAYS}
+UNKNOWN: Final = Capacity()
 
 
 @attrs.frozen
@@ -76,7 +77,7 @@ class CapacityTable:
     def capacity(self, account: str, window: str) -> float:
         """The account's own estimate; else its other window's estimate scaled by the ratio
         the accounts with both show; else the mean of the others' estimates; else 1."""
-        mine = self.estimates.get(account, Capacity())
+        mine = self.estimates.get(account, UNKNOWN)
         own = mine.of(window)
         if own is not None:
             return own

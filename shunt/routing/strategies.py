@@ -165,6 +165,8 @@ _KEY_FUNCTIONS: Final[Mapping[str, KeyFunction]] = {
     "pacer": _pacer_key,
 }
 assert tuple(_KEY_FUNCTIONS) == STRATEGY_NAMES
+# The strategies that read the pool's view: for the others the pool need not build it.
+VIEW_STRATEGIES: Final = frozenset({"pacer"})
 
 
 def check_strategy(strategy: str) -> None:
