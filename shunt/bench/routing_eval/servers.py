@@ -5,7 +5,9 @@ the scenario gives.
 
 `RoutedPool` is the front door's pool with the network taken out: each turn it builds the
 snapshots from each account's real `AccountMachine`, asks the real `choose` with the
-conversation's account from a real `StickyTable`, charges the ledger, and feeds the ledger's
+conversation's account from a real `StickyTable` and the pool's view (conversations per account,
+estimates from a real `CapacityEstimator`) as the front door builds it, charges the ledger,
+counts the turn's usage as a worker does, and feeds the ledger's
 real unified headers (rounded as the API rounds them) back through the real classifier and
 machine. A 429 (the ledger refuses an account that is spent) cools the account and the turn
 fails over to the next one, as the pool does; a turn no account takes is a 503 with the pool's
