@@ -6,10 +6,12 @@ session id in `x-claude-code-session-id`. Each turn's messages are the previous 
 assistant reply and a new user message, so the conversation's prefix is stable and an upstream
 that caches prompts can tell a hit from a miss by it.
 
-Sizes are the evaluation's token counts divided by `TOKEN_SCALE`, in the simulator's own
-measure of a prompt (four bytes a token): turn k's body is about
-(10,000 + 2,000·k) / TOKEN_SCALE tokens. The simulator's quotas are divided the same way, so
-every ratio the deterministic mode sees holds, with bodies of a few kilobytes.
+Sizes are the evaluation's token counts divided by `TOKEN_SCALE`, in the simulator's measure
+of a prompt in prompt-cache mode (four characters of text a token; roles and JSON around the
+text do not count): the system prompt and the first user message hold 10,000 / TOKEN_SCALE
+tokens, and each later turn adds an assistant reply and a user message of 2,000 / TOKEN_SCALE
+tokens together. The simulator's quotas are divided the same way, so every ratio the
+deterministic mode sees holds, with bodies of a few kilobytes.
 """
 
 from __future__ import annotations
@@ -24,18 +26,23 @@ from shunt.bench.routing_eval.turns import CONTEXT_GROWTH, FIRST_CONTEXT, OUTPUT
 
 TOKEN_SCALE: Final = 50
 DEFAULT_TIME_SCALE: Final = 120.0  # --full: scenario seconds a real second (10 h in 5 min)
-BYTES_PER_TOKEN: Final = 4  # the simulator's estimate (shunt/simulator/responses.py)
 MODEL: Final = "claude-sonnet-4-6"
 EPHEMERAL: Final = {"type": "ephemeral"}
-# The fixed part of every body: everything but the system padding and the history.
+# Every body's fields but the prompt.
 _SHELL: Final = {"model": MODEL, "max_tokens": OUTPUT_TOKENS // TOKEN_SCALE, "stream": False}
+
+
+CHARS_PER_TOKEN: Final = 4  # the simulator's measure of text (prompt-cache mode)
+# Each later turn adds an assistant reply and a user message of this many characters each.
+MESSAGE_CHARS: Final = CONTEXT_GROWTH // TOKEN_SCALE * CHARS_PER_TOKEN // 2
+SYSTEM_CHARS: Final = FIRST_CONTEXT // TOKEN_SCALE * CHARS_PER_TOKEN - MESSAGE_CHARS
 
 
 def _json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _filler(size: int, seed: str) -> str:
+def _text(size: int, seed: str) -> str:
     """`size` characters of plain text, different per conversation (so no two share a cache)."""
     unit = f"{seed} lorem ipsum dolor sit amet "
     return (unit * (size // len(unit) + 1))[:size]
@@ -48,31 +55,17 @@ def _message(role: str, text: str, *, last: bool) -> dict[str, object]:
     return {"role": role, "content": [block]}
 
 
-def _messages(session: str, turn: int, pad: int) -> list[dict[str, object]]:
-    """The history of turn `turn`: one user message a turn, an assistant reply between; every
-    message but the last padded to `pad` characters."""
-    out: list[dict[str, object]] = []
+def turn_body(session: str, turn: int) -> bytes:
+    """The request body of turn `turn`: context_tokens(turn) / TOKEN_SCALE tokens of text."""
+    messages: list[dict[str, object]] = []
     for k in range(turn + 1):
         if k:
-            out.append(_message("assistant", _filler(pad, f"{session} a{k}"), last=False))
-        out.append(_message("user", _filler(pad, f"{session} u{k}"), last=k == turn))
-    return out
-
-
-def _body(session: str, turn: int, system_chars: int, pad: int) -> dict[str, object]:
-    system = [{"type": "text", "text": _filler(system_chars, session), "cache_control": EPHEMERAL}]
-    return {**_SHELL, "system": system, "messages": _messages(session, turn, pad)}
-
-
-def turn_body(session: str, turn: int) -> bytes:
-    """The request body of turn `turn`: about context_tokens(turn) / TOKEN_SCALE tokens."""
-    growth = CONTEXT_GROWTH // TOKEN_SCALE * BYTES_PER_TOKEN  # bytes each turn adds
-    # A user and an assistant message with empty text, as JSON, with their separators.
-    empty = len(_json(_messages(session, 1, 0))) - len(_json(_messages(session, 0, 0)))
-    pad = max(1, (growth - empty) // 2)
-    first = FIRST_CONTEXT // TOKEN_SCALE * BYTES_PER_TOKEN
-    shell = len(_json(_body(session, 0, 0, pad)))
-    return _json(_body(session, turn, max(1, first - shell), pad))
+            messages.append(
+                _message("assistant", _text(MESSAGE_CHARS, f"{session} a{k}"), last=False)
+            )
+        messages.append(_message("user", _text(MESSAGE_CHARS, f"{session} u{k}"), last=k == turn))
+    system = [{"type": "text", "text": _text(SYSTEM_CHARS, session), "cache_control": EPHEMERAL}]
+    return _json({**_SHELL, "system": system, "messages": messages})
 
 
 @attrs.frozen
