@@ -6,7 +6,7 @@ import click
 
 from shunt import __version__
 from shunt.cli.accounts import ACCOUNT_COMMANDS
-from shunt.cli.bench import bench_command, soak_command
+from shunt.cli.bench import bench_command, routing_command, soak_command
 from shunt.cli.config_commands import CONFIG_COMMANDS
 from shunt.cli.demo import demo_command
 from shunt.cli.importing import IMPORT_COMMANDS
@@ -35,3 +35,4 @@ main.add_command(demo_command, name="demo")
 main.add_command(simulator_command, name="simulator")
 main.add_command(bench_command, name="bench")
 main.add_command(soak_command, name="bench-soak")
+main.add_command(routing_command, name="bench-routing")

@@ -61,7 +61,7 @@ class LiveAccounts:
         table.config = attrs.evolve(table.config, accounts=new.accounts)
         for name in changes.stop:
             self.supervisor.remove_account(name)
-            self.pool.sticky.forget_account(name)
+            self.pool.forget_account(name)
             if name in changes.removed:
                 table.forget(name)
                 if self.pool.pinned == name:

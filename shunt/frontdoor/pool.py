@@ -20,9 +20,12 @@ from shunt.http.server import Request, Response, StreamAborted
 from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
 from shunt.logs import REQUEST_LOGGER
 from shunt.requestlog.record import CLIENT_GONE, LISTENER_ANTHROPIC, RequestRecord
+from shunt.routing.capacity import CapacityEstimator
 from shunt.routing.conversation import conversation_key, model_of, needs_body
+from shunt.routing.pacing import PoolView
 from shunt.routing.router import Decision, RoutingPolicy, choose
 from shunt.routing.sticky import StickyTable
+from shunt.routing.strategies import EMPTY_VIEW, VIEW_STRATEGIES
 
 logger = logging.getLogger(__name__)
 request_log = logging.getLogger(REQUEST_LOGGER)
@@ -58,6 +61,7 @@ class Pool:
     ) -> None:
         self.policy = policy
         self.sticky = sticky
+        self.capacity = CapacityEstimator()
         self.table = table
         self._link_for = link_for
         self._on_record = on_record  # the request log's queue: takes the record, never waits
@@ -75,15 +79,34 @@ class Pool:
     def decide(self, key: str | None, tried: frozenset[str]) -> Decision:
         now = time.time()
         sticky = self.sticky.get(key, now) if key is not None else None
+        snapshots = list(self.table.snapshots.values())
+        view = EMPTY_VIEW
+        if self.policy.strategy in VIEW_STRATEGIES:
+            for snapshot in snapshots:
+                self.capacity.observe(snapshot)
+            view = self.view(now)
         return choose(
-            list(self.table.snapshots.values()),
+            snapshots,
             now=now,
             policy=self.policy,
             pinned=self.pinned,
             sticky=sticky,
             tried=tried,
             turn=next(self._turns),
+            view=view,
         )
+
+    def view(self, now: float) -> PoolView:
+        """What routing may know beyond the snapshots: conversations per account, capacities."""
+        return PoolView(
+            conversations=self.sticky.conversations(now),
+            capacities={name: self.capacity.capacity(name) for name in self.table.snapshots},
+        )
+
+    def forget_account(self, name: str) -> None:
+        """An account left the pool: its conversations and what was learned of it go."""
+        self.sticky.forget_account(name)
+        self.capacity.forget_account(name)
 
     async def handle(self, request: Request, origin: Origin | None = None) -> Response:
         body = _parse_json(request.body) if needs_body(request.headers) else None
@@ -113,6 +136,11 @@ class Pool:
                 tried.add(account)
                 reasons[account] = "its worker is not running"
                 continue
+            if key is not None:
+                # Recorded as the request leaves, not once its answer begins: conversations that
+                # start at the same moment must see each other in the counts pacer spreads by.
+                # A failover records the next account; a failed one is passed over anyway.
+                self.sticky.record(key, account, time.time())
             handle = link.open_stream(
                 account, request.method, request.target, request.headers, request.body
             )
@@ -126,10 +154,7 @@ class Pool:
                 self._finish(record)
                 raise
             if isinstance(first, ResponseHead):
-                now = time.time()
-                if key is not None:
-                    self.sticky.record(key, account, now)
-                record.ttfb_ms = (now - record.started) * 1000
+                record.ttfb_ms = (time.time() - record.started) * 1000
                 record.account = account
                 record.model_sent = model
                 record.failovers = len(tried)

@@ -35,11 +35,18 @@ class Window:
     surpassed_threshold: float | None = None
 
     def spent(self, now: float) -> bool:
-        """True while this window is used up and its reset is still ahead (or unknown)."""
+        """True while this window is used up and its reset is still ahead (or unknown).
+
+        The window's own status decides when upstream sent one: the utilization beside it is
+        rounded (a window 99.996 % used reads 1.0 while upstream still answers
+        `allowed_warning`, and takes the request). Only without a status (the usage endpoint
+        sends none) does a utilization of 1.0 or more mean spent."""
         if self.reset_at is not None and self.reset_at <= now:
             return False
         if self.status == REJECTED:
             return True
+        if self.status in (ALLOWED, ALLOWED_WARNING):
+            return False
         return self.utilization is not None and self.utilization >= 1.0
 
 

@@ -21,7 +21,8 @@ from typing import Final
 import attrs
 
 from shunt.model.quota import AccountSnapshot
-from shunt.routing.strategies import DEFAULT_STRATEGY, check_strategy, rank
+from shunt.routing.pacing import PoolView
+from shunt.routing.strategies import DEFAULT_STRATEGY, EMPTY_VIEW, check_strategy, rank
 from shunt.units import HOURS
 
 PINNED: Final = "pinned"
@@ -70,12 +71,15 @@ def choose(
     sticky: str | None = None,
     tried: frozenset[str] = frozenset(),
     turn: int = 0,
+    view: PoolView = EMPTY_VIEW,
 ) -> Decision:
     """Pinned, else sticky, else the best account under the policy's strategy.
 
     Account names are assumed unique. A pinned or sticky name that matches no qualifying
     account in play is passed over silently (its account, if any, appears in `skipped`).
-    `turn` is the caller's request counter, used only to break ties round robin.
+    `turn` is the caller's request counter, used only to break ties round robin. `view` is
+    what the pool knows beyond the snapshots (conversations per account, capacity estimates),
+    which `pacer` weighs.
     """
     in_play, skipped = _screen(accounts, now=now, policy=policy, tried=tried)
     names = {account.name for account in in_play}
@@ -83,7 +87,14 @@ def choose(
         return Decision(account=pinned, route=PINNED, skipped=skipped, retry_at=None)
     if sticky is not None and sticky in names:
         return Decision(account=sticky, route=STICKY, skipped=skipped, retry_at=None)
-    ranked = rank(policy.strategy, in_play, now=now, turn=turn, expiry_soon_s=policy.expiry_soon_s)
+    ranked = rank(
+        policy.strategy,
+        in_play,
+        now=now,
+        turn=turn,
+        expiry_soon_s=policy.expiry_soon_s,
+        view=view,
+    )
     if ranked:
         return Decision(
             account=ranked[0].name, route=policy.strategy, skipped=skipped, retry_at=None

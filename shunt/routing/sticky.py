@@ -10,7 +10,7 @@ Pure and clock-free like the rest of routing: every call that needs the time tak
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import attrs
 
@@ -34,6 +34,7 @@ class StickyTable:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._per_account: Counter[str] = Counter()
 
     def get(self, key: str, now: float) -> str | None:
         """The account last recorded for `key`, or None when absent or expired."""
@@ -41,22 +42,31 @@ class StickyTable:
         if entry is None:
             return None
         if now >= entry.expires_at:
-            del self._entries[key]
+            self._delete(key)
             return None
         return entry.account
 
     def record(self, key: str, account: str, now: float) -> None:
         """Remember (or refresh) `key` -> `account` for another ttl from `now`."""
+        previous = self._entries.get(key)
+        if previous is not None:
+            self._per_account[previous.account] -= 1
         self._entries[key] = _Entry(account=account, expires_at=now + self._ttl_s)
+        self._per_account[account] += 1
         self._entries.move_to_end(key)
         self._drop_expired_oldest(now)
         while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+            self._delete(next(iter(self._entries)))
 
     def forget_account(self, account: str) -> None:
         """Drop every conversation stuck to `account` (it was removed from the pool)."""
         for key in [key for key, entry in self._entries.items() if entry.account == account]:
-            del self._entries[key]
+            self._delete(key)
+
+    def conversations(self, now: float) -> dict[str, int]:
+        """How many live conversations each account keeps (accounts with none are left out)."""
+        self._drop_expired_oldest(now)
+        return {account: count for account, count in self._per_account.items() if count > 0}
 
     def __len__(self) -> int:
         """Stored entries; some may have expired since the last `record` purged the oldest."""
@@ -74,4 +84,8 @@ class StickyTable:
             oldest_key, oldest = next(iter(self._entries.items()))
             if now < oldest.expires_at:
                 return
-            del self._entries[oldest_key]
+            self._delete(oldest_key)
+
+    def _delete(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        self._per_account[entry.account] -= 1

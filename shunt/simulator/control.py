@@ -126,15 +126,25 @@ async def expire(sim: Simulator, request: Request) -> Response:
 
 @_guarded
 async def set_usage(sim: Simulator, request: Request) -> Response:
-    """POST /_sim/usage {account, five_hour?, seven_day?, overage?}: force used tokens."""
+    """POST /_sim/usage {account, five_hour?, seven_day?, overage?, <window>_opened_s_ago?}:
+    force used tokens. A window that is not running opens `<window>_opened_s_ago` seconds of
+    the simulator's clock ago (default 0: now), so a test can start it at any phase."""
     payload = _json_object(request)
     account = _account(sim, payload)
     now = sim.clock()
     for window in (FIVE_HOUR, SEVEN_DAY, OVERAGE):
         tokens = _int(payload, window, None)
+        ago = _seconds(payload, f"{window}_opened_s_ago")
         if tokens is not None:
-            sim.ledger.set_used(account, window, tokens, now)
+            sim.ledger.set_used(account, window, tokens, now - ago)
     return sim.json_response(200, _account_state(sim, account, now))
+
+
+def _seconds(payload: dict[str, Any], key: str) -> float:
+    value = payload.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+        raise _BadRequest(f"{key} must be a number of seconds >= 0, not {value!r}")
+    return float(value)
 
 
 async def digests(sim: Simulator, _request: Request) -> Response:

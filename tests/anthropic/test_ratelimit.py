@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from shunt.anthropic.ratelimit import has_ratelimit_headers, retry_after_seconds, scrape
 from shunt.model.quota import REJECTED
+from shunt.simulator.headers import unified_headers
+from shunt.simulator.ledger import Ledger, Quota
 
 NOW = 1_763_780_000.0
 P = "anthropic-ratelimit-unified-"
@@ -95,6 +97,25 @@ def test_utilization_above_one_is_kept_and_counts_as_spent():
     assert limits.five_hour.utilization == pytest.approx(1.07)
     assert limits.plan_spent(NOW)
     assert limits.quota_reset(NOW) == NOW + 600
+
+
+def test_a_window_that_reads_full_after_rounding_is_not_spent_while_its_status_allows():
+    """The utilization header is rounded (the simulator keeps 4 places): a window 99.996 % used
+    reads 1.0 while upstream still answers `allowed_warning` and takes the next request. The
+    window's status decides; without one (the usage endpoint sends none), 1.0 means spent."""
+    ledger = Ledger()
+    ledger.add("alpha", Quota(five_hour_tokens=1_000_000, seven_day_tokens=10_000_000))
+    usage = ledger.set_used("alpha", "five_hour", 999_960, NOW)
+    assert not usage.rejected  # the simulator would serve this account
+    limits = scrape(unified_headers(usage, request_id=b"req_1"), NOW)
+    assert limits is not None
+    assert limits.five_hour.utilization == 1.0
+    assert limits.five_hour.status == "allowed_warning"
+    assert not limits.plan_spent(NOW)
+
+    bare = scrape(unified(five_h_utilization="1.0", five_h_reset=str(NOW + 600)), NOW)
+    assert bare is not None
+    assert bare.plan_spent(NOW)
 
 
 def test_overage_utilization_and_in_use():

@@ -105,7 +105,7 @@ def test_defaults_match_the_spec():
         30.0,
         300.0,
     )
-    assert config.routing == RoutingConfig("least-utilization", 3600.0, 3600.0, True)
+    assert config.routing == RoutingConfig("pacer", 3600.0, 3600.0, True)
     assert config.oauth.client_id == "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
     assert config.oauth.token_url == "https://platform.claude.com/v1/oauth/token"
     assert "user:inference" in config.oauth.scopes

@@ -9,6 +9,7 @@ import stat
 import anthropic
 import httpx
 
+from shunt.routing.strategies import DEFAULT_STRATEGY
 from tests.e2e.harness import Proxy, Simulator, open_gate, wait_until, write_config
 
 MODEL = "claude-sonnet-4-6"
@@ -32,7 +33,7 @@ def test_non_streaming_message_through_the_pool(proxy, simulator):
     message = raw.parse()
     assert message.content[0].text
     assert raw.headers["x-shunt-account"] in ("alpha", "beta")
-    assert raw.headers["x-shunt-route"] == "least-utilization"
+    assert raw.headers["x-shunt-route"] == DEFAULT_STRATEGY  # the strategy chose
     seen = last_request(simulator)
     assert seen["account"] == raw.headers["x-shunt-account"]
     assert seen["authorization"]
@@ -335,10 +336,22 @@ def test_client_disconnect_cancels_upstream_stream(proxy, simulator):
     )
 
 
-def test_a_conversation_stays_on_its_account_though_the_strategy_would_move_it(proxy):
+def test_a_conversation_stays_on_its_account_though_the_strategy_would_move_it(
+    shunt_home, simulator
+):
     """The pool records each conversation's account (SPEC §4): the second turn of a session goes
-    back to the first turn's account, `sticky`, even once least-utilization prefers the other."""
+    back to the first turn's account, `sticky`, even once least-utilization prefers the other.
+    The strategy is set explicitly: what the test proves must not hang on the default."""
+    strategy = '[routing]\nstrategy = "least-utilization"\n'
+    write_config(shunt_home, simulator.url, ["alpha", "beta"], extra=strategy)
+    proxy = Proxy(shunt_home)
+    try:
+        _stays_on_its_account(proxy)
+    finally:
+        proxy.close()
 
+
+def _stays_on_its_account(proxy: Proxy) -> None:
     def turn(session: str) -> httpx.Response:
         response = proxy.client.post(
             "/v1/messages",

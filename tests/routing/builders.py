@@ -13,6 +13,8 @@ from shunt.model.quota import (
     RateLimits,
     Window,
 )
+from shunt.routing.capacity import Capacity
+from shunt.routing.pacing import PoolView
 from shunt.routing.strategies import STRATEGY_NAMES
 from shunt.units import HOURS
 
@@ -120,3 +122,23 @@ strategy_names = st.sampled_from(STRATEGY_NAMES)
 maybe_names = st.none() | st.sampled_from([*NAMES, "ghost"])
 tried_sets = st.frozensets(st.sampled_from(NAMES), max_size=4)
 turns = st.integers(0, 1_000)
+
+
+CAPACITIES = st.none() | st.floats(1e3, 1e10, allow_nan=False)
+
+
+@st.composite
+def views(draw: st.DrawFn) -> PoolView:
+    """What a pool may know beyond the snapshots: conversations kept per account (names that
+    may or may not be in the pool) and capacity estimates, some missing."""
+    names = st.sampled_from([*NAMES, "ghost"])
+    return PoolView(
+        conversations=draw(st.dictionaries(names, st.integers(0, 50), max_size=4)),
+        capacities=draw(
+            st.dictionaries(
+                names,
+                st.builds(Capacity, five_hour=CAPACITIES, seven_day=CAPACITIES),
+                max_size=4,
+            )
+        ),
+    )

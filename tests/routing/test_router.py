@@ -21,10 +21,13 @@ from tests.routing.builders import (
     strategy_names,
     tried_sets,
     turns,
+    views,
 )
 
-DEFAULT = RoutingPolicy()
-NO_OVERAGE = RoutingPolicy(allow_overage=False)
+# The examples below show the order with least-utilization's choices; they name the strategy
+# rather than lean on whichever is the default.
+POLICY = RoutingPolicy(strategy="least-utilization")
+NO_OVERAGE = RoutingPolicy(strategy="least-utilization", allow_overage=False)
 
 
 def cooling(name: str, for_s: float = 60.0) -> AccountSnapshot:
@@ -37,7 +40,7 @@ def cooling(name: str, for_s: float = 60.0) -> AccountSnapshot:
 
 
 def test_strategy_picks_when_nothing_is_pinned_or_sticky():
-    decision = choose([account("a", 0.7, 0.1), account("b", 0.2, 0.1)], now=NOW, policy=DEFAULT)
+    decision = choose([account("a", 0.7, 0.1), account("b", 0.2, 0.1)], now=NOW, policy=POLICY)
     assert (decision.account, decision.route) == ("b", "least-utilization")
     assert decision.skipped == ()
     assert decision.retry_at is None
@@ -45,19 +48,19 @@ def test_strategy_picks_when_nothing_is_pinned_or_sticky():
 
 def test_pinned_beats_sticky_and_strategy():
     accounts = [account("a", 0.9, 0.1), account("b", 0.1, 0.1), account("c", 0.5, 0.5)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, pinned="a", sticky="c")
+    decision = choose(accounts, now=NOW, policy=POLICY, pinned="a", sticky="c")
     assert (decision.account, decision.route) == ("a", "pinned")
 
 
 def test_sticky_beats_strategy():
     accounts = [account("a", 0.9, 0.1), account("b", 0.1, 0.1)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, sticky="a")
+    decision = choose(accounts, now=NOW, policy=POLICY, sticky="a")
     assert (decision.account, decision.route) == ("a", "sticky")
 
 
 def test_unavailable_pinned_falls_back_to_sticky():
     accounts = [cooling("a"), account("b", 0.9, 0.1), account("c", 0.1, 0.1)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, pinned="a", sticky="b")
+    decision = choose(accounts, now=NOW, policy=POLICY, pinned="a", sticky="b")
     assert (decision.account, decision.route) == ("b", "sticky")
     assert decision.skipped[0][0] == "a"
     assert decision.skipped[0][1].startswith("cooling for 60s")
@@ -66,14 +69,14 @@ def test_unavailable_pinned_falls_back_to_sticky():
 def test_tried_pinned_and_sticky_fall_back_to_strategy():
     accounts = [account("a", 0.1, 0.1), account("b", 0.2, 0.1), account("c", 0.5, 0.1)]
     decision = choose(
-        accounts, now=NOW, policy=DEFAULT, pinned="a", sticky="b", tried=frozenset({"a", "b"})
+        accounts, now=NOW, policy=POLICY, pinned="a", sticky="b", tried=frozenset({"a", "b"})
     )
     assert (decision.account, decision.route) == ("c", "least-utilization")
     assert decision.skipped == (("a", TRIED_REASON), ("b", TRIED_REASON))
 
 
 def test_unknown_pinned_and_sticky_names_are_ignored():
-    decision = choose([account("a", 0.1, 0.1)], now=NOW, policy=DEFAULT, pinned="x", sticky="y")
+    decision = choose([account("a", 0.1, 0.1)], now=NOW, policy=POLICY, pinned="x", sticky="y")
     assert (decision.account, decision.route) == ("a", "least-utilization")
 
 
@@ -82,20 +85,20 @@ def test_unknown_pinned_and_sticky_names_are_ignored():
 
 def test_overage_account_waits_while_another_has_plan_headroom():
     accounts = [on_overage("o"), account("p", 0.95, 0.9)]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, pinned="o", sticky="o")
+    decision = choose(accounts, now=NOW, policy=POLICY, pinned="o", sticky="o")
     assert (decision.account, decision.route) == ("p", "least-utilization")
     assert decision.skipped == (("o", OVERAGE_REASON),)
 
 
 def test_overage_is_the_last_resort():
     accounts = [on_overage("o"), cooling("p")]
-    decision = choose(accounts, now=NOW, policy=DEFAULT)
+    decision = choose(accounts, now=NOW, policy=POLICY)
     assert decision.account == "o"
 
 
 def test_sticky_overage_account_wins_when_no_plan_headroom_is_left():
     accounts = [on_overage("o1"), on_overage("o2"), cooling("p")]
-    decision = choose(accounts, now=NOW, policy=DEFAULT, sticky="o2")
+    decision = choose(accounts, now=NOW, policy=POLICY, sticky="o2")
     assert (decision.account, decision.route) == ("o2", "sticky")
 
 
@@ -111,7 +114,7 @@ def test_overage_is_never_used_when_disallowed():
 
 def test_an_exhausted_account_without_overage_does_not_blame_the_setting():
     accounts = [account("e", 1.0, 0.2)]  # plan spent, no overage provisioned
-    for policy in (DEFAULT, NO_OVERAGE):
+    for policy in (POLICY, NO_OVERAGE):
         reason = choose(accounts, now=NOW, policy=policy).skipped[0][1]
         assert reason.startswith("quota exhausted for ")
         assert "overage" not in reason
@@ -126,7 +129,7 @@ def test_retry_at_is_the_earliest_time_an_account_frees_up():
         cooling("b", for_s=45),
         account("c", 0.1, 0.1, state=AccountState.DISABLED),
     ]
-    decision = choose(accounts, now=NOW, policy=DEFAULT)
+    decision = choose(accounts, now=NOW, policy=POLICY)
     assert decision.account is None
     assert decision.route == "least-utilization"
     assert decision.retry_at == NOW + 45
@@ -138,12 +141,12 @@ def test_retry_at_is_none_when_waiting_cannot_help():
         account("a", state=AccountState.REAUTH_REQUIRED),
         account("b", 1.0, 0.1, five_resets_in=None),
     ]
-    decision = choose(accounts, now=NOW, policy=DEFAULT)
+    decision = choose(accounts, now=NOW, policy=POLICY)
     assert decision == attrs.evolve(decision, account=None, retry_at=None)
 
 
 def test_empty_pool_decides_nothing():
-    assert choose([], now=NOW, policy=DEFAULT).account is None
+    assert choose([], now=NOW, policy=POLICY).account is None
 
 
 def test_policy_rejects_unknown_strategy():
@@ -171,6 +174,7 @@ def routing_cases(draw):
             "sticky": draw(maybe_names),
             "tried": draw(tried_sets),
             "turn": draw(turns),
+            "view": draw(views()),
         },
     )
 
@@ -255,7 +259,13 @@ def test_choice_is_optimal_under_the_strategy(case):
         assert not {context["pinned"], context["sticky"]} & tier_names
 
         def key(a):
-            return sort_key(policy.strategy, a, now=now, expiry_soon_s=policy.expiry_soon_s)
+            return sort_key(
+                policy.strategy,
+                a,
+                now=now,
+                expiry_soon_s=policy.expiry_soon_s,
+                view=context["view"],
+            )
 
         chosen = next(a for a in tier if a.name == decision.account)
         assert all(key(chosen) <= key(other) for other in tier)
@@ -301,4 +311,5 @@ def test_package_exports_the_front_door_api():
         "cushion",
         "maximus",
         "reaper",
+        "pacer",
     )

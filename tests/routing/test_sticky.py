@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -51,6 +53,19 @@ def test_record_purges_expired_entries():
         table.record(f"old{i}", "alpha", T0)
     table.record("new", "alpha", T0 + 120)
     assert len(table) == 1
+
+
+def test_conversations_counts_the_live_entries_of_each_account():
+    table = StickyTable(ttl_s=60)
+    table.record("a", "alpha", T0)
+    table.record("b", "alpha", T0 + 10)
+    table.record("c", "bravo", T0 + 20)
+    assert table.conversations(T0 + 30) == {"alpha": 2, "bravo": 1}
+    table.record("a", "bravo", T0 + 40)  # a conversation that moved counts once, where it is
+    assert table.conversations(T0 + 45) == {"alpha": 1, "bravo": 2}
+    assert table.conversations(T0 + 75) == {"bravo": 2}  # "b" expired at T0 + 70
+    table.forget_account("bravo")
+    assert table.conversations(T0 + 75) == {}
 
 
 def test_forget_account_drops_its_conversations_only():
@@ -119,3 +134,5 @@ def test_matches_a_simple_model(operations, max_entries):
             expected = entry[0] if entry and now < entry[1] + ttl_s else None
             assert table.get(key, now) == expected
         assert len(table) <= max_entries
+        live = Counter(acct for acct, at in model.values() if now < at + ttl_s)
+        assert table.conversations(now) == dict(live)

@@ -41,6 +41,7 @@ async def test_add_account_returns_a_credentials_entry(
         ("/_sim/faults", {"account": "a", "kind": "meteor"}, "kind must be one of"),
         ("/_sim/expire", {}, "simulated account"),
         ("/_sim/usage", {"account": "a", "overage": 3}, "no overage"),
+        ("/_sim/usage", {"account": "a", "five_hour_opened_s_ago": -1}, "seconds >= 0"),
     ],
 )
 async def test_bad_control_input_is_400(
@@ -152,3 +153,24 @@ async def test_clear_faults_of_one_account(sim: Simulator, client: httpx.AsyncCl
         state = (await client.get("/_sim/state")).json()
     assert state["accounts"]["a"]["faults"] == []
     assert state["accounts"]["b"]["faults"][0]["kind"] == "529"
+
+
+async def test_usage_can_open_a_window_at_a_past_phase(
+    sim: Simulator, client: httpx.AsyncClient
+) -> None:
+    """The routing evaluation starts every window part-way through: a 5 h window opened
+    4 h ago resets in 1 h; one already running keeps its start."""
+    sim.add_account("a")
+    with trio.fail_after(NET_TIMEOUT_S):
+        opened = await client.post(
+            "/_sim/usage",
+            json={"account": "a", "five_hour": 1_000, "five_hour_opened_s_ago": 4 * 3600},
+        )
+        again = await client.post(
+            "/_sim/usage",
+            json={"account": "a", "five_hour": 2_000, "five_hour_opened_s_ago": 60},
+        )
+    assert opened.status_code == 200
+    assert opened.json()["windows"]["five_hour"]["resets_at"] == sim.clock() + 3600
+    assert again.json()["windows"]["five_hour"]["resets_at"] == sim.clock() + 3600
+    assert again.json()["windows"]["five_hour"]["used"] == 2_000
