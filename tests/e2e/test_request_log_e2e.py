@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from shunt.requestlog.record import CLIENT_GONE
+from shunt.routing.strategies import DEFAULT_STRATEGY
 from tests.e2e.harness import (
     Load,
     Proxy,
@@ -96,7 +97,7 @@ def test_each_request_is_one_row_with_route_tokens_and_client(proxy, simulator, 
     assert pinned.returncode == 0, pinned.stderr
     simulator.fault("alpha", "429", count=-1, retry_after=120)
     answer = post(proxy, "failover")
-    assert answer.headers["x-shunt-route"] == "least-utilization; failovers=1"
+    assert answer.headers["x-shunt-route"] == f"{DEFAULT_STRATEGY}; failovers=1"
     simulator.fault("beta", "529", count=-1)
     assert post(proxy, "nobody").status_code == 503
     sent = 3
@@ -118,7 +119,7 @@ def test_each_request_is_one_row_with_route_tokens_and_client(proxy, simulator, 
 
     failover = logged[1]
     assert (failover["account"], failover["status"], failover["failovers"]) == ("beta", 200, 1)
-    assert failover["route"] == "least-utilization"
+    assert failover["route"] == DEFAULT_STRATEGY
     assert failover["client"] == "httpx"
     [[refused, why]] = json.loads(failover["skipped"])
     assert refused == "alpha"

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from shunt.cli.control_client import call
+from shunt.routing.strategies import DEFAULT_STRATEGY
 from shunt.storage.paths import resolve_paths
 from tests.e2e.harness import Proxy, Simulator, wait_until, write_config
 
@@ -193,7 +194,7 @@ def test_overage_is_used_by_default_when_no_account_has_plan_headroom(shunt_home
     try:
         assert proxy.account("over")["status"] == "overage"
         account, route = served(proxy, "conversation")
-        assert (account, route) == ("over", "least-utilization")
+        assert (account, route) == ("over", DEFAULT_STRATEGY)
         state = simulator.state()
         assert [request["account"] for request in state["requests"]] == ["over"]
         assert state["accounts"]["over"]["windows"]["overage"]["used"] > 0
@@ -219,7 +220,7 @@ def test_a_conversation_sticks_within_sticky_ttl_and_is_routed_again_after_it(
     proxy = Proxy(shunt_home)
     try:
         wait_until(lambda: informed(proxy, "alpha", 0.5), what="alpha's 50 % in /status")
-        # The first turn lands on alpha only because it is pinned; least-utilization wants beta.
+        # The first turn lands on alpha only because it is pinned; the default strategy wants beta (alpha is half used).
         use(shunt_home, "alpha")
         assert served(proxy, "conversation") == ("alpha", "pinned")
         use(shunt_home, None)
@@ -228,13 +229,13 @@ def test_a_conversation_sticks_within_sticky_ttl_and_is_routed_again_after_it(
         # door stamped it before this client had the answer: once the clock passes
         # answered + ttl, the entry has expired. Asking in a loop would keep renewing it.
         answered = time.time()
-        assert served(proxy, "another-conversation") == ("beta", "least-utilization")
+        assert served(proxy, "another-conversation") == ("beta", DEFAULT_STRATEGY)
         wait_until(
             lambda: time.time() > answered + STICKY_TTL_S,
             timeout=STICKY_TTL_S + 5,
             what="the sticky ttl to pass",
         )
-        assert served(proxy, "conversation") == ("beta", "least-utilization")
+        assert served(proxy, "conversation") == ("beta", DEFAULT_STRATEGY)
     finally:
         proxy.close()
 
@@ -244,7 +245,7 @@ def test_sticky_ttl_zero_serves_and_never_sticks(shunt_home, simulator):
     proxy = Proxy(shunt_home)
     try:
         answers = [served(proxy, "one-conversation") for _ in range(2)]
-        assert [route for _, route in answers] == ["least-utilization"] * 2
+        assert [route for _, route in answers] == [DEFAULT_STRATEGY] * 2
         # Both fresh: they tie, and the tie rotates, so an unsticky second turn moves.
         assert answers[0][0] != answers[1][0], answers
     finally:
@@ -260,7 +261,7 @@ def cool_alpha_with_a_529(home: Path, proxy: Proxy, sim: Simulator) -> tuple[flo
     use(home, "alpha")
     sim.fault("alpha", "529", count=1)
     account, route = served(proxy, "conversation")
-    assert (account, route) == ("beta", "least-utilization; failovers=1")
+    assert (account, route) == ("beta", f"{DEFAULT_STRATEGY}; failovers=1")
     wait_until(lambda: proxy.account("alpha")["status"] == "cooling", what="alpha cooling")
     status = proxy.status()
     alpha = next(a for a in status["accounts"] if a["name"] == "alpha")
@@ -310,6 +311,6 @@ def test_a_long_overloaded_cooldown_keeps_the_account_out(shunt_home, simulator)
         until, started, ended = cool_alpha_with_a_529(shunt_home, proxy, simulator)
         assert_cooled_for(3600, until, started, ended)
         assert "overloaded_s 3600s" in proxy.account("alpha")["reason"]
-        assert served(proxy, "another-conversation") == ("beta", "least-utilization")
+        assert served(proxy, "another-conversation") == ("beta", DEFAULT_STRATEGY)
     finally:
         proxy.close()
