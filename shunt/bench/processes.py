@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import platform
 import signal
+import subprocess
 import time
+from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 import attrs
 import psutil
@@ -19,6 +21,7 @@ import trio
 
 from shunt.bench.results import Memory
 from shunt.bench.scenarios import MACHINE
+from shunt.children import stop_process
 
 MB: Final = 1_000_000
 
@@ -103,6 +106,32 @@ def _rss_mb(process: psutil.Process | None) -> float | None:
         return round(process.memory_info().rss / MB, 1)
     except psutil.Error:
         return None
+
+
+async def spawn_logged(
+    nursery: trio.Nursery,
+    argv: list[str],
+    log: Path,
+    env: dict[str, str],
+    outputs: list[IO[bytes]],
+) -> trio.Process:
+    """Start `argv` in `nursery` (cancelling it stops the process: SIGTERM, then SIGKILL), its
+    output to `log`; the open file joins `outputs` for the caller to close."""
+    output = log.open("wb")
+    outputs.append(output)
+    process: trio.Process = await nursery.start(
+        partial(
+            trio.run_process,
+            argv,
+            check=False,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            deliver_cancel=stop_process,
+        )
+    )
+    return process
 
 
 def kill_leftovers(processes: list[psutil.Process]) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import IO, Final
 
@@ -27,7 +25,7 @@ from shunt.bench.client import Connection, ExchangeError
 from shunt.bench.listeners import run_listeners
 from shunt.bench.open_streams import SimControl, run_open_streams
 from shunt.bench.placement import UNPINNED, pin_process, plan_placement, usable_cpus
-from shunt.bench.processes import Pids, cancel_on_sigterm, kill_leftovers, machine
+from shunt.bench.processes import Pids, cancel_on_sigterm, kill_leftovers, machine, spawn_logged
 from shunt.bench.profiling import PROFILE_CONCURRENCY, profile_proxy
 from shunt.bench.results import (
     BenchResult,
@@ -41,7 +39,7 @@ from shunt.bench.results import (
     TtfbSide,
 )
 from shunt.bench.scenarios import OPENAI, Target
-from shunt.children import POLL_S, READY_TIMEOUT_S, stop_process, tail, wait_for_json
+from shunt.children import POLL_S, READY_TIMEOUT_S, tail, wait_for_json
 from shunt.errors import ShuntError
 from shunt.serve_command import serve_argv as shunt_serve_argv
 from shunt.simulator.app import DEFAULT_EVENTS
@@ -109,30 +107,6 @@ class Bench:
             raise ShuntError("stopped by SIGTERM; everything it started has been stopped")
         return attrs.evolve(result, elapsed_s=round(time.perf_counter() - started, 1))
 
-    async def _spawn(
-        self,
-        nursery: trio.Nursery,
-        argv: list[str],
-        log: Path,
-        env: dict[str, str],
-        outputs: list[IO[bytes]],
-    ) -> trio.Process:
-        output = log.open("wb")
-        outputs.append(output)
-        process: trio.Process = await nursery.start(
-            partial(
-                trio.run_process,
-                argv,
-                check=False,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                deliver_cancel=stop_process,
-            )
-        )
-        return process
-
     async def _run_in(
         self, nursery: trio.Nursery, workdir: Path, home: Path, outputs: list[IO[bytes]]
     ) -> BenchResult:
@@ -154,7 +128,7 @@ class Bench:
             ready_file=sim_ready,
         )
         sim_log = workdir / "simulator.log"
-        sim = await self._spawn(nursery, sim_argv, sim_log, env, outputs)
+        sim = await spawn_logged(nursery, sim_argv, sim_log, env, outputs)
         sim_info = await wait_for_json(sim_ready, sim, "simulator", sim_log)
         sim_port = int(sim_info["port"])
         pids = self._pids = Pids(simulator=psutil.Process(sim.pid))
@@ -166,7 +140,7 @@ class Bench:
         serve_argv = shunt_serve_argv(host=HOST, port=0, openai_port=0, workers="auto")
         serve_log = workdir / "serve.log"
         spawned = time.perf_counter()
-        serve = await self._spawn(nursery, serve_argv, serve_log, env, outputs)
+        serve = await spawn_logged(nursery, serve_argv, serve_log, env, outputs)
         pids.frontdoor = psutil.Process(serve.pid)
         state = await wait_for_json(paths.server_state_file, serve, "shunt serve", serve_log)
         state_file_s = time.perf_counter() - spawned

@@ -168,35 +168,33 @@ async def serve(
                 finally:
                     listener_stopped.set()
 
+            # (handler, how its server's own refusals look, port, bound sockets), per listener
+            served = [(api.handle, anthropic_refusal, server.port, listeners)]
+            if openai_listeners is not None:
+                served.append(
+                    (openai_api.handle, openai_refusal, server.openai_port, openai_listeners)
+                )
+
             async def serve_both(
                 task_status: trio.TaskStatus[tuple[int, int | None]],
             ) -> None:
                 async with trio.open_nursery() as both:
-                    bound: int = await both.start(
-                        partial(
-                            serve_http,
-                            api.handle,
-                            refusal=anthropic_refusal,
-                            host=server.host,
-                            port=server.port,
-                            limits=limits,
-                            listeners=listeners,
-                        )
-                    )
-                    openai_bound: int | None = None
-                    if openai_listeners is not None:
-                        openai_bound = await both.start(
-                            partial(
-                                serve_http,
-                                openai_api.handle,
-                                refusal=openai_refusal,
-                                host=server.host,
-                                port=server.openai_port,
-                                limits=limits,
-                                listeners=openai_listeners,
+                    ports: list[int] = []
+                    for handler, refusal, wanted, sockets in served:
+                        ports.append(
+                            await both.start(
+                                partial(
+                                    serve_http,
+                                    handler,
+                                    refusal=refusal,
+                                    host=server.host,
+                                    port=wanted,
+                                    limits=limits,
+                                    listeners=sockets,
+                                )
                             )
                         )
-                    task_status.started((bound, openai_bound))
+                    task_status.started((ports[0], ports[1] if len(ports) > 1 else None))
 
             port, openai_port = await nursery.start(run_listeners)
             await nursery.start(

@@ -24,12 +24,10 @@ from __future__ import annotations
 import inspect
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -38,7 +36,7 @@ import httpx
 import psutil
 import trio
 
-from shunt.bench.processes import kill_leftovers
+from shunt.bench.processes import kill_leftovers, spawn_logged
 from shunt.bench.routing_eval.loop import START_EPOCH, Slot, next_start, slot_random
 from shunt.bench.routing_eval.metrics import RunResult, Tally, result
 from shunt.bench.routing_eval.scenarios import Scenario
@@ -52,7 +50,7 @@ from shunt.bench.routing_eval.turns import (
     meet_cache,
 )
 from shunt.bench.routing_eval.wire import TOKEN_SCALE, answer_usage, failovers_of, turn_body
-from shunt.children import stop_process, wait_for_json
+from shunt.children import wait_for_json
 from shunt.errors import ShuntError
 from shunt.simulator.process import simulator_argv
 from shunt.storage.paths import resolve_paths
@@ -265,30 +263,6 @@ class FullRun:
                     output.close()
                 kill_leftovers(workers)
 
-    async def _spawn(
-        self,
-        nursery: trio.Nursery,
-        argv: list[str],
-        log: Path,
-        env: dict[str, str],
-        outputs: list[IO[bytes]],
-    ) -> trio.Process:
-        output = log.open("wb")
-        outputs.append(output)
-        process: trio.Process = await nursery.start(
-            partial(
-                trio.run_process,
-                argv,
-                check=False,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                deliver_cancel=stop_process,
-            )
-        )
-        return process
-
     async def _run_in(
         self,
         nursery: trio.Nursery,
@@ -316,7 +290,7 @@ class FullRun:
             credentials_out=paths.credentials_file,
             ready_file=sim_ready,
         )
-        sim_process = await self._spawn(nursery, argv, sim_log, env, outputs)
+        sim_process = await spawn_logged(nursery, argv, sim_log, env, outputs)
         sim_url = str((await wait_for_json(sim_ready, sim_process, "simulator", sim_log))["url"])
         limits = httpx.Limits(max_connections=scenario.demand.slots + 4)
         sim_client = httpx.AsyncClient(base_url=sim_url, timeout=REQUEST_TIMEOUT_S, trust_env=False)
@@ -327,7 +301,7 @@ class FullRun:
             paths.config_file.write_text(config_text(sim_url, scenario, self.strategy, scale))
             serve_log = workdir / "serve.log"
             serve_argv = [sys.executable, "-m", "shunt", "serve"]
-            serve = await self._spawn(nursery, serve_argv, serve_log, env, outputs)
+            serve = await spawn_logged(nursery, serve_argv, serve_log, env, outputs)
             state = await wait_for_json(paths.server_state_file, serve, "shunt serve", serve_log)
             async with httpx.AsyncClient(
                 base_url=str(state["url"]),
