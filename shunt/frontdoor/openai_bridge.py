@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 import attrs
 
 from shunt.frontdoor.pool import Origin, Pool
-from shunt.http.server import Request, Response
+from shunt.http.server import Request, Response, StreamAborted
 from shunt.openai.errors import TranslationError, error_body
 from shunt.openai.events import AnthropicEventReader
 from shunt.requestlog.record import LISTENER_OPENAI
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 ANTHROPIC_VERSION: Final = b"2023-06-01"
 MAX_ERROR_BODY_BYTES: Final = 1 * MIB  # an upstream error answer read whole to translate it
+UPSTREAM_CUT: Final = "upstream_error"
 # Answer headers that describe the body shunt replaces; the others (x-shunt-*, request-id,
 # retry-after, the rate-limit headers) pass on.
 _BODY_HEADERS: Final = frozenset(
@@ -95,15 +96,18 @@ async def bridge(pool: Pool, request: Request, dialect: OpenAiDialect) -> Respon
     )
     answer = await pool.handle(inner, origin)
     headers = [(k, v) for k, v in answer.headers if k not in _BODY_HEADERS]
-    if answer.status != 200:
-        raw = await _read_whole(answer, MAX_ERROR_BODY_BYTES)
-        status, translated = dialect.error_answer(answer.status, raw, _retry_after(answer))
-        return Response(status, [_JSON, *headers], translated, on_close=answer.on_close)
-    if _is_sse(answer):
+    if _is_sse(answer) and answer.status == 200:
         translator = dialect.open_stream(context, time.time())
         stream = _translated(answer, translator)
         return Response(200, [*_SSE, *headers], stream=stream, on_close=answer.on_close)
-    raw = await _read_whole(answer, None)
+    try:
+        raw = await _read_whole(answer, MAX_ERROR_BODY_BYTES if answer.status != 200 else None)
+    except StreamAborted as cut:  # the answer broke off midway (its worker was lost)
+        failure = error_body(502, f"shunt: {cut}; the answer is incomplete", code=UPSTREAM_CUT)
+        return Response(502, [_JSON, *headers], failure)  # _read_whole already closed it
+    if answer.status != 200:
+        status, translated = dialect.error_answer(answer.status, raw, _retry_after(answer))
+        return Response(status, [_JSON, *headers], translated, on_close=answer.on_close)
     try:
         message = json.loads(raw)
     except (ValueError, RecursionError):

@@ -371,3 +371,17 @@ def test_a_websocket_upgrade_on_responses_is_answered_at_once(proxy: Proxy):
     )
     assert answer.status_code == 426
     assert answer.json()["error"]["code"] == "websocket_not_supported"
+
+
+def test_a_whole_answer_cut_midway_is_an_openai_502(client: openai.OpenAI, simulator: Simulator):
+    for name in ("alpha", "beta"):
+        simulator.fault(name, "midstream_drop")
+    with pytest.raises(openai.APIStatusError) as info:
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "x"}], max_tokens=50
+        )
+    assert info.value.status_code == 502
+    error = info.value.response.json()["error"]
+    assert error["code"] == "upstream_error"
+    assert "incomplete" in error["message"]
+    simulator.clear_faults()

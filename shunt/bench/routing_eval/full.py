@@ -21,10 +21,8 @@ on the same scenario and seed. Everything started is stopped and reaped, leftove
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -52,6 +50,7 @@ from shunt.bench.routing_eval.turns import (
 from shunt.bench.routing_eval.wire import TOKEN_SCALE, answer_usage, failovers_of, turn_body
 from shunt.children import wait_for_json
 from shunt.errors import ShuntError
+from shunt.serve_command import serve_argv
 from shunt.simulator.process import simulator_argv
 from shunt.storage.paths import resolve_paths
 
@@ -90,11 +89,7 @@ def config_text(sim_url: str, scenario: Scenario, strategy: str, time_scale: flo
 
 def prompt_cache_options() -> dict[str, Any]:
     """The simulator's prompt-cache mode, with the model's cache lifetime (1 h of scenario
-    time), when this simulator has it (its `--prompt-cache` option); else nothing, and the run
-    reports that no hit was confirmed. The check goes when the branches that built the two
-    meet (issue 13)."""
-    if "prompt_cache" not in inspect.signature(simulator_argv).parameters:
-        return {}
+    time)."""
     return {"prompt_cache": True, "prompt_cache_ttl_s": CACHE_TTL_S}
 
 
@@ -300,8 +295,8 @@ class FullRun:
             phased = trio.current_time()
             paths.config_file.write_text(config_text(sim_url, scenario, self.strategy, scale))
             serve_log = workdir / "serve.log"
-            serve_argv = [sys.executable, "-m", "shunt", "serve"]
-            serve = await spawn_logged(nursery, serve_argv, serve_log, env, outputs)
+            argv = serve_argv(openai=False)  # the file says port = 0; no second listener wanted
+            serve = await spawn_logged(nursery, argv, serve_log, env, outputs)
             state = await wait_for_json(paths.server_state_file, serve, "shunt serve", serve_log)
             async with httpx.AsyncClient(
                 base_url=str(state["url"]),
