@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,20 +15,15 @@ from shunt.config import (
     Config,
     LogConfig,
     OAuthConfig,
-    OpenAiConfig,
     RoutingConfig,
     ServerConfig,
     load_config,
-    parse_config,
     parse_duration,
-    validate_bind,
-    validate_ports,
 )
 from shunt.errors import ConfigError
 from shunt.model.durations import Durations
 from shunt.units import KIB, MIB
-
-SOURCE = "/home/u/.config/shunt/config.toml"
+from tests.config.support import SOURCE, parse
 
 FULL = """
 [server]
@@ -82,10 +75,6 @@ email = "me@work.example"
 [[accounts]]
 name = "home.1"
 """
-
-
-def parse(text: str) -> Config:
-    return parse_config(text, source=SOURCE)
 
 
 def test_defaults_match_the_spec():
@@ -350,35 +339,6 @@ def test_keys_not_built_are_not_offered_as_known_keys():
     assert "providers" not in str(info.value)
 
 
-def test_the_openai_listener_settings():
-    assert (Config().server.openai, Config().server.openai_port) == (True, 8083)
-    server = parse("[server]\nopenai_port = 0\nopenai = false").server
-    assert (server.openai, server.openai_port) == (False, 0)
-    with pytest.raises(ConfigError, match=r"\[server\] openai_port = 70000 "):
-        parse("[server]\nopenai_port = 70000")
-    with pytest.raises(ConfigError, match=r"\[server\] openai = 'yes' "):
-        parse("[server]\nopenai = 'yes'")
-    with pytest.raises(ConfigError, match="did you mean 'openai_port'"):
-        parse("[server]\nopenai_prot = 8083")
-
-
-@pytest.mark.parametrize(
-    ("server", "refused"),
-    [
-        (ServerConfig(port=9000, openai_port=9000), True),
-        (ServerConfig(port=9000, openai_port=9000, openai=False), False),
-        (ServerConfig(port=0, openai_port=0), False),
-        (ServerConfig(port=9000, openai_port=9001), False),
-    ],
-)
-def test_the_two_listeners_need_two_ports(server, refused):
-    if refused:
-        with pytest.raises(ConfigError, match=r"need a port each.*--no-openai"):
-            validate_ports(server)
-    else:
-        validate_ports(server)
-
-
 def test_provider_anthropic_is_still_accepted():
     """Files written by earlier `shunt add` carry it on every account."""
     config = parse('[[accounts]]\nname = "work"\nprovider = "anthropic"')
@@ -454,31 +414,6 @@ def test_unreadable_path(tmp_path):
 # --- validate_bind (SPEC §11) -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "host", ["127.0.0.1", "127.1.2.3", "localhost", "LocalHost", "::1", "[::1]", "::ffff:127.0.0.1"]
-)
-def test_loopback_binds_need_no_key(host):
-    validate_bind(ServerConfig(host=host))
-
-
-@pytest.mark.parametrize(
-    "host", ["0.0.0.0", "::", "192.168.1.5", "10.0.0.1", "example.com", "128.0.0.1", "::2"]
-)
-def test_other_binds_need_a_key(host):
-    with pytest.raises(ConfigError) as info:
-        validate_bind(ServerConfig(host=host))
-    message = str(info.value)
-    assert repr(host) in message
-    assert "remote_key" in message
-    assert "127.0.0.1" in message
-    validate_bind(ServerConfig(host=host, remote_key="a-long-random-secret"))
-
-
-def test_bind_check_reads_the_parsed_config():
-    config = parse('[server]\nhost = "0.0.0.0"\nremote_key = "k3y-k3y-k3y"')
-    validate_bind(config.server)
-
-
 def test_config_is_frozen():
     config = Config()
     with pytest.raises(AttributeError):
@@ -486,85 +421,3 @@ def test_config_is_frozen():
 
 
 # --- URLs on the API host: derived from upstream_url unless written ---------------------------
-
-
-def test_usage_and_profile_urls_live_on_the_upstream_host_when_unset():
-    # A config that points the upstream at a simulator must not send its tokens to the real
-    # API's usage endpoint (PROTOCOL.md §4: both endpoints are on the API host).
-    config = parse('[server]\nupstream_url = "http://127.0.0.1:7000/"')
-    assert config.oauth.usage_url == "http://127.0.0.1:7000/api/oauth/usage"
-    assert config.oauth.profile_url == "http://127.0.0.1:7000/api/oauth/profile"
-    # token_url and authorize_url are on other hosts (platform.claude.com, claude.ai): kept.
-    assert config.oauth.token_url == "https://platform.claude.com/v1/oauth/token"
-    assert config.oauth.authorize_url == "https://claude.ai/oauth/authorize"
-
-
-def test_the_defaults_derive_the_real_api_urls():
-    for config in (parse(""), Config()):
-        assert config.oauth.usage_url == "https://api.anthropic.com/api/oauth/usage"
-        assert config.oauth.profile_url == "https://api.anthropic.com/api/oauth/profile"
-
-
-def test_usage_and_profile_urls_written_in_the_file_are_kept():
-    config = parse(
-        '[server]\nupstream_url = "http://127.0.0.1:7000"\n'
-        '[oauth]\nusage_url = "http://127.0.0.1:9/u"\nprofile_url = "http://127.0.0.1:9/p"'
-    )
-    assert config.oauth.usage_url == "http://127.0.0.1:9/u"
-    assert config.oauth.profile_url == "http://127.0.0.1:9/p"
-    moved = attrs.evolve(config, server=attrs.evolve(config.server, upstream_url="http://x:1"))
-    assert moved.oauth.usage_url == "http://127.0.0.1:9/u"  # written: an --upstream keeps it
-
-
-def test_an_upstream_url_with_a_path_keeps_the_path():
-    config = parse('[server]\nupstream_url = "https://gateway.example/anthropic/"')
-    assert config.oauth.usage_url == "https://gateway.example/anthropic/api/oauth/usage"
-    assert config.oauth.profile_url == "https://gateway.example/anthropic/api/oauth/profile"
-
-
-def test_derived_urls_follow_an_upstream_override():
-    # `shunt serve --upstream URL` replaces [server] upstream_url after loading.
-    config = parse("")
-    moved = attrs.evolve(
-        config, server=attrs.evolve(config.server, upstream_url="http://127.0.0.1:7000")
-    )
-    assert moved.oauth.usage_url == "http://127.0.0.1:7000/api/oauth/usage"
-    assert moved.oauth.profile_url == "http://127.0.0.1:7000/api/oauth/profile"
-
-
-def test_an_empty_usage_url_says_how_to_get_the_derived_one():
-    with pytest.raises(ConfigError, match=r"\[oauth\] usage_url = '' is empty: leave the key out"):
-        parse('[oauth]\nusage_url = ""')
-
-
-def test_port_8083_loads():
-    """It once failed with an error about openai_port, a key the user never wrote."""
-    assert parse("[server]\nport = 8083").server.port == 8083
-
-
-def test_the_openai_model_map():
-    assert parse("").openai == OpenAiConfig()
-    config = parse(
-        '[openai]\ndefault_model = "claude-haiku-4-5-20251001"\n'
-        '[openai.models]\n"gpt-4.1*" = "claude-opus-4-6"\n"my-model" = "claude-sonnet-4-6"\n'
-    )
-    assert config.openai.models == (
-        ("gpt-4.1*", "claude-opus-4-6"),
-        ("my-model", "claude-sonnet-4-6"),
-    ), "in the file's order: the first route that matches wins"
-    assert config.openai.default_model == "claude-haiku-4-5-20251001"
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("[openai]\nmodels = 3", "[openai] models = 3 must be a table of names"),
-        ('[openai.models]\n"gpt-4o" = 1', "[openai] models.gpt-4o = 1 must be a string"),
-        ('[openai.models]\n"gpt-4o" = ""', "needs a model name and a Claude model"),
-        ('[openai]\ndefault_model = ""', "[openai] default_model = '' must not be empty"),
-        ("[openai]\nmodel = 'x'", "[openai] has an unknown key 'model'; did you mean 'models'?"),
-    ],
-)
-def test_a_bad_model_map_is_a_clear_error(text, problem):
-    with pytest.raises(ConfigError, match=re.escape(problem)):
-        parse(text)
