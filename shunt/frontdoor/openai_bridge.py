@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 import attrs
 
 from shunt.frontdoor.pool import Origin, Pool
+from shunt.http.exchange import is_event_stream
 from shunt.http.server import Request, Response, StreamAborted
 from shunt.openai.errors import TranslationError, error_body
 from shunt.openai.events import AnthropicEventReader
@@ -96,7 +97,7 @@ async def bridge(pool: Pool, request: Request, dialect: OpenAiDialect) -> Respon
     )
     answer = await pool.handle(inner, origin)
     headers = [(k, v) for k, v in answer.headers if k not in _BODY_HEADERS]
-    if _is_sse(answer) and answer.status == 200:
+    if is_event_stream(answer.headers) and answer.status == 200:
         translator = dialect.open_stream(context, time.time())
         stream = _translated(answer, translator)
         return Response(200, [*_SSE, *headers], stream=stream, on_close=answer.on_close)
@@ -123,12 +124,6 @@ def _refuse(pool: Pool, request: Request, refusal: TranslationError) -> Response
     pool.log_refusal(request, refusal.status, refusal.message, listener=LISTENER_OPENAI)
     body = error_body(refusal.status, refusal.message, param=refusal.param, code=refusal.code)
     return Response(refusal.status, [_JSON], body)
-
-
-def _is_sse(answer: Response) -> bool:
-    return any(
-        k == b"content-type" and v.startswith(b"text/event-stream") for k, v in answer.headers
-    )
 
 
 def _retry_after(answer: Response) -> float | None:

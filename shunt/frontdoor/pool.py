@@ -16,6 +16,7 @@ import attrs
 from shunt.anthropic.errors import error_event, error_response
 from shunt.frontdoor.accounts import AccountTable
 from shunt.frontdoor.link import StreamHandle, WorkerLink, WorkerLost
+from shunt.http.exchange import is_event_stream
 from shunt.http.server import Request, Response, StreamAborted
 from shunt.ipc.messages import Failover, ResponseBody, ResponseEnd, ResponseHead
 from shunt.logs import REQUEST_LOGGER
@@ -177,10 +178,7 @@ class Pool:
             (b"x-shunt-account", head.account.encode()),
             (b"x-shunt-route", route.encode()),
         ]
-        is_sse = any(
-            key == b"content-type" and value.startswith(b"text/event-stream")
-            for key, value in head.headers
-        )
+        is_sse = is_event_stream(head.headers)
 
         async def close() -> None:
             cut = not handle.finished

@@ -122,7 +122,9 @@ class RequestLogWriter:
             await self._write_until_closed(self.store)
         finally:
             if self.store is not None:
-                self.store.close()
+                # Closing the last connection checkpoints the WAL: disk work, kept off the loop.
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(self.store.close)
             self._done.set()
 
     async def close(self) -> None:

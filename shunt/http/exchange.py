@@ -73,6 +73,13 @@ class Response:
         self.on_close = both
 
 
+def is_event_stream(headers: list[Header]) -> bool:
+    """Whether a response's headers say its body is an SSE stream."""
+    return any(
+        key == b"content-type" and value.startswith(b"text/event-stream") for key, value in headers
+    )
+
+
 Handler = Callable[[Request], Awaitable[Response]]
 
 # How a listener shapes the answers the server itself makes (400/408/413/431/501/505 for a

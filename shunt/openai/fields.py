@@ -27,6 +27,11 @@ _KINDS: Final = {
 }
 
 
+def mapping_or_empty(value: object) -> Mapping[str, object]:
+    """`value` if it is a JSON object, else an empty one (for reading answers leniently)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def kind(value: object) -> str:
     return _KINDS.get(type(value), type(value).__name__)
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from shunt.openai.chat.context import ChatContext
+from shunt.openai.fields import mapping_or_empty
 from shunt.openai.ids import IdSource
 from shunt.openai.tools import arguments_text
 from shunt.openai.usage import chat_usage
@@ -38,10 +39,6 @@ def finish_reason(stop_reason: object) -> str:
     return DEFAULT_FINISH_REASON
 
 
-def _mapping(value: object) -> Mapping[str, object]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def chat_completion(
     message: Mapping[str, object], context: ChatContext, *, created: int, ids: IdSource
 ) -> dict[str, object]:
@@ -49,7 +46,7 @@ def chat_completion(
     tool_calls: list[dict[str, object]] = []
     content = message.get("content")
     for block in content if isinstance(content, list) else []:
-        block = _mapping(block)
+        block = mapping_or_empty(block)
         if block.get("type") == "text" and isinstance(block.get("text"), str):
             texts.append(str(block["text"]))
         elif block.get("type") == "tool_use":
@@ -83,5 +80,5 @@ def chat_completion(
                 "logprobs": None,
             }
         ],
-        "usage": chat_usage(_mapping(message.get("usage"))),
+        "usage": chat_usage(mapping_or_empty(message.get("usage"))),
     }

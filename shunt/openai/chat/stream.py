@@ -30,6 +30,7 @@ from shunt.openai.chat.answer import COMPLETION_ID_PREFIX, finish_reason
 from shunt.openai.chat.context import ChatContext
 from shunt.openai.chat.upstream_errors import openai_error
 from shunt.openai.errors import error_object
+from shunt.openai.fields import mapping_or_empty
 from shunt.openai.ids import IdSource
 from shunt.openai.sse import sse_event
 from shunt.openai.tools import arguments_text
@@ -38,10 +39,6 @@ from shunt.openai.usage import chat_usage, merge_usage
 
 DONE = b"data: [DONE]\n\n"
 CUT_MESSAGE = "The upstream stream ended before the answer was complete."
-
-
-def _mapping(value: object) -> Mapping[str, object]:
-    return value if isinstance(value, Mapping) else {}
 
 
 @attrs.define
@@ -91,7 +88,9 @@ class ChatStream:
 
     def _event(self, name: str, data: Mapping[str, object]) -> bytes:
         if name == "message_start":
-            self._usage = merge_usage(self._usage, _mapping(data.get("message")).get("usage"))
+            self._usage = merge_usage(
+                self._usage, mapping_or_empty(data.get("message")).get("usage")
+            )
             return self._open()
         if name == "content_block_start":
             return self._block_start(data)
@@ -101,7 +100,7 @@ class ChatStream:
             return self._block_stop(data)
         if name == "message_delta":
             self._usage = merge_usage(self._usage, data.get("usage"))
-            stop_reason = _mapping(data.get("delta")).get("stop_reason")
+            stop_reason = mapping_or_empty(data.get("delta")).get("stop_reason")
             if stop_reason is not None:
                 self._stop_reason = stop_reason
             return b""
@@ -131,7 +130,7 @@ class ChatStream:
         return self._chunk({"role": "assistant", "content": ""})
 
     def _block_start(self, data: Mapping[str, object]) -> bytes:
-        block = _mapping(data.get("content_block"))
+        block = mapping_or_empty(data.get("content_block"))
         if block.get("type") == "text":
             text = block.get("text")
             return self._chunk({"content": text}) if isinstance(text, str) and text else b""
@@ -147,7 +146,7 @@ class ChatStream:
         return self._chunk({"tool_calls": [{"index": call.index, **fields}]})
 
     def _delta(self, data: Mapping[str, object]) -> bytes:
-        delta = _mapping(data.get("delta"))
+        delta = mapping_or_empty(data.get("delta"))
         kind = delta.get("type")
         if kind == "text_delta":
             text = delta.get("text")
