@@ -220,7 +220,8 @@ def test_a_conversation_sticks_within_sticky_ttl_and_is_routed_again_after_it(
     proxy = Proxy(shunt_home)
     try:
         wait_until(lambda: informed(proxy, "alpha", 0.5), what="alpha's 50 % in /status")
-        # The first turn lands on alpha only because it is pinned; the default strategy wants beta (alpha is half used).
+        # The first turn lands on alpha only because it is pinned; the default strategy wants
+        # beta (alpha is half used).
         use(shunt_home, "alpha")
         assert served(proxy, "conversation") == ("alpha", "pinned")
         use(shunt_home, None)
