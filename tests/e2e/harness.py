@@ -56,13 +56,20 @@ def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 
 class Simulator:
     def __init__(
-        self, home: Path, workdir: Path, accounts: list[str], *, time_scale: float = 1.0
+        self,
+        home: Path,
+        workdir: Path,
+        accounts: list[str],
+        *,
+        time_scale: float = 1.0,
+        event_delay_ms: float | None = None,
     ) -> None:
         self.ready_file = workdir / "sim-ready.json"
         self.ready_file.unlink(missing_ok=True)
         argv = simulator_argv(
             port=0,
             time_scale=time_scale,
+            event_delay_ms=event_delay_ms,
             accounts=accounts,
             credentials_out=home / "credentials.json",
             ready_file=self.ready_file,

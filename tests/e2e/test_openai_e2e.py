@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from tests.e2e.harness import Proxy, Simulator, request_log_rows, wait_until
+from tests.e2e.harness import Proxy, Simulator, request_log_rows, wait_until, write_config
 
 WEATHER_TOOL = {
     "type": "function",
@@ -385,3 +385,37 @@ def test_a_whole_answer_cut_midway_is_an_openai_502(client: openai.OpenAI, simul
     assert error["code"] == "upstream_error"
     assert "incomplete" in error["message"]
     simulator.clear_faults()
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_a_client_that_goes_away_cancels_its_upstream_stream(shunt_home, tmp_path, api: str):
+    """The bridge keeps the pool's on_close: closing an OpenAI stream midway cancels the
+    upstream request. The simulator waits a minute between events, so only a cancel ends it
+    within the poll's 10 s."""
+    simulator = Simulator(shunt_home, tmp_path, ["alpha"], event_delay_ms=60_000)
+    try:
+        write_config(shunt_home, simulator.url, ["alpha"])
+        proxy = Proxy(shunt_home)
+        try:
+            with openai.OpenAI(base_url=proxy.openai_url, api_key="x", max_retries=0) as sdk:
+                if api == "chat":
+                    stream = sdk.chat.completions.create(
+                        model="gpt-4o", messages=[{"role": "user", "content": "x"}], stream=True
+                    )
+                else:
+                    stream = sdk.responses.create(
+                        model="gpt-5", input="x", store=False, stream=True
+                    )
+                with stream:
+                    next(iter(stream))  # the first event is through; the next is a minute away
+                    assert simulator.state()["streams_open"] == 1
+            wait_until(
+                lambda: simulator.state()["streams_open"] == 0,
+                timeout=10,
+                what="the upstream stream cancelled",
+            )
+            wait_until(lambda: proxy.account("alpha")["in_flight"] == 0, what="nothing in flight")
+        finally:
+            proxy.close()
+    finally:
+        simulator.close()
