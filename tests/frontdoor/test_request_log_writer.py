@@ -133,9 +133,13 @@ async def test_records_that_come_within_the_linger_are_written_together(tmp_path
         await until(lambda: writer.store is not None, "the file to be open")
         writer.submit(record(NOW))
         await trio.testing.wait_all_tasks_blocked()
-        # Room for a writer that wrote at once to show it (200 ms; the mock clock stands still).
-        await trio.to_thread.run_sync(time.sleep, 0.2)
-        assert stored(path) == []  # the writer holds the first record for the others
+        # The writer holds the first record for the others: it waits out the linger, whose end
+        # is the nearest deadline (the mock clock stands still). A writer that wrote at once
+        # would be waiting for its next record, the hourly prune its nearest deadline.
+        nearest = trio.lowlevel.current_statistics().seconds_to_next_deadline
+        assert abs(nearest - LINGER_S) < 1e-6
+        assert writer.written == 0
+        assert stored(path) == []
         for n in range(1, 10):
             writer.submit(record(NOW + n))
         for _ in range(500):  # the linger may have begun at any jump: jump until it ends
