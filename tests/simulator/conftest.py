@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from functools import partial
 
+import anthropic
 import httpx
 import pytest
 import trio
 
 from shunt.simulator import Simulator, serve_simulator
-from tests.simulator.support import NET_TIMEOUT_S, FakeClock
+from tests.simulator.support import NET_TIMEOUT_S, OAUTH_BETA, FakeClock
 
 
 @pytest.fixture
@@ -37,3 +38,17 @@ async def base_url(sim: Simulator, nursery: trio.Nursery) -> str:
 async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base_url, timeout=NET_TIMEOUT_S) as c:
         yield c
+
+
+@pytest.fixture
+async def sdk(sim: Simulator, base_url: str) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    """The official SDK as Claude Code's OAuth traffic: account "a"'s token and the beta."""
+    entry = sim.add_account("a")
+    client = anthropic.AsyncAnthropic(
+        auth_token=entry["access_token"],
+        base_url=base_url,
+        default_headers={"anthropic-beta": OAUTH_BETA},
+        max_retries=0,
+    )
+    yield client
+    await client.close()

@@ -3,15 +3,13 @@ preamble): the `claude_code_only` fault on one account, and `claude_code_only=Tr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import anthropic
 import httpx
 import pytest
 import trio
 
 from shunt.simulator import Fault, FaultKind, Simulator
-from tests.simulator.support import BODY, NET_TIMEOUT_S, OAUTH_BETA, auth_headers
+from tests.simulator.support import BODY, NET_TIMEOUT_S, auth_headers
 
 REFUSAL = (
     "This credential is only authorized for use with Claude Code and cannot be used for other "
@@ -19,19 +17,6 @@ REFUSAL = (
 )
 CLAUDE_CODE_AGENT = "claude-cli/2.1.0 (external, cli)"
 MESSAGES: list[anthropic.types.MessageParam] = [{"role": "user", "content": "hello"}]
-
-
-@pytest.fixture
-async def sdk(sim: Simulator, base_url: str) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    entry = sim.add_account("a")
-    client = anthropic.AsyncAnthropic(
-        auth_token=entry["access_token"],
-        base_url=base_url,
-        default_headers={"anthropic-beta": OAUTH_BETA},
-        max_retries=0,
-    )
-    yield client
-    await client.close()
 
 
 def assert_refused(error: anthropic.BadRequestError) -> None:

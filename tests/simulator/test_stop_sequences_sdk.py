@@ -3,7 +3,6 @@ arrives once translated: non-streaming, streaming, and refused."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
@@ -11,7 +10,7 @@ import pytest
 import trio
 
 from shunt.simulator import Simulator
-from tests.simulator.support import NET_TIMEOUT_S, OAUTH_BETA
+from tests.simulator.support import NET_TIMEOUT_S
 
 MODEL = "claude-sonnet-4-6"
 MESSAGES: list[anthropic.types.MessageParam] = [{"role": "user", "content": "hello"}]
@@ -22,19 +21,6 @@ def text_of(message: anthropic.types.Message) -> str:
     [block] = message.content
     assert isinstance(block, anthropic.types.TextBlock)
     return block.text
-
-
-@pytest.fixture
-async def sdk(sim: Simulator, base_url: str) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    entry = sim.add_account("a")
-    client = anthropic.AsyncAnthropic(
-        auth_token=entry["access_token"],
-        base_url=base_url,
-        default_headers={"anthropic-beta": OAUTH_BETA},
-        max_retries=0,
-    )
-    yield client
-    await client.close()
 
 
 async def test_a_message_stops_before_its_stop_sequence(

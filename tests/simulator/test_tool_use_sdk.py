@@ -4,7 +4,6 @@ trips an OpenAI-speaking tool makes once its requests are translated."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
@@ -49,19 +48,6 @@ def missing_thinking(n: int, found: str) -> str:
         "We recommend you include thinking blocks from previous turns. To avoid this "
         f"requirement, disable `thinking`. Please consult our documentation at {DOCS}"
     )
-
-
-@pytest.fixture
-async def sdk(sim: Simulator, base_url: str) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    entry = sim.add_account("a")
-    client = anthropic.AsyncAnthropic(
-        auth_token=entry["access_token"],
-        base_url=base_url,
-        default_headers={"anthropic-beta": OAUTH_BETA},
-        max_retries=0,
-    )
-    yield client
-    await client.close()
 
 
 def sent_back(message: anthropic.types.Message) -> dict[str, Any]:
