@@ -94,6 +94,7 @@ async def bridge(pool: Pool, request: Request, dialect: OpenAiDialect) -> Respon
         path=request.path,
         model=dialect.requested_model(context),
         conversation_key=dialect.conversation_key(context),
+        body=anthropic_body,
     )
     answer = await pool.handle(inner, origin)
     headers = [(k, v) for k, v in answer.headers if k not in _BODY_HEADERS]

@@ -39,12 +39,15 @@ MIN_RETRY_AFTER_S: Final = 1
 class Origin:
     """A pooled request that another listener made by translating its client's request: what
     its request log row says (the client's path and model, not the translated ones) and, when
-    the client named one, its conversation (else the key comes from the translated body)."""
+    the client named one, its conversation (else the key comes from the translated body).
+    `body` is the translated body as the listener built it, so the pool need not parse the
+    bytes it was just encoded into."""
 
     listener: str
     path: str
     model: str
     conversation_key: str | None = None
+    body: Mapping[str, object] | None = attrs.field(default=None, eq=False, repr=False)
 
 
 class Pool:
@@ -110,7 +113,10 @@ class Pool:
         self.capacity.forget_account(name)
 
     async def handle(self, request: Request, origin: Origin | None = None) -> Response:
-        body = _parse_json(request.body) if needs_body(request.headers) else None
+        if origin is not None and origin.body is not None:
+            body: Mapping[str, object] | None = origin.body
+        else:
+            body = _parse_json(request.body) if needs_body(request.headers) else None
         model = body.get("model") if body is not None else model_of(request.body)
         model = model if isinstance(model, str) else ""
         key = None if origin is None else origin.conversation_key
